@@ -1,0 +1,21 @@
+/**
+ * The problem record every part of the project passes around: generated or read from a dataset.
+ *
+ * @module
+ */
+
+/** One maths problem with its gold answer. */
+export interface Problem {
+  /** Stable identifier: the same problem always gets the same id (generated sets may repeat a problem). */
+  id: string;
+  /** The question, as shown to the model (before the prompt template). */
+  prompt: string;
+  /** The gold final answer in LaTeX (what a correct `\boxed{}` must be equivalent to). */
+  gold: string;
+  /** A worked solution ending in `\boxed{gold}`, when the source has one. */
+  solution?: string;
+  /** Where it came from: a generator family ("gen/addition") or a dataset file name ("gsm8k_test"). */
+  source: string;
+  /** Difficulty level, for generated problems (1 = easiest). */
+  level?: number;
+}

@@ -1,0 +1,21 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { defaultMethodConfig, isMethod, METHODS } from "./method.ts";
+
+Deno.test("defaultMethodConfig: OREAL.md's defaults for every method", () => {
+  for (const method of METHODS) {
+    assertEquals(defaultMethodConfig(method), {
+      method,
+      positiveFactor: 1.0,
+      negativeFactor: 0.5,
+      klCoef: 0.01,
+      posMultAdv: true,
+      weightMode: "prefix-mean",
+    });
+  }
+  assertEquals(METHODS, ["oreal", "oreal-no-rm", "grpo", "reinforce", "rft"]);
+});
+
+Deno.test("isMethod and unknown methods", () => {
+  assertEquals([isMethod("grpo"), isMethod("ppo"), isMethod(3)], [true, false, false]);
+  assertThrows(() => defaultMethodConfig("ppo" as never), RangeError, "unknown method");
+});

@@ -1,0 +1,133 @@
+import { assert, assertEquals, assertThrows } from "@std/assert";
+import { tokenizerFromJson } from "./hf.ts";
+
+/** GPT-2's byte-to-character map used by byte-level BPE (printable bytes map to themselves). */
+function bytesToUnicode(): string[] {
+  const keep: number[] = [];
+  for (let b = 33; b <= 126; b++) keep.push(b);
+  for (let b = 161; b <= 172; b++) keep.push(b);
+  for (let b = 174; b <= 255; b++) keep.push(b);
+  const out: string[] = [];
+  let n = 0;
+  for (let b = 0; b < 256; b++) out[b] = String.fromCodePoint(keep.includes(b) ? b : 256 + n++);
+  return out;
+}
+
+const BYTE = bytesToUnicode();
+const MERGES = [["\u0120", "t"], ["h", "e"], ["\u0120t", "he"], ["\u00c3", "\u00a9"], ["1", "2"]];
+const SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
+
+/** A small Qwen2.5-style tokenizer.json: split regex, byte-level BPE with a few merges, three special tokens. */
+function qwenLike(mergesAsStrings = false) {
+  const vocab: Record<string, number> = {};
+  BYTE.forEach((ch, i) => (vocab[ch] = i));
+  MERGES.forEach(([a, b], i) => (vocab[a + b] = 256 + i));
+  const first = 256 + MERGES.length;
+  return {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: SPECIAL.map((content, i) => ({
+      id: first + i,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: { type: "NFC" },
+    pre_tokenizer: {
+      type: "Sequence",
+      pretokenizers: [
+        {
+          type: "Split",
+          pattern: {
+            Regex:
+              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+          },
+          behavior: "Isolated",
+          invert: false,
+        },
+        { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
+      ],
+    },
+    post_processor: { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
+    decoder: { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: "",
+      end_of_word_suffix: "",
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges: mergesAsStrings ? MERGES.map((m) => m.join(" ")) : MERGES,
+    },
+  };
+}
+
+const id = (s: string) =>
+  s.split("").map((c) => c.charCodeAt(0)).map((b) => BYTE.indexOf(String.fromCharCode(b)));
+
+Deno.test("tokenizerFromJson: byte-level BPE encodes with the merges, by hand", () => {
+  for (const strings of [false, true]) {
+    const tok = tokenizerFromJson(qwenLike(strings));
+    // "the the": pieces "the", " the"; "the" -> t + he (no "t he" merge) = [84, 257]; " the" -> "Ġthe" = 258.
+    const t = BYTE.indexOf("t");
+    assertEquals(Array.from(tok.encode("the the")), [t, 257, 258]);
+    // Digits are split one by one by the regex, so "12" does not use the "1 2" merge.
+    assertEquals(Array.from(tok.encode("12")), id("12"));
+    // "é" is bytes C3 A9 -> "Ã©" merge = 259; specials are matched before the model.
+    assertEquals(Array.from(tok.encode("<|im_start|>\u00e9<|im_end|>")), [262, 259, 263]);
+    assertEquals([tok.eosId, tok.padId, tok.bosId, tok.vocabSize], [261, 261, null, 264]);
+  }
+});
+
+Deno.test("tokenizerFromJson: decode round trip, special tokens kept, bad ids throw", () => {
+  const tok = tokenizerFromJson(qwenLike());
+  const text = "<|im_start|>user\nWhat is caf\u00e9 \u2615 + 12 ?  Done.<|im_end|>\n";
+  assertEquals(tok.decode(tok.encode(text)), text);
+  assertThrows(() => tok.decode([5, 264]), RangeError, "position 1");
+  assertEquals(tok.toJSON(), qwenLike());
+});
+
+Deno.test("tokenizerFromJson: streaming never emits half a character", () => {
+  const tok = tokenizerFromJson(qwenLike());
+  const text = "a \u2615\u{1F600} caf\u00e9 the end";
+  const stream = tok.createStreamDecoder();
+  const pieces: string[] = [];
+  for (const i of tok.encode(text)) pieces.push(stream.push(i));
+  pieces.push(stream.flush());
+  assertEquals(pieces.join(""), text);
+  assert(pieces.every((p) => !p.includes("\uFFFD")));
+  // ☕ is three byte tokens: the first two give nothing, the third the whole character.
+  const cup = tok.encode("\u2615");
+  const s2 = tok.createStreamDecoder();
+  assertEquals(Array.from(cup).map((i) => s2.push(i)), ["", "", "\u2615"]);
+  // A dangling partial character comes out as U+FFFD on flush.
+  const s3 = tok.createStreamDecoder();
+  assertEquals(s3.push(cup[0]), "");
+  assertEquals(s3.flush(), "\uFFFD");
+});
+
+Deno.test("tokenizerFromJson: special tokens from tokenizer_config, or errors", () => {
+  const tok = tokenizerFromJson(qwenLike(), {
+    eos_token: "<|im_end|>",
+    pad_token: { content: "<|endoftext|>" },
+    bos_token: null,
+  });
+  assertEquals([tok.eosId, tok.padId, tok.bosId], [263, 261, null]);
+  assertThrows(
+    () => tokenizerFromJson(qwenLike(), { eos_token: "</s>" }),
+    RangeError,
+    '"</s>" is not in the',
+  );
+  const noEos = qwenLike();
+  noEos.added_tokens = [];
+  assertThrows(() => tokenizerFromJson(noEos), RangeError, "no EOS token");
+  assertThrows(() => tokenizerFromJson([1, 2]), TypeError, "tokenizer.json object");
+  assertThrows(() => tokenizerFromJson({ model: {} }), TypeError, "model.vocab");
+});
