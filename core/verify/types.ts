@@ -1,0 +1,42 @@
+/**
+ * Public types of the verifier: the verdict it returns and the options it takes.
+ *
+ * @module
+ */
+
+/** How a verification ended. Only `"correct"` earns the reward. */
+export type VerifyStatus = "correct" | "wrong" | "no_answer" | "unparseable" | "timeout";
+
+/** The outcome of checking one response against one gold answer. */
+export interface Verdict {
+  /** True exactly when `status` is `"correct"`. */
+  correct: boolean;
+  /** How the check ended. */
+  status: VerifyStatus;
+  /** The answer found in the response (before normalisation), or null when none was found. */
+  extracted: string | null;
+  /** A short human-readable explanation of the status. */
+  reason: string;
+}
+
+/** Options of {@linkcode verify}; every field is optional. */
+export interface VerifyOptions {
+  /** The sampler stopped at its length limit: the verdict is `"wrong"` whatever the text says. */
+  truncated?: boolean;
+  /** Time budget for one verification in milliseconds (default 2000). Exceeding it gives `"timeout"`. */
+  timeoutMs?: number;
+  /** Relative tolerance when either side is a decimal number (default 1e-6). */
+  relTol?: number;
+  /**
+   * When set, numbers are compared after rounding both to this many decimal places if either side is a
+   * decimal (Math-Verify's `float_rounding`/`precision`), instead of the relative tolerance.
+   */
+  decimalPlaces?: number;
+  /**
+   * Accept an inequality in the response for an interval/set gold answer (Math-Verify's
+   * `allow_set_relation_comp`). Off by default: the gold decides the form.
+   */
+  relationAsSet?: boolean;
+  /** Seed of the random points used to compare symbolic expressions (default fixed, so verdicts repeat). */
+  seed?: number;
+}

@@ -1,0 +1,181 @@
+/**
+ * `verify(gold, response)`: extraction, normalisation, parsing (gold parses are cached) and comparison,
+ * inside a time budget, with every failure turned into a verdict: no exception leaves this function.
+ *
+ * @module
+ */
+
+import { Budget, LimitError, LIMITS, TimeoutError } from "./budget.ts";
+import { type CompareContext, compareValues } from "./compare.ts";
+import { extractAnswer, extractGold } from "./extract.ts";
+import { goldChoice, responseChoice } from "./mcq.ts";
+import { canonicalString, normalizeAnswer } from "./normalize.ts";
+import { parseAnswer, ParseError } from "./parser.ts";
+import * as Q from "./rational.ts";
+import type { Verdict, VerifyOptions } from "./types.ts";
+import type { Value } from "./value.ts";
+
+/** Default time budget of one verification, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 2000;
+/** Default relative tolerance for decimals. */
+export const DEFAULT_REL_TOL = 1e-6;
+const DEFAULT_SEED = 0x5eed;
+const GOLD_CACHE_SIZE = 2048;
+
+/** Everything derived from a gold string, cached across calls (RL checks many responses per gold). */
+interface GoldInfo {
+  text: string | null;
+  choice: string | null;
+  norm: string;
+  canon: string;
+  value: Value | Error | null;
+}
+
+const goldCache = new Map<string, GoldInfo>();
+
+function goldInfo(gold: string): GoldInfo {
+  const hit = goldCache.get(gold);
+  if (hit !== undefined) return hit;
+  const text = extractGold(gold);
+  const info: GoldInfo = {
+    text,
+    choice: text === null ? null : goldChoice(text),
+    norm: text === null ? "" : normalizeAnswer(text),
+    canon: text === null ? "" : canonicalString(text),
+    value: null,
+  };
+  if (goldCache.size >= GOLD_CACHE_SIZE) goldCache.delete(goldCache.keys().next().value!);
+  goldCache.set(gold, info);
+  return info;
+}
+
+function parseGold(info: GoldInfo, budget: Budget): Value {
+  if (info.value === null) {
+    try {
+      info.value = parseAnswer(info.norm, budget);
+    } catch (e) {
+      if (e instanceof TimeoutError) throw e;
+      info.value = e instanceof Error ? e : new Error(String(e));
+    }
+  }
+  if (info.value instanceof Error) throw info.value;
+  return info.value;
+}
+
+function verdict(status: Verdict["status"], extracted: string | null, reason: string): Verdict {
+  return { correct: status === "correct", status, extracted, reason };
+}
+
+const KIND_NAMES: Record<Value["t"], string> = {
+  expr: "expression",
+  text: "text",
+  list: "set",
+  tuple: "tuple or interval",
+  union: "union",
+  matrix: "matrix",
+  rel: "relation",
+  time: "time",
+  dots: "sequence",
+};
+
+const PLAIN_NUMBER = /^-?(?:\d+\.?\d*|\.\d+)$/;
+
+function run(gold: string, response: string, options: VerifyOptions): Verdict {
+  const budget = new Budget(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  if (typeof gold !== "string" || typeof response !== "string") {
+    return verdict("unparseable", null, "gold and response must be strings");
+  }
+  if (options.truncated) {
+    return verdict("wrong", extractAnswer(response), "the response was truncated at the length limit");
+  }
+  if (gold.length > LIMITS.maxResponseChars) {
+    return verdict("unparseable", null, "the gold answer is too long");
+  }
+  const gi = goldInfo(gold);
+  if (gi.text === null) return verdict("unparseable", null, "the gold answer is empty");
+
+  if (gi.choice !== null) {
+    const picked = responseChoice(response);
+    if (picked === null) return verdict("no_answer", null, "no choice letter found in the response");
+    return picked === gi.choice
+      ? verdict("correct", picked, `chose ${picked}`)
+      : verdict("wrong", picked, `chose ${picked}, expected ${gi.choice}`);
+  }
+
+  const extracted = extractAnswer(response);
+  if (extracted === null) return verdict("no_answer", null, "no answer found in the response");
+  if (extracted.length > LIMITS.maxAnswerChars) {
+    return verdict(
+      "unparseable",
+      extracted.slice(0, 200),
+      `the answer is longer than ${LIMITS.maxAnswerChars} characters`,
+    );
+  }
+  const g = gi.norm, p = normalizeAnswer(extracted);
+  if (p === "") return verdict("no_answer", extracted, "the extracted answer is empty");
+  if (PLAIN_NUMBER.test(g) && PLAIN_NUMBER.test(p)) {
+    const a = Q.parseDecimal(g.replace("-", "")), b = Q.parseDecimal(p.replace("-", ""));
+    if (a !== null && b !== null) {
+      const neg = (s: string) => s.startsWith("-");
+      const same = neg(g) === neg(p) || (a.num === 0n && b.num === 0n);
+      const exact = !/[.]/.test(g + p);
+      const ga = Q.toNumber(a) * (neg(g) ? -1 : 1), pb = Q.toNumber(b) * (neg(p) ? -1 : 1);
+      const ok = exact
+        ? same && Q.equals(a, b)
+        : options.decimalPlaces !== undefined
+        ? Math.round(ga * 10 ** options.decimalPlaces) === Math.round(pb * 10 ** options.decimalPlaces)
+        : Math.abs(ga - pb) <= (options.relTol ?? DEFAULT_REL_TOL) * Math.max(Math.abs(ga), Math.abs(pb));
+      return ok
+        ? verdict("correct", extracted, "equal numbers")
+        : verdict("wrong", extracted, "different numbers");
+    }
+  }
+  if (gi.canon === canonicalString(extracted)) {
+    return verdict("correct", extracted, "identical after normalisation");
+  }
+  let goldValue: Value;
+  try {
+    goldValue = parseGold(gi, budget);
+  } catch (e) {
+    if (e instanceof TimeoutError) throw e;
+    return verdict(
+      "wrong",
+      extracted,
+      `the gold answer could not be parsed (${(e as Error).message}); texts differ`,
+    );
+  }
+  let predValue: Value;
+  try {
+    predValue = parseAnswer(p, budget);
+  } catch (e) {
+    if (e instanceof ParseError || e instanceof LimitError) {
+      return verdict("unparseable", extracted, `the answer could not be parsed: ${e.message}`);
+    }
+    throw e;
+  }
+  const ctx: CompareContext = {
+    budget,
+    relTol: options.relTol ?? DEFAULT_REL_TOL,
+    decimalPlaces: options.decimalPlaces ?? null,
+    relationAsSet: options.relationAsSet ?? false,
+    seed: options.seed ?? DEFAULT_SEED,
+  };
+  const kind = KIND_NAMES[goldValue.t];
+  return compareValues(goldValue, predValue, ctx)
+    ? verdict("correct", extracted, `equivalent ${kind}`)
+    : verdict("wrong", extracted, `not equivalent to the gold ${kind}`);
+}
+
+/**
+ * Checks a model response against a gold answer. Never throws: bad input, unparseable answers, limits and
+ * the time budget all become a {@linkcode Verdict}.
+ */
+export function verify(gold: string, response: string, options: VerifyOptions = {}): Verdict {
+  try {
+    return run(gold, response, options ?? {});
+  } catch (e) {
+    if (e instanceof TimeoutError) return verdict("timeout", null, "the time budget was exceeded");
+    if (e instanceof LimitError) return verdict("unparseable", null, `input too large: ${e.message}`);
+    return verdict("unparseable", null, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

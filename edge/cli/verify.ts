@@ -1,0 +1,130 @@
+/**
+ * `deno task verify [FILE]`: checks JSONL lines `{ "gold": ..., "pred": ... }` (or `"response"` instead of
+ * `"pred"`, optional `"truncated": true`) read from FILE or stdin, and writes one JSON verdict per input line,
+ * in order. A malformed line gets `{ "error": "..." }` and the run goes on.
+ * `deno task verify --gold X --response Y` checks one pair.
+ *
+ * @module
+ */
+
+import { verify } from "../../core/verify/mod.ts";
+import type { VerifyOptions } from "../../core/verify/mod.ts";
+
+const USAGE = `usage: deno task verify [FILE]                       (JSONL on FILE or stdin)
+       deno task verify --gold X --response Y [--truncated]
+options: --timeout-ms N   time budget per verification (default 2000)`;
+
+/** Parsed command line. */
+export interface CliArgs {
+  /** JSONL file to read (stdin when absent and no single pair is given). */
+  file?: string;
+  /** Gold answer of a single pair. */
+  gold?: string;
+  /** Response of a single pair. */
+  response?: string;
+  /** Options applied to every verification. */
+  options: VerifyOptions;
+}
+
+/** Parses the command line; throws an Error with a usage message on bad arguments. */
+export function parseArgs(args: string[]): CliArgs {
+  const out: CliArgs = { options: {} };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => {
+      if (i + 1 >= args.length) throw new Error(`${a} needs a value\n${USAGE}`);
+      return args[++i];
+    };
+    if (a === "--gold") out.gold = value();
+    else if (a === "--response" || a === "--pred") out.response = value();
+    else if (a === "--truncated") out.options.truncated = true;
+    else if (a === "--timeout-ms") {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--timeout-ms must be a positive number\n${USAGE}`);
+      out.options.timeoutMs = n;
+    } else if (a === "--help" || a === "-h") throw new Error(USAGE);
+    else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
+    else if (out.file === undefined) out.file = a;
+    else throw new Error(`only one FILE may be given\n${USAGE}`);
+  }
+  if ((out.gold === undefined) !== (out.response === undefined)) {
+    throw new Error(`--gold and --response go together\n${USAGE}`);
+  }
+  if (out.gold !== undefined && out.file !== undefined) {
+    throw new Error(`give FILE or --gold/--response\n${USAGE}`);
+  }
+  return out;
+}
+
+/** The verdict (or error) object for one JSONL input line. */
+export function verifyLine(line: string, options: VerifyOptions): Record<string, unknown> {
+  let row: unknown;
+  try {
+    row = JSON.parse(line);
+  } catch (e) {
+    return { error: `invalid JSON: ${(e as Error).message}` };
+  }
+  if (typeof row !== "object" || row === null || Array.isArray(row)) {
+    return { error: "a line must be a JSON object" };
+  }
+  const r = row as Record<string, unknown>;
+  const response = r.pred ?? r.response;
+  if (typeof r.gold !== "string") return { error: 'missing string field "gold"' };
+  if (typeof response !== "string") return { error: 'missing string field "pred" (or "response")' };
+  if (r.truncated !== undefined && typeof r.truncated !== "boolean") {
+    return { error: '"truncated" must be a boolean' };
+  }
+  return {
+    ...verify(r.gold, response, { ...options, truncated: r.truncated === true || options.truncated }),
+  };
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    rest += chunk;
+    const parts = rest.split("\n");
+    rest = parts.pop()!;
+    yield* parts;
+  }
+  if (rest !== "") yield rest;
+}
+
+/** Runs the CLI with the given arguments and returns the exit status (0 ok, 1 unreadable FILE, 2 usage). */
+export async function main(args: string[]): Promise<number> {
+  let cli: CliArgs;
+  try {
+    cli = parseArgs(args);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  if (cli.gold !== undefined) {
+    console.log(JSON.stringify(verify(cli.gold, cli.response!, cli.options)));
+    return 0;
+  }
+  let input: ReadableStream<Uint8Array>;
+  try {
+    input = cli.file === undefined ? Deno.stdin.readable : (await Deno.open(cli.file)).readable;
+  } catch (e) {
+    console.error(`cannot read ${cli.file}: ${(e as Error).message}`);
+    return 1;
+  }
+  const encoder = new TextEncoder();
+  const writer = Deno.stdout.writable.getWriter();
+  let buffer = "";
+  for await (const raw of lines(input)) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    const out = line.trim() === "" ? { error: "empty line" } : verifyLine(line, cli.options);
+    buffer += JSON.stringify(out) + "\n";
+    if (buffer.length > 1 << 16) {
+      await writer.write(encoder.encode(buffer));
+      buffer = "";
+    }
+  }
+  await writer.write(encoder.encode(buffer));
+  writer.releaseLock();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
