@@ -1,0 +1,77 @@
+/**
+ * `deno task runs`: lists the runs of the store, as a table or (with `--json`) one JSON object per line.
+ *
+ *     deno task runs [--json] [--database-url URL] [--data-dir DIR]
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  LineWriter,
+  runCli,
+  STORE_FLAGS,
+  STORE_FLAGS_HELP,
+  storeOptionsFromFlags,
+  UsageError,
+} from "../store/cli.ts";
+import { openStore } from "../store/store.ts";
+import type { RunSummary } from "../store/types.ts";
+
+const USAGE = `Usage: deno task runs [--json] [options]
+
+Lists the runs: id, name, method, status, steps, last step, last pass rate.
+  --json              one JSON object per run and line (id, name, method, status, steps, lastStep,
+                      lastPassRate, createdAt, codeRevision)
+${STORE_FLAGS_HELP}`;
+
+/** The runs as an aligned text table, one row per run under a header. */
+export function formatRunsTable(runs: readonly RunSummary[]): string {
+  const header = ["id", "name", "method", "status", "steps", "last step", "pass rate", "created"];
+  const rows = runs.map((r) => [
+    String(r.id),
+    r.name,
+    r.method,
+    r.status,
+    String(r.steps),
+    r.lastStep === null ? "-" : String(r.lastStep),
+    r.lastPassRate === null ? "-" : `${(100 * r.lastPassRate).toFixed(1)}%`,
+    r.createdAt.toISOString().slice(0, 16).replace("T", " "),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const numeric = new Set([0, 4, 5, 6]);
+  return [header, ...rows].map((row) =>
+    row.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join("  ")
+      .trimEnd()
+  ).join("\n");
+}
+
+/** Runs the CLI with `args`; returns the exit status. */
+export function main(args: string[]): Promise<number> {
+  return runCli(USAGE, async () => {
+    let parsed;
+    try {
+      parsed = parseArgs({ args, options: { ...STORE_FLAGS, json: { type: "boolean" } } });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const flags = parsed.values;
+    if (flags.help) return console.log(USAGE);
+    const store = await openStore(storeOptionsFromFlags(flags));
+    let runs: RunSummary[];
+    try {
+      runs = await store.listRuns();
+    } finally {
+      await store.close();
+    }
+    const out = new LineWriter();
+    if (flags.json) {
+      for (const r of runs) await out.line(JSON.stringify(r));
+    } else if (runs.length === 0) {
+      await out.line(`no runs in ${store.target}`);
+    } else {
+      await out.line(formatRunsTable(runs));
+    }
+    await out.close();
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
