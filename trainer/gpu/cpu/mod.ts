@@ -1,0 +1,263 @@
+/**
+ * The CPU backend: the {@linkcode Backend} interface over host Float32Array/Int32Array memory. It is the oracle
+ * every other backend is tested against and the fallback when no GPU adapter exists. Views are subarrays of the
+ * same memory, so they alias exactly as device views do.
+ *
+ * @module
+ */
+
+import { type Backend, type DType, type Tensor, VIEW_ALIGN } from "../backend.ts";
+import { matmulF32 } from "./matmul.ts";
+import * as k from "./kernels.ts";
+import * as att from "./attention.ts";
+import { lmHeadBackward, lmHeadForward } from "./lm_head.ts";
+
+/** A CPU tensor: its elements live in `data`. */
+export class CpuTensor implements Tensor {
+  /** Host memory (a subarray for views). */
+  readonly data: Float32Array | Int32Array;
+  /** Element type. */
+  readonly dtype: DType;
+  /** True once freed. */
+  freed = false;
+  /** The allocation a view belongs to (itself for an allocation). */
+  readonly root: CpuTensor | null;
+
+  /** Wraps host memory; `root` is the allocation a view aliases. */
+  constructor(data: Float32Array | Int32Array, root: CpuTensor | null = null) {
+    this.data = data;
+    this.dtype = data instanceof Int32Array ? "i32" : "f32";
+    this.root = root;
+  }
+
+  /** Number of elements. */
+  get length(): number {
+    return this.data.length;
+  }
+}
+
+function cpu(t: Tensor): CpuTensor {
+  if (!(t instanceof CpuTensor)) throw new TypeError("cpu backend: tensor was made by another backend");
+  if (t.freed || t.root?.freed) throw new Error("cpu backend: tensor used after free");
+  return t;
+}
+
+function f32(t: Tensor): Float32Array {
+  const c = cpu(t);
+  if (!(c.data instanceof Float32Array)) throw new TypeError("cpu backend: expected an f32 tensor, got i32");
+  return c.data;
+}
+
+function i32(t: Tensor): Int32Array {
+  const c = cpu(t);
+  if (!(c.data instanceof Int32Array)) throw new TypeError("cpu backend: expected an i32 tensor, got f32");
+  return c.data;
+}
+
+function need(t: Tensor, n: number, what: string): void {
+  if (t.length < n) throw new RangeError(`cpu backend: ${what} has ${t.length} elements, needs ${n}`);
+}
+
+/** The host memory of a CPU tensor as f32 (tests and CPU-only code paths). */
+export function cpuF32(t: Tensor): Float32Array {
+  return f32(t);
+}
+
+/** Creates a CPU backend. */
+export function createCpuBackend(): Backend {
+  const backend: Backend = {
+    name: "cpu",
+    device: "cpu (TypeScript, one thread)",
+
+    alloc(length: number, dtype: DType = "f32"): Tensor {
+      if (!Number.isInteger(length) || length < 0) throw new RangeError(`alloc: bad length ${length}`);
+      return new CpuTensor(dtype === "i32" ? new Int32Array(length) : new Float32Array(length));
+    },
+    free(t: Tensor): void {
+      const c = cpu(t);
+      if (c.root) throw new Error("free: cannot free a view; free its allocation");
+      c.freed = true;
+    },
+    view(t: Tensor, offset: number, length: number): Tensor {
+      const c = cpu(t);
+      if (offset % VIEW_ALIGN !== 0) {
+        throw new RangeError(`view: offset ${offset} not a multiple of ${VIEW_ALIGN}`);
+      }
+      if (offset < 0 || length < 0 || offset + length > c.length) {
+        throw new RangeError(`view: [${offset}, ${offset + length}) outside a tensor of ${c.length}`);
+      }
+      return new CpuTensor(c.data.subarray(offset, offset + length), c.root ?? c);
+    },
+    upload(t: Tensor, data: Float32Array | Int32Array, offset = 0): void {
+      const c = cpu(t);
+      if ((data instanceof Int32Array) !== (c.dtype === "i32")) {
+        throw new TypeError(`upload: ${data.constructor.name} into an ${c.dtype} tensor`);
+      }
+      if (offset + data.length > c.length) {
+        throw new RangeError(`upload: ${data.length} elements at ${offset} overflow a tensor of ${c.length}`);
+      }
+      c.data.set(data, offset);
+    },
+    download(t: Tensor): Promise<Float32Array> {
+      return Promise.resolve(f32(t).slice());
+    },
+    downloadInt(t: Tensor): Promise<Int32Array> {
+      return Promise.resolve(i32(t).slice());
+    },
+    flush(): Promise<void> {
+      return Promise.resolve();
+    },
+    destroy(): void {},
+
+    fill(t: Tensor, value: number): void {
+      f32(t).fill(value);
+    },
+    copy(src: Tensor, dst: Tensor): void {
+      const s = cpu(src), d = cpu(dst);
+      if (s.length !== d.length || s.dtype !== d.dtype) {
+        throw new RangeError("copy: tensors differ in length or dtype");
+      }
+      d.data.set(s.data);
+    },
+    scale(x: Tensor, alpha: number): void {
+      const a = f32(x);
+      for (let i = 0; i < a.length; i++) a[i] *= alpha;
+    },
+    addInto(dst: Tensor, src: Tensor, alpha = 1): void {
+      const d = f32(dst), s = f32(src);
+      if (d.length !== s.length) throw new RangeError(`addInto: lengths ${d.length} and ${s.length} differ`);
+      for (let i = 0; i < d.length; i++) d[i] += alpha * s[i];
+    },
+    sumSquares(x: Tensor, out: Tensor, accumulate = false): void {
+      const a = f32(x);
+      let s = 0;
+      for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+      const o = f32(out);
+      o[0] = accumulate ? o[0] + s : s;
+    },
+
+    matmul(p) {
+      matmulF32(f32(p.a), f32(p.b), f32(p.out), {
+        m: p.m,
+        n: p.n,
+        k: p.k,
+        transA: p.transA ?? false,
+        transB: p.transB ?? false,
+        alpha: p.alpha ?? 1,
+        beta: p.beta ?? 0,
+      });
+    },
+    embeddingForward(p) {
+      need(p.out, p.rows * p.dim, "embedding out");
+      k.embeddingForward(i32(p.tokens), f32(p.table), f32(p.out), p.rows, p.dim);
+    },
+    embeddingBackward(p) {
+      k.embeddingBackward(i32(p.tokens), f32(p.dOut), f32(p.dTable), p.rows, p.dim);
+    },
+    rmsNormForward(p) {
+      need(p.x, p.rows * p.dim, "rmsNorm x");
+      k.rmsNormForward(f32(p.x), f32(p.weight), f32(p.out), f32(p.rstd), p.rows, p.dim, p.eps);
+    },
+    rmsNormBackward(p) {
+      k.rmsNormBackward(
+        f32(p.x),
+        f32(p.weight),
+        f32(p.rstd),
+        f32(p.dOut),
+        f32(p.dx),
+        f32(p.dWeight),
+        p.rows,
+        p.dim,
+      );
+    },
+    rope(p) {
+      need(p.x, p.rows * p.heads * p.headDim, "rope x");
+      k.rope(f32(p.x), i32(p.positions), p.rows, p.heads, p.headDim, p.theta, p.inverse ?? false);
+    },
+    attentionForward(p) {
+      need(p.q, p.batch * p.seqLen * p.heads * p.headDim, "attention q");
+      att.attentionForward(f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse), p);
+    },
+    attentionBackward(p) {
+      att.attentionBackward(
+        f32(p.q),
+        f32(p.k),
+        f32(p.v),
+        f32(p.out),
+        f32(p.lse),
+        f32(p.dOut),
+        f32(p.dq),
+        f32(p.dk),
+        f32(p.dv),
+        p,
+      );
+    },
+    kvCacheWrite(p) {
+      need(p.cache, p.batch * p.capacity * p.width, "kv cache");
+      att.kvCacheWrite(f32(p.src), f32(p.cache), i32(p.lengths), p.width, p);
+    },
+    attentionCached(p) {
+      att.attentionCached(f32(p.q), f32(p.kCache), f32(p.vCache), i32(p.lengths), f32(p.out), p);
+    },
+    swigluForward(p) {
+      k.swigluForward(f32(p.gate), f32(p.up), f32(p.out), p.length);
+    },
+    swigluBackward(p) {
+      k.swigluBackward(f32(p.gate), f32(p.up), f32(p.dOut), f32(p.dGate), f32(p.dUp), p.length);
+    },
+    addBias(p) {
+      k.addBias(f32(p.x), f32(p.bias), p.rows, p.dim);
+    },
+    biasGrad(p) {
+      k.biasGrad(f32(p.dOut), f32(p.dBias), p.rows, p.dim);
+    },
+    gatherRows(p) {
+      k.gatherRows(f32(p.src), i32(p.indices), f32(p.out), p.count, p.width);
+    },
+    scatterAddRows(p) {
+      k.scatterAddRows(f32(p.src), i32(p.indices), f32(p.dst), p.count, p.width);
+    },
+    lmHeadForward(p) {
+      need(p.hidden, p.rows * p.dim, "lmHead hidden");
+      need(p.weight, p.vocab * p.dim, "lmHead weight");
+      lmHeadForward(
+        f32(p.hidden),
+        f32(p.weight),
+        i32(p.targets),
+        f32(p.logprobs),
+        f32(p.entropies),
+        f32(p.lse),
+        p,
+      );
+    },
+    lmHeadBackward(p) {
+      lmHeadBackward(
+        f32(p.hidden),
+        f32(p.weight),
+        i32(p.targets),
+        f32(p.lse),
+        f32(p.coeffs),
+        f32(p.dHidden),
+        f32(p.dWeight),
+        p,
+      );
+    },
+    adamw(p) {
+      const params = f32(p.params);
+      const n = params.length;
+      need(p.grads, n, "adamw grads");
+      need(p.m, n, "adamw m");
+      need(p.v, n, "adamw v");
+      k.adamw(params, f32(p.grads), f32(p.m), f32(p.v), {
+        lr: p.lr,
+        beta1: p.beta1,
+        beta2: p.beta2,
+        eps: p.eps,
+        weightDecay: p.weightDecay,
+        step: p.step,
+        gradScale: p.gradScale ?? 1,
+      });
+    },
+  };
+  return backend;
+}

@@ -1,0 +1,126 @@
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { createCpuBackend } from "../gpu/cpu/mod.ts";
+import { randInt, randn } from "../gpu/cpu/testing.ts";
+import type { ModelConfig } from "./config.ts";
+import { createModel } from "./model.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { encodeSafetensors, type TensorToWrite } from "./safetensors.ts";
+import { paramLayout } from "./params.ts";
+import type { TokenBatch } from "./batch.ts";
+
+const micro: ModelConfig = {
+  vocab_size: 13,
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  rope_theta: 10000,
+  rms_norm_eps: 1e-6,
+  tie_word_embeddings: false,
+  max_position_embeddings: 32,
+};
+
+const batch: TokenBatch = {
+  tokens: randInt(1, 2 * 6, 13),
+  batch: 2,
+  seqLen: 6,
+  mask: new Float32Array([0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0]),
+};
+
+Deno.test("checkpoint: save then load gives identical log-probabilities; files in HF layout", async () => {
+  const dir = await Deno.makeTempDir();
+  const be = createCpuBackend();
+  const model = createModel(micro, be, { seed: 5 });
+  model.setParam("model.layers.0.self_attn.q_proj.bias", randn(2, 16));
+  await saveCheckpoint(dir, model, {
+    tokenizerJson: { model: { type: "BPE" } },
+    extraConfig: { eos_token_id: 2 },
+  });
+  const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  assertEquals(config.model_type, "qwen2");
+  assertEquals(config.architectures, ["Qwen2ForCausalLM"]);
+  assertEquals(config.torch_dtype, "float32");
+  assertEquals(config.eos_token_id, 2);
+  const loaded = await loadCheckpoint(dir, be);
+  assertEquals(loaded.tokenizerJson, '{"model":{"type":"BPE"}}');
+  assertEquals(loaded.optimizerRestored, false);
+  assertEquals(await loaded.model.logprobs(batch), await model.logprobs(batch));
+  await saveCheckpoint(dir, model, { dtype: "f16" });
+  const half = await loadCheckpoint(dir, be);
+  const a = (await half.model.logprobs(batch)).logprobs, b = (await model.logprobs(batch)).logprobs;
+  for (let i = 0; i < a.length; i++) assert(Math.abs(a[i] - b[i]) < 1e-2);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpoint: optimiser state makes resumed training identical; scalar head round trip", async () => {
+  const dir = await Deno.makeTempDir();
+  const be = createCpuBackend();
+  const model = createModel(micro, be, { seed: 6 });
+  const coeffs = batch.mask.map((m) => -m / 8);
+  const train = async (m: typeof model) => {
+    m.zeroGrad();
+    await m.forwardBackward(batch, coeffs);
+    await m.step({ lr: 1e-2, weightDecay: 0.01 });
+  };
+  await train(model);
+  await saveCheckpoint(dir, model, { optimizer: true });
+  const resumed = await loadCheckpoint(dir, be);
+  assert(resumed.optimizerRestored);
+  assertEquals(resumed.model.stepCount, 1);
+  await train(model);
+  await train(resumed.model);
+  assertEquals(await resumed.model.logprobs(batch), await model.logprobs(batch));
+  const rm = await model.clone({ head: "scalar" });
+  rm.setParam("score.weight", randn(3, 16));
+  await saveCheckpoint(dir, rm);
+  const rmLoaded = (await loadCheckpoint(dir, be)).model;
+  assertEquals(rmLoaded.head, "scalar");
+  assertEquals(await rmLoaded.scores(batch), await rm.scores(batch));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpoint: a Hugging Face style bf16 folder with q/k/v biases and tied embeddings loads", async () => {
+  const dir = await Deno.makeTempDir();
+  const cfg = { ...micro, tie_word_embeddings: true };
+  // Written by hand in HF naming (not through saveCheckpoint), with the extra fields a real config has.
+  const hfConfig = {
+    architectures: ["Qwen2ForCausalLM"],
+    model_type: "qwen2",
+    hidden_act: "silu",
+    bos_token_id: 1,
+    eos_token_id: 2,
+    sliding_window: 4096,
+    torch_dtype: "bfloat16",
+    transformers_version: "4.43.1",
+    ...cfg,
+  };
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(hfConfig));
+  const tensors: TensorToWrite[] = paramLayout(cfg, "lm").specs.map((s, i) => ({
+    name: s.name,
+    shape: s.shape,
+    data: randn(100 + i, s.size, 0.5),
+  }));
+  // A tied checkpoint may still carry lm_head.weight; old exports carry rotary inv_freq buffers.
+  tensors.push({ name: "lm_head.weight", shape: [13, 16], data: randn(9, 13 * 16) });
+  tensors.push({
+    name: "model.layers.0.self_attn.rotary_emb.inv_freq",
+    shape: [2],
+    data: new Float32Array([1, 0.01]),
+  });
+  await Deno.writeFile(`${dir}/model.safetensors`, encodeSafetensors(tensors, "BF16"));
+  const { model } = await loadCheckpoint(dir, createCpuBackend());
+  assertEquals(model.config.tie_word_embeddings, true);
+  const bias = await model.getParam("model.layers.1.self_attn.k_proj.bias");
+  const written = tensors.find((t) => t.name === "model.layers.1.self_attn.k_proj.bias")!.data;
+  for (let i = 0; i < bias.length; i++) assert(Math.abs(bias[i] - written[i]) <= 4e-3 * Math.abs(written[i]));
+  const lp = (await model.logprobs(batch)).logprobs;
+  assert(lp.every(Number.isFinite));
+  // An unexpected tensor is an error.
+  tensors.push({ name: "model.extra", shape: [1], data: new Float32Array(1) });
+  await Deno.writeFile(`${dir}/model.safetensors`, encodeSafetensors(tensors, "BF16"));
+  await assertRejects(() => loadCheckpoint(dir, createCpuBackend()), Error, "unexpected tensor");
+  await Deno.remove(`${dir}/config.json`);
+  await assertRejects(() => loadCheckpoint(dir, createCpuBackend()), Error, "config.json not found");
+  await Deno.remove(dir, { recursive: true });
+});
