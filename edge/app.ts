@@ -1,0 +1,170 @@
+/**
+ * The edge service as a Hono app built from options: the verifier as a reward service (`POST /v1/verify`),
+ * optional OpenAI-compatible inference (`/v1/models`, `/v1/completions`, `/v1/chat/completions`), health
+ * checks (`/healthz`, `/readyz`), optional bearer auth on everything but the health checks, optional CORS,
+ * a body size limit and OpenAI-shaped JSON errors for every failure.
+ *
+ * ```ts
+ * import { verify } from "../core/verify/mod.ts";
+ * import { createApp } from "./app.ts";
+ * const app = createApp({ verify });
+ * Deno.serve({ port: 8787 }, app.fetch);
+ * ```
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { bearerAuth } from "./http/auth.ts";
+import { ApiError, errorResponse } from "./http/errors.ts";
+import type { LanguageModel } from "./inference/language_model.ts";
+import { openAIRoutes } from "./routes/openai.ts";
+import { type RewardFormat, type VerifyFunction, verifyRoutes } from "./routes/verify.ts";
+
+/** Size and time limits of the service. */
+export interface EdgeLimits {
+  /** Most items in one `/v1/verify` batch (also the most prompts in one completions request). */
+  maxBatchItems: number;
+  /** Largest request body, in bytes. */
+  maxBodyBytes: number;
+  /** Largest `max_tokens` a generation request may ask for. */
+  maxTokensCap: number;
+  /** Largest `n` (choices per prompt). */
+  maxChoices: number;
+  /** Time budget of one request, in milliseconds. */
+  requestTimeMs: number;
+  /** Time budget of one verification, in milliseconds (within the request's). */
+  verifyTimeMs: number;
+}
+
+/** The default limits. */
+export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
+  maxBatchItems: 256,
+  maxBodyBytes: 1 << 20,
+  maxTokensCap: 1024,
+  maxChoices: 8,
+  requestTimeMs: 60_000,
+  verifyTimeMs: 2_000,
+});
+
+/** How the app is put together. */
+export interface EdgeOptions {
+  /** The verifier behind `/v1/verify` (normally `core/verify`'s `verify`). */
+  verify: VerifyFunction;
+  /** The model to serve, or a promise of it while it loads; absent for a verifier-only service. */
+  model?: LanguageModel | Promise<LanguageModel>;
+  /** When set, every route but the health checks needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Origins allowed by CORS (`["*"]` for any); empty or absent sends no CORS headers. */
+  corsOrigins?: readonly string[];
+  /** Limits; missing ones take {@linkcode DEFAULT_LIMITS}. */
+  limits?: Partial<EdgeLimits>;
+  /** Reward format when a verify request names none (default `plus_minus_one`). */
+  defaultRewardFormat?: RewardFormat;
+}
+
+/** Where model loading stands, as `/readyz` reports it. */
+type ModelState =
+  | { state: "none" }
+  | { state: "loading" }
+  | { state: "ready"; model: LanguageModel }
+  | { state: "failed"; error: string };
+
+function trackModel(model: EdgeOptions["model"]): { get: () => ModelState } {
+  let state: ModelState = { state: "none" };
+  if (model instanceof Promise) {
+    state = { state: "loading" };
+    model.then(
+      (m) => state = { state: "ready", model: m },
+      (err) => state = { state: "failed", error: err instanceof Error ? err.message : String(err) },
+    );
+  } else if (model) state = { state: "ready", model };
+  return { get: () => state };
+}
+
+/** Builds the edge app. Nothing is read from the environment or the file system. */
+export function createApp(options: EdgeOptions): Hono {
+  const limits: EdgeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`createApp: limits.${key} must be a positive integer`);
+    }
+  }
+  const model = trackModel(options.model);
+  const app = new Hono();
+
+  app.onError((err) => {
+    if (!(err instanceof ApiError) && !(err instanceof HTTPException)) {
+      console.error("edge: unexpected error:", err);
+    }
+    return errorResponse(err);
+  });
+  app.notFound((c) =>
+    errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" }))
+  );
+
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    const origins = [...options.corsOrigins];
+    app.use(
+      "*",
+      cors({
+        origin: origins.includes("*") ? "*" : origins,
+        allowHeaders: ["Authorization", "Content-Type"],
+        allowMethods: ["GET", "POST", "OPTIONS"],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const s = model.get();
+    if (s.state === "ready") return c.json({ status: "ready", model: s.model.id });
+    if (s.state === "none") return c.json({ status: "ready", model: null });
+    if (s.state === "loading") return c.json({ status: "loading", model: null }, 503);
+    return c.json({ status: "failed", model: null, error: s.error }, 503);
+  });
+
+  if (options.apiKey) app.use("/v1/*", bearerAuth(options.apiKey));
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: limits.maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, `the request body is larger than ${limits.maxBodyBytes} bytes`, {
+          code: "body_too_large",
+        });
+      },
+    }),
+  );
+
+  app.route(
+    "/",
+    verifyRoutes({
+      verify: options.verify,
+      maxBatchItems: limits.maxBatchItems,
+      timeLimitMs: limits.requestTimeMs,
+      itemTimeLimitMs: limits.verifyTimeMs,
+      defaultRewardFormat: options.defaultRewardFormat ?? "plus_minus_one",
+    }),
+  );
+  app.route(
+    "/",
+    openAIRoutes({
+      model: () => {
+        const s = model.get();
+        return s.state === "ready" ? s.model : undefined;
+      },
+      limits: {
+        maxTokensCap: limits.maxTokensCap,
+        maxChoices: limits.maxChoices,
+        maxPrompts: limits.maxBatchItems,
+      },
+      timeLimitMs: limits.requestTimeMs,
+    }),
+  );
+  return app;
+}

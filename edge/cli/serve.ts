@@ -1,0 +1,153 @@
+/**
+ * `deno task serve [--model DIR] [--port 8787] [--host 127.0.0.1] ...`: runs the edge service. Without
+ * `--model` it serves the verifier only. The API key comes from `OREAL_API_KEY` and the CORS origins from
+ * `OREAL_CORS_ORIGINS` (comma-separated, `*` for any).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { verify } from "../../core/verify/mod.ts";
+import { createApp, DEFAULT_LIMITS, type EdgeLimits } from "../app.ts";
+import { loadModelDir } from "../inference/load_model_dir.ts";
+import type { ExecutionProvider } from "../inference/onnx_decoder.ts";
+
+/** Everything `serve` needs, from the command line and the environment. */
+export interface ServeConfig {
+  /** Model folder, or undefined for a verifier-only service. */
+  modelDir?: string;
+  /** Model id (default: the folder's name). */
+  modelId?: string;
+  /** onnxruntime-web execution provider. */
+  provider: ExecutionProvider;
+  /** Port to listen on (0 picks a free one). */
+  port: number;
+  /** Host to listen on. */
+  host: string;
+  /** Generations at once. */
+  concurrency: number;
+  /** Run inference on the server's thread instead of in workers. */
+  inProcess: boolean;
+  /** Bearer token, from OREAL_API_KEY. */
+  apiKey?: string;
+  /** CORS origins, from OREAL_CORS_ORIGINS. */
+  corsOrigins: string[];
+  /** Limits. */
+  limits: EdgeLimits;
+}
+
+/** The usage text. */
+export const USAGE = `usage: deno task serve [options]
+  --model DIR            model folder (model.onnx, config.json, tokenizer.json); none = verifier only
+  --model-id NAME        id clients put in "model" (default: the folder's name)
+  --provider wasm|webgpu onnxruntime-web execution provider (default wasm)
+  --port N               port (default 8787; 0 picks a free port)
+  --host HOST            host (default 127.0.0.1)
+  --concurrency N        generations at once, one worker each (default 1)
+  --in-process           run inference on the server's thread instead of in workers
+  --max-tokens N         cap on max_tokens (default ${DEFAULT_LIMITS.maxTokensCap})
+  --max-batch N          most items per verify batch (default ${DEFAULT_LIMITS.maxBatchItems})
+  --max-body-bytes N     largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})
+  --time-limit-ms N      time budget per request (default ${DEFAULT_LIMITS.requestTimeMs})
+  --verify-time-ms N     time budget per verification (default ${DEFAULT_LIMITS.verifyTimeMs})
+environment: OREAL_API_KEY (bearer token), OREAL_CORS_ORIGINS (comma-separated origins, * for any)`;
+
+function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`--${flag} must be an integer >= ${min}, got '${value}'`);
+  }
+  return n;
+}
+
+/** Parses arguments and environment values; throws an Error with a clear message on bad input. */
+export function parseServeConfig(args: string[], env: (name: string) => string | undefined): ServeConfig {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      model: { type: "string" },
+      "model-id": { type: "string" },
+      provider: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      concurrency: { type: "string" },
+      "in-process": { type: "boolean" },
+      "max-tokens": { type: "string" },
+      "max-batch": { type: "string" },
+      "max-body-bytes": { type: "string" },
+      "time-limit-ms": { type: "string" },
+      "verify-time-ms": { type: "string" },
+    },
+  });
+  const provider = values.provider ?? "wasm";
+  if (provider !== "wasm" && provider !== "webgpu") {
+    throw new Error(`--provider must be wasm or webgpu, got '${provider}'`);
+  }
+  const port = integer(values.port, "port", 8787, 0);
+  if (port > 65535) throw new Error(`--port must be at most 65535, got ${port}`);
+  const apiKey = env("OREAL_API_KEY")?.trim();
+  const origins = (env("OREAL_CORS_ORIGINS") ?? "").split(",").map((s) => s.trim()).filter((s) => s);
+  return {
+    modelDir: values.model,
+    modelId: values["model-id"],
+    provider,
+    port,
+    host: values.host ?? "127.0.0.1",
+    concurrency: integer(values.concurrency, "concurrency", 1, 1),
+    inProcess: values["in-process"] ?? false,
+    apiKey: apiKey ? apiKey : undefined,
+    corsOrigins: origins,
+    limits: {
+      maxTokensCap: integer(values["max-tokens"], "max-tokens", DEFAULT_LIMITS.maxTokensCap, 1),
+      maxBatchItems: integer(values["max-batch"], "max-batch", DEFAULT_LIMITS.maxBatchItems, 1),
+      maxBodyBytes: integer(values["max-body-bytes"], "max-body-bytes", DEFAULT_LIMITS.maxBodyBytes, 1),
+      requestTimeMs: integer(values["time-limit-ms"], "time-limit-ms", DEFAULT_LIMITS.requestTimeMs, 1),
+      verifyTimeMs: integer(values["verify-time-ms"], "verify-time-ms", DEFAULT_LIMITS.verifyTimeMs, 1),
+      maxChoices: DEFAULT_LIMITS.maxChoices,
+    },
+  };
+}
+
+/** Starts the server for `config`; the model loads in the background (`/readyz` says when it is ready). */
+export function serve(config: ServeConfig): Deno.HttpServer<Deno.NetAddr> {
+  const model = config.modelDir === undefined ? undefined : loadModelDir(config.modelDir, {
+    provider: config.provider,
+    id: config.modelId,
+    concurrency: config.concurrency,
+    workers: !config.inProcess,
+  });
+  model?.then(
+    (m) => console.log(`edge: model '${m.id}' loaded (${config.provider})`),
+    (err) =>
+      console.error(`edge: loading ${config.modelDir} failed: ${err instanceof Error ? err.message : err}`),
+  );
+  const app = createApp({
+    verify,
+    model,
+    apiKey: config.apiKey,
+    corsOrigins: config.corsOrigins,
+    limits: config.limits,
+  });
+  return Deno.serve({
+    port: config.port,
+    hostname: config.host,
+    onListen: ({ hostname, port }) => {
+      const auth = config.apiKey ? "bearer auth on" : "no auth";
+      console.log(`edge: listening on http://${hostname}:${port} (${auth})`);
+    },
+  }, app.fetch);
+}
+
+if (import.meta.main) {
+  let config: ServeConfig;
+  try {
+    config = parseServeConfig(Deno.args, (name) => Deno.env.get(name));
+  } catch (err) {
+    console.error(`serve: ${err instanceof Error ? err.message : err}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  serve(config);
+}

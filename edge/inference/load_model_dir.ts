@@ -1,0 +1,82 @@
+/**
+ * Loads a model folder as the trainer exports it (Hugging Face layout): `model.onnx` (Optimum decoder
+ * convention, weights inside the file), `config.json`, `tokenizer.json` and, when present,
+ * `tokenizer_config.json` (its special tokens). Needs read access to the folder and to onnxruntime-web's
+ * `.wasm` files in node_modules.
+ *
+ * @module
+ */
+
+import { type TokenizerConfig, tokenizerFromJson } from "../../core/tokenizer/mod.ts";
+import { LanguageModel } from "./language_model.ts";
+import { parseDecoderConfig } from "./model_config.ts";
+import { type ExecutionProvider, OnnxDecoder, type TokenGenerator } from "./onnx_decoder.ts";
+import { WorkerDecoder } from "./worker_decoder.ts";
+
+/** How to load and serve a model folder. */
+export interface LoadModelOptions {
+  /** onnxruntime-web execution provider (default `wasm`). */
+  provider?: ExecutionProvider;
+  /** The id clients use in `model` (default: the folder's name). */
+  id?: string;
+  /** Generations that run at once, each with its own copy of the model (default 1). */
+  concurrency?: number;
+  /**
+   * Run each decoder in a Web Worker (default true), so that inference never blocks the server's event loop;
+   * false runs inference on the calling thread (for runtimes without workers).
+   */
+  workers?: boolean;
+  /** Requests that may wait for a slot (default 64). */
+  maxWaiting?: number;
+}
+
+async function readJson(path: string): Promise<unknown> {
+  const text = await Deno.readTextFile(path);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+async function readOptionalJson(path: string): Promise<unknown> {
+  try {
+    return await readJson(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/** The last path segment of `dir`, ignoring trailing slashes. */
+export function folderName(dir: string): string {
+  const parts = dir.replace(/[\\/]+$/, "").split(/[\\/]/);
+  return parts[parts.length - 1] || "model";
+}
+
+/** Reads and loads `dir`; throws an Error naming the file at fault. */
+export async function loadModelDir(dir: string, options: LoadModelOptions = {}): Promise<LanguageModel> {
+  const base = dir.replace(/[\\/]+$/, "");
+  const config = parseDecoderConfig(await readJson(`${base}/config.json`));
+  const tokenizer = tokenizerFromJson(
+    await readJson(`${base}/tokenizer.json`),
+    await readOptionalJson(`${base}/tokenizer_config.json`) as TokenizerConfig | undefined,
+  );
+  const bytes = await Deno.readFile(`${base}/model.onnx`);
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`loadModelDir: concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const provider = options.provider ?? "wasm";
+  const load = options.workers === false ? OnnxDecoder.load : WorkerDecoder.load;
+  const settled = await Promise.allSettled(
+    Array.from({ length: concurrency }, () => load(bytes, config, provider)),
+  );
+  const decoders = settled.flatMap((r) => r.status === "fulfilled" ? [r.value as TokenGenerator] : []);
+  const failure = settled.find((r) => r.status === "rejected");
+  if (failure) {
+    await Promise.all(decoders.map((d) => d.release()));
+    throw (failure as PromiseRejectedResult).reason;
+  }
+  return new LanguageModel(options.id ?? folderName(base), decoders, tokenizer, options.maxWaiting ?? 64);
+}

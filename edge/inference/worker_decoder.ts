@@ -1,0 +1,125 @@
+/**
+ * An {@linkcode OnnxDecoder} in a Web Worker, behind the same `generate` interface: inference steps run off
+ * the server's event loop, so HTTP handling and timers stay responsive while a model generates. Each worker
+ * runs one generation at a time (give each concurrent slot its own worker). Leaving the `for await` loop or
+ * aborting the signal cancels the generation in the worker.
+ *
+ * @module
+ */
+
+import type { WorkerReply, WorkerRequest } from "./decoder_worker.ts";
+import type { DecoderConfig } from "./model_config.ts";
+import {
+  type DecodeOptions,
+  type ExecutionProvider,
+  onnxRuntimeUsedOnThisThread,
+  type TokenGenerator,
+} from "./onnx_decoder.ts";
+
+/** A decoder whose inference runs in a dedicated Worker. */
+export class WorkerDecoder implements TokenGenerator {
+  /** The decoder's shapes and special ids. */
+  readonly config: DecoderConfig;
+  readonly #worker: Worker;
+  readonly #listeners = new Map<number, (reply: WorkerReply) => void>();
+  #nextId = 1;
+  #busy = false;
+
+  private constructor(worker: Worker, config: DecoderConfig) {
+    this.#worker = worker;
+    this.config = config;
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      const reply = event.data;
+      if ("id" in reply) this.#listeners.get(reply.id)?.(reply);
+    };
+  }
+
+  /**
+   * Starts a worker and loads the model into it; rejects (and stops the worker) if loading fails, and at
+   * once when this thread has run onnxruntime-web itself (see `onnxRuntimeUsedOnThisThread`).
+   */
+  static load(model: Uint8Array, config: DecoderConfig, provider: ExecutionProvider): Promise<WorkerDecoder> {
+    if (onnxRuntimeUsedOnThisThread()) {
+      return Promise.reject(
+        new Error(
+          "WorkerDecoder.load: onnxruntime-web already ran on this thread, and Deno then starts workers " +
+            "without a working global scope; use in-process decoders (workers: false) in this process",
+        ),
+      );
+    }
+    const worker = new Worker(new URL("./decoder_worker.ts", import.meta.url), { type: "module" });
+    return new Promise((resolve, reject) => {
+      worker.onerror = (event) => {
+        event.preventDefault();
+        worker.terminate();
+        reject(new Error(`the decoder worker failed: ${event.message}`));
+      };
+      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+        if (event.data.type === "loaded") resolve(new WorkerDecoder(worker, config));
+        else if (event.data.type === "load_failed") {
+          worker.terminate();
+          reject(new Error(event.data.message));
+        }
+      };
+      const copy = model.slice();
+      const request: WorkerRequest = { type: "load", model: copy, config, provider };
+      worker.postMessage(request, [copy.buffer]);
+    });
+  }
+
+  /** Yields sampled token ids as the worker produces them (see {@linkcode OnnxDecoder.generate}). */
+  async *generate(promptIds: readonly number[], options: DecodeOptions): AsyncGenerator<number> {
+    if (this.#busy) throw new Error("WorkerDecoder: one generation at a time per worker");
+    options.signal?.throwIfAborted();
+    this.#busy = true;
+    const id = this.#nextId++;
+    const queue: WorkerReply[] = [];
+    let wake: (() => void) | undefined;
+    const push = (reply: WorkerReply) => {
+      queue.push(reply);
+      wake?.();
+    };
+    this.#listeners.set(id, push);
+    let finished = false;
+    const onAbort = () => this.#send({ type: "cancel", id });
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const { signal: _signal, ...rest } = options;
+      this.#send({ type: "generate", id, promptIds: [...promptIds], options: rest });
+      for (;;) {
+        while (queue.length === 0) await new Promise<void>((resolve) => wake = resolve);
+        const reply = queue.shift() as WorkerReply;
+        if (reply.type === "token") yield reply.token;
+        else if (reply.type === "failed") {
+          finished = true;
+          throw new Error(reply.message);
+        } else if (reply.type === "done") {
+          finished = true;
+          options.signal?.throwIfAborted();
+          return;
+        }
+      }
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (!finished) {
+        // The consumer left early: cancel, and wait for the worker to stop before taking another generation.
+        this.#send({ type: "cancel", id });
+        while (!queue.some((r) => r.type === "done" || r.type === "failed")) {
+          await new Promise<void>((resolve) => wake = resolve);
+        }
+      }
+      this.#listeners.delete(id);
+      this.#busy = false;
+    }
+  }
+
+  #send(message: WorkerRequest): void {
+    this.#worker.postMessage(message);
+  }
+
+  /** Stops the worker. */
+  release(): Promise<void> {
+    this.#worker.terminate();
+    return Promise.resolve();
+  }
+}

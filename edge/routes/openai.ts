@@ -1,0 +1,266 @@
+/**
+ * OpenAI-compatible inference routes: `GET /v1/models`, `POST /v1/completions` and
+ * `POST /v1/chat/completions`, JSON or server-sent events (`stream: true`, ending with `data: [DONE]`).
+ * Each request waits for a generation slot of the model's queue, then generates its choices one after the
+ * other within the per-request time limit; a client that goes away mid-stream aborts generation and frees the
+ * slot (a client of a non-streamed request that leaves is not noticed: its generation runs to its limits).
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { ApiError } from "../http/errors.ts";
+import { jsonBody } from "../http/json_body.ts";
+import { CHATML_END, renderChatML } from "../inference/chat_template.ts";
+import type { LanguageModel } from "../inference/language_model.ts";
+import { QueueFullError } from "../inference/queue.ts";
+import type { FinishReason } from "../inference/text_generation.ts";
+import {
+  type GenerationLimits,
+  type GenerationRequest,
+  parseChatCompletionRequest,
+  parseCompletionRequest,
+} from "./openai_schema.ts";
+
+/** Settings of the inference routes. */
+export interface OpenAIRouteOptions {
+  /** The model now served, or undefined while none is loaded. */
+  model: () => LanguageModel | undefined;
+  /** Parsing limits. */
+  limits: GenerationLimits;
+  /** Time budget for one request (queueing and generation), in milliseconds. */
+  timeLimitMs: number;
+}
+
+/** One choice to generate: which prompt, and its index in the answer. */
+interface Job {
+  index: number;
+  promptIds: number[];
+}
+
+interface ChoiceResult {
+  index: number;
+  text: string;
+  finishReason: FinishReason;
+}
+
+interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** How a route formats its answers: plain completions or chat. */
+interface Format {
+  object: string;
+  chunkObject: string;
+  idPrefix: string;
+  choice(result: ChoiceResult): Record<string, unknown>;
+  firstDelta(index: number): Record<string, unknown> | null;
+  delta(index: number, text: string): Record<string, unknown>;
+  finish(index: number, reason: FinishReason): Record<string, unknown>;
+}
+
+const completionFormat: Format = {
+  object: "text_completion",
+  chunkObject: "text_completion",
+  idPrefix: "cmpl-",
+  choice: (r) => ({ index: r.index, text: r.text, logprobs: null, finish_reason: r.finishReason }),
+  firstDelta: () => null,
+  delta: (index, text) => ({ index, text, logprobs: null, finish_reason: null }),
+  finish: (index, reason) => ({ index, text: "", logprobs: null, finish_reason: reason }),
+};
+
+const chatFormat: Format = {
+  object: "chat.completion",
+  chunkObject: "chat.completion.chunk",
+  idPrefix: "chatcmpl-",
+  choice: (r) => ({
+    index: r.index,
+    message: { role: "assistant", content: r.text, refusal: null },
+    logprobs: null,
+    finish_reason: r.finishReason,
+  }),
+  firstDelta: (index) => ({
+    index,
+    delta: { role: "assistant", content: "" },
+    logprobs: null,
+    finish_reason: null,
+  }),
+  delta: (index, text) => ({ index, delta: { content: text }, logprobs: null, finish_reason: null }),
+  finish: (index, reason) => ({ index, delta: {}, logprobs: null, finish_reason: reason }),
+};
+
+function timeoutError(limitMs: number): ApiError {
+  return new ApiError(504, `the request did not finish within the time limit of ${limitMs} ms`, {
+    type: "timeout_error",
+    code: "request_timeout",
+  });
+}
+
+/** The model a request names; 503 while none is loaded, 404 for another name. */
+function servedModel(options: OpenAIRouteOptions, name: string): LanguageModel {
+  const model = options.model();
+  if (!model) {
+    throw new ApiError(503, "no model is loaded on this server", {
+      type: "server_error",
+      code: "model_not_loaded",
+    });
+  }
+  if (name !== model.id) {
+    throw new ApiError(404, `the model '${name}' does not exist; this server serves '${model.id}'`, {
+      param: "model",
+      code: "model_not_found",
+    });
+  }
+  return model;
+}
+
+/** Encodes prompts into jobs (n per prompt) and checks they fit in the context. */
+function planJobs(
+  model: LanguageModel,
+  prompts: readonly string[],
+  n: number,
+): { jobs: Job[]; promptTokens: number } {
+  const jobs: Job[] = [];
+  let promptTokens = 0;
+  prompts.forEach((prompt, p) => {
+    const promptIds = model.encode(prompt);
+    if (promptIds.length === 0) throw new ApiError(400, "the prompt is empty", { param: "prompt" });
+    if (promptIds.length >= model.contextLength) {
+      throw new ApiError(
+        400,
+        `the prompt has ${promptIds.length} tokens; this model's context is ${model.contextLength} tokens`,
+        { param: "prompt", code: "context_length_exceeded" },
+      );
+    }
+    promptTokens += promptIds.length;
+    for (let i = 0; i < n; i++) jobs.push({ index: p * n + i, promptIds });
+  });
+  return { jobs, promptTokens };
+}
+
+/** Serves one generation request: queue, generate, answer as JSON or SSE. */
+async function serve(
+  c: Context,
+  options: OpenAIRouteOptions,
+  model: LanguageModel,
+  request: GenerationRequest,
+  planned: { jobs: Job[]; promptTokens: number },
+  extraStops: readonly string[],
+  defaultMaxTokens: number,
+  format: Format,
+): Promise<Response> {
+  const abort = new AbortController();
+  const timeout = AbortSignal.timeout(options.timeLimitMs);
+  const signal = AbortSignal.any([abort.signal, timeout]);
+  let release: () => void;
+  try {
+    release = await model.queue.acquire(signal);
+  } catch (err) {
+    if (err instanceof QueueFullError) {
+      throw new ApiError(429, err.message, { type: "rate_limit_error", code: "queue_full" });
+    }
+    if (timeout.aborted) throw timeoutError(options.timeLimitMs);
+    throw err;
+  }
+  const id = format.idPrefix + crypto.randomUUID().replaceAll("-", "");
+  const created = Math.floor(Date.now() / 1000);
+  const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const params = {
+    maxTokens: request.maxTokens ?? defaultMaxTokens,
+    sampling: { temperature: request.temperature, topP: request.topP },
+    stop: [...request.stop, ...extraStops],
+    signal,
+  };
+  let completionTokens = 0;
+  const usage = (): Usage => ({
+    prompt_tokens: planned.promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: planned.promptTokens + completionTokens,
+  });
+  const runJob = async (job: Job, onDelta: (text: string) => void | Promise<void>): Promise<ChoiceResult> => {
+    const result = await model.generate(job.promptIds, { ...params, seed: seed + job.index }, onDelta);
+    completionTokens += result.completionTokens;
+    return { index: job.index, text: result.text, finishReason: result.finishReason };
+  };
+  const envelope = { id, object: format.chunkObject, created, model: model.id };
+
+  if (!request.stream) {
+    try {
+      const choices: ChoiceResult[] = [];
+      for (const job of planned.jobs) choices.push(await runJob(job, () => {}));
+      return c.json({
+        id,
+        object: format.object,
+        created,
+        model: model.id,
+        choices: choices.map(format.choice),
+        usage: usage(),
+      });
+    } catch (err) {
+      if (timeout.aborted) throw timeoutError(options.timeLimitMs);
+      throw err;
+    } finally {
+      release();
+    }
+  }
+
+  return streamSSE(c, async (stream: SSEStreamingApi) => {
+    stream.onAbort(() => abort.abort(new DOMException("the client went away", "AbortError")));
+    const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      stream.writeSSE({ data: JSON.stringify({ ...envelope, choices, ...extra }) });
+    const usageField = request.includeUsage ? { usage: null } : {};
+    try {
+      for (const job of planned.jobs) {
+        const first = format.firstDelta(job.index);
+        if (first) await send([first], usageField);
+        const result = await runJob(job, (text) => send([format.delta(job.index, text)], usageField));
+        await send([format.finish(job.index, result.finishReason)], usageField);
+      }
+      if (request.includeUsage) await send([], { usage: usage() });
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      const apiError = timeout.aborted
+        ? timeoutError(options.timeLimitMs)
+        : new ApiError(500, "generation failed", { type: "server_error", code: "generation_failed" });
+      if (!timeout.aborted) console.error("edge: generation failed:", err);
+      await stream.writeSSE({ data: JSON.stringify(apiError.toBody()) });
+    } finally {
+      release();
+    }
+    await stream.writeSSE({ data: "[DONE]" });
+  });
+}
+
+/** The Hono sub-app serving the OpenAI-compatible routes. */
+export function openAIRoutes(options: OpenAIRouteOptions): Hono {
+  const app = new Hono();
+  const limits = options.limits;
+
+  app.get("/v1/models", (c) => {
+    const model = options.model();
+    const data = model
+      ? [{ id: model.id, object: "model", created: model.created, owned_by: "oreal-ts" }]
+      : [];
+    return c.json({ object: "list", data });
+  });
+
+  app.post("/v1/completions", jsonBody((v) => parseCompletionRequest(v, limits)), (c) => {
+    const request = c.req.valid("json");
+    const model = servedModel(options, request.model);
+    const planned = planJobs(model, request.prompts, request.n);
+    return serve(c, options, model, request, planned, [], 16, completionFormat);
+  });
+
+  app.post("/v1/chat/completions", jsonBody((v) => parseChatCompletionRequest(v, limits)), (c) => {
+    const request = c.req.valid("json");
+    const model = servedModel(options, request.model);
+    const planned = planJobs(model, [renderChatML(request.messages)], request.n);
+    return serve(c, options, model, request, planned, [CHATML_END], limits.maxTokensCap, chatFormat);
+  });
+
+  return app;
+}

@@ -1,0 +1,52 @@
+/**
+ * Helpers for the edge HTTP tests: a toy model folder (char tokenizer + toy ONNX decoder), and a served
+ * instance of the edge app on a free loopback port.
+ *
+ * @module
+ */
+
+import { createCharTokenizer } from "../core/tokenizer/mod.ts";
+import { verify } from "../core/verify/mod.ts";
+import { createApp, type EdgeOptions } from "../edge/app.ts";
+import { buildToyModel, successorSpec, toyConfig } from "./edge_toy_model.ts";
+
+/**
+ * The toy tokenizer's alphabet. Ids: 0 pad, 1 eos, 2 <|im_start|>, 3 <|im_end|>, 4 unk, then "\n" = 5,
+ * "a" = 6 ... "z" = 31, " " = 32.
+ */
+export const TOY_ALPHABET = "\nabcdefghijklmnopqrstuvwxyz ";
+
+/** What the toy model continues every prompt with, greedily: from the letter after the last one, to the space. */
+export function toyContinuation(lastChar: string): string {
+  const i = TOY_ALPHABET.indexOf(lastChar);
+  return TOY_ALPHABET.slice(i + 1);
+}
+
+/**
+ * Writes a model folder in `dir`: greedy decoding continues "\n" → "a" → ... → "z" → " " → end of sequence
+ * (specials continue with "a"), so a reply is always a run of the alphabet ending in a space.
+ */
+export async function writeToyModelDir(dir: string, maxPositions = 64): Promise<void> {
+  const tokenizer = createCharTokenizer({ alphabet: TOY_ALPHABET });
+  const v = tokenizer.vocabSize;
+  const spec = successorSpec(v, maxPositions, (t) => t < 5 ? 6 : t === v - 1 ? tokenizer.eosId : t + 1);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeFile(`${dir}/model.onnx`, buildToyModel(spec));
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(toyConfig(spec, tokenizer.eosId)));
+  await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(tokenizer.toJSON()));
+}
+
+/** A running edge server. */
+export interface TestServer {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+/** Serves `createApp({ verify, ...options })` on 127.0.0.1 at a free port. */
+export function startServer(options: Partial<EdgeOptions> = {}): TestServer {
+  const app = createApp({ verify, ...options });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+}

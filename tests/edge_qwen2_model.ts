@@ -1,0 +1,62 @@
+/**
+ * A randomly initialised Qwen2 decoder exported by the trainer's ONNX exporter, written as a model folder the
+ * edge server loads (model.onnx, config.json, tokenizer.json with the project's character tokenizer).
+ *
+ * @module
+ */
+
+import { createRng } from "../core/random/mod.ts";
+import { createCharTokenizer } from "../core/tokenizer/mod.ts";
+import { exportOnnx, type OnnxModelConfig, qwen2WeightShapes } from "../trainer/model/onnx_export.ts";
+
+/** The shapes of the trainer's `tiny` preset with a given vocabulary. */
+export function tinyQwen2Config(
+  vocabSize: number,
+  overrides: Partial<OnnxModelConfig> = {},
+): OnnxModelConfig {
+  return {
+    vocab_size: vocabSize,
+    hidden_size: 128,
+    intermediate_size: 384,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    rope_theta: 10000,
+    rms_norm_eps: 1e-6,
+    tie_word_embeddings: true,
+    max_position_embeddings: 256,
+    ...overrides,
+  };
+}
+
+/** ONNX bytes of `config` with seeded random weights (norm weights 1, others N(0, 0.2²) — peaky logits). */
+export function randomQwen2Onnx(config: OnnxModelConfig, seed = 1): Uint8Array {
+  const rng = createRng(seed);
+  const weights = new Map<string, Float32Array>();
+  for (const [name, shape] of qwen2WeightShapes(config)) {
+    const w = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (name.endsWith("norm.weight")) w.fill(1);
+    else for (let i = 0; i < w.length; i++) w[i] = 0.2 * rng.nextNormal();
+    weights.set(name, w);
+  }
+  return exportOnnx(config, weights);
+}
+
+/** Writes a model folder with the character tokenizer and a random Qwen2 of the given shapes. */
+export async function writeQwen2ModelDir(
+  dir: string,
+  overrides: Partial<OnnxModelConfig> = {},
+): Promise<void> {
+  const tokenizer = createCharTokenizer();
+  const config = tinyQwen2Config(tokenizer.vocabSize, overrides);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeFile(`${dir}/model.onnx`, randomQwen2Onnx(config));
+  const hf = {
+    ...config,
+    architectures: ["Qwen2ForCausalLM"],
+    model_type: "qwen2",
+    eos_token_id: tokenizer.eosId,
+  };
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(hf));
+  await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(tokenizer.toJSON()));
+}
