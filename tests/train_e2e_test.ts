@@ -1,0 +1,230 @@
+/**
+ * End-to-end training on the CPU backend with tiny shapes: the CLI run as a subprocess, killed with SIGKILL
+ * mid-run and resumed; then the store, the run folder and the summary are checked, and a run on a trivially easy
+ * problem family must raise its pass rate.
+ */
+import { assert, assertEquals } from "@std/assert";
+import { openStore } from "../trainer/store/store.ts";
+import type { RunSummary, StepMetrics } from "../trainer/rl/metrics.ts";
+
+const CLI = new URL("../trainer/cli/train.ts", import.meta.url).pathname;
+
+/** Shapes small enough for a test: a 16-wide one-layer model, two prompts of two samples per step. */
+const TINY = [
+  "--backend",
+  "cpu",
+  "--hidden-size",
+  "16",
+  "--layers",
+  "1",
+  "--prompts-per-step",
+  "2",
+  "--samples-per-prompt",
+  "2",
+  "--test-problems",
+  "4",
+  "--train-problems",
+  "50",
+  "--pass-k",
+  "2",
+];
+
+function spawnTrain(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-net=127.0.0.1,localhost",
+      CLI,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}
+
+async function runToEnd(args: string[]): Promise<string> {
+  const out = await spawnTrain(args).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, text);
+  return text;
+}
+
+/** Runs the CLI until its output contains `marker`, then kills it with SIGKILL. */
+async function runUntilThenKill(args: string[], marker: RegExp): Promise<string> {
+  const child = spawnTrain(args);
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!marker.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  child.kill("SIGKILL");
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  await child.stderr.cancel();
+  const status = await child.status;
+  assert(marker.test(text), `the run ended before ${marker}: ${text}`);
+  assertEquals(status.signal, "SIGKILL");
+  return text;
+}
+
+Deno.test("train: SIGKILL mid-run, resume, and the store, metrics and summary agree", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "train_e2e_" });
+  const steps = 6;
+  const args = [
+    ...TINY,
+    "--families",
+    "addition",
+    "--levels",
+    "1",
+    "--sft-steps",
+    "4",
+    "--steps",
+    String(steps),
+    "--max-new-tokens",
+    "12",
+    "--eval-every",
+    "3",
+    "--seed",
+    "3",
+    "--out",
+    dir,
+  ];
+  await runUntilThenKill(args, /step 2\/6/);
+  // A second start without --resume refuses to overwrite the run.
+  const refused = await spawnTrain(args).output();
+  assertEquals(refused.code, 2);
+  assert(new TextDecoder().decode(refused.stderr).includes("--resume"));
+  const resumed = await runToEnd([...args, "--resume"]);
+  assert(resumed.includes("resuming from the checkpoint of step"), resumed);
+
+  const summary = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`)) as RunSummary;
+  for (
+    const key of [
+      "method",
+      "preset",
+      "seed",
+      "backend",
+      "adapter",
+      "steps",
+      "sft_pass1",
+      "final_pass1",
+      "best_pass1",
+      "best_step",
+      "wall_seconds",
+      "tokens_per_second",
+    ]
+  ) assert(key in summary, `summary.json lacks ${key}`);
+  assertEquals([summary.method, summary.preset, summary.seed, summary.backend, summary.steps], [
+    "oreal",
+    "tiny",
+    3,
+    "cpu",
+    steps,
+  ]);
+  assertEquals(summary.resumed, true);
+  assertEquals(summary.sampled_responses, steps * 4);
+  assert(summary.best_pass1 >= summary.sft_pass1 && summary.best_pass1 >= summary.final_pass1);
+  assertEquals(summary.evals.map((e) => e.step), [0, 3, 6]);
+  assert(summary.tokens_per_second_by_phase.sampling > 0);
+
+  const lines = (await Deno.readTextFile(`${dir}/metrics.jsonl`)).trim().split("\n").map((l) =>
+    JSON.parse(l) as StepMetrics
+  );
+  assertEquals(lines.map((l) => l.step), [1, 2, 3, 4, 5, 6]);
+  assert((await Deno.readTextFile(`${dir}/curve.svg`)).includes("pass@1 (greedy)"));
+  const config = JSON.parse(await Deno.readTextFile(`${dir}/checkpoint/config.json`));
+  assertEquals(config.hidden_size, 16);
+  await Deno.stat(`${dir}/checkpoint/model.safetensors`);
+  await Deno.stat(`${dir}/checkpoint/tokenizer.json`);
+  assert((await Deno.stat(`${dir}/model.onnx`)).size > 1000);
+
+  const store = await openStore({ dataDir: `${dir}/db` });
+  try {
+    const run = await store.findRun("tiny-oreal-s3");
+    if (run === null) throw new Error("the run is not in the store");
+    assertEquals(run.status, "finished");
+    assertEquals(await store.latestStep(run.id), steps);
+    const series = await store.metricsSeries(run.id);
+    assertEquals(series.map((p) => p.step), [1, 2, 3, 4, 5, 6]);
+    const keys = new Set<string>();
+    let count = 0;
+    for await (const r of store.iterateRollouts(run.id)) {
+      keys.add(`${r.step}/${r.problemSource}/${r.problemId}/${r.sampleIndex}`);
+      count++;
+      assertEquals(r.reward, r.correct ? 1 : -1);
+      if (r.kept) assert(r.advantage !== null);
+    }
+    // Nothing lost, nothing twice: 2 prompts x 2 samples in each of the 6 steps.
+    assertEquals(count, steps * 4);
+    assertEquals(keys.size, steps * 4);
+    for (const p of series) assertEquals(p.metrics.passRate, lines[p.step - 1].passRate);
+    assertEquals((await store.checkpointsOf(run.id)).length, 1);
+  } finally {
+    await store.close();
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("train: the pass rate on a trivially easy problem family rises", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "train_easy_" });
+  // Every answer is 7. A short SFT teaches the format, but sampled responses are still mostly wrong.
+  const rows = Array.from(
+    { length: 60 },
+    (_, i) =>
+      JSON.stringify({ id: i, problem: `Item ${i}: what is seven?`, solution: "\\boxed{7}", answer: "7" }),
+  );
+  await Deno.writeTextFile(`${dir}/easy.jsonl`, rows.join("\n") + "\n");
+  const steps = 15;
+  await runToEnd([
+    "--backend",
+    "cpu",
+    "--method",
+    "oreal-no-rm",
+    "--hidden-size",
+    "32",
+    "--layers",
+    "1",
+    "--data",
+    `${dir}/easy.jsonl`,
+    "--test-problems",
+    "10",
+    "--prompts-per-step",
+    "8",
+    "--samples-per-prompt",
+    "8",
+    "--sft-steps",
+    "20",
+    "--sft-lr",
+    "2e-2",
+    "--lr",
+    "2e-3",
+    "--steps",
+    String(steps),
+    "--max-new-tokens",
+    "12",
+    "--eval-every",
+    "0",
+    "--pass-k",
+    "2",
+    "--out",
+    `${dir}/run`,
+  ]);
+  const lines = (await Deno.readTextFile(`${dir}/run/metrics.jsonl`)).trim().split("\n").map((l) =>
+    JSON.parse(l) as StepMetrics
+  );
+  const mean = (xs: StepMetrics[]) => xs.reduce((s, m) => s + m.passRate, 0) / xs.length;
+  const first = mean(lines.slice(0, 3)), last = mean(lines.slice(-3));
+  assert(last > first + 0.15, `pass rate did not rise: first steps ${first}, last steps ${last}`);
+  const summary = JSON.parse(await Deno.readTextFile(`${dir}/run/summary.json`)) as RunSummary;
+  for (const phase of ["sampling", "scoring", "update"] as const) {
+    assert(summary.tokens_per_second_by_phase[phase] > 0, `no ${phase} throughput`);
+  }
+  await Deno.remove(dir, { recursive: true });
+});

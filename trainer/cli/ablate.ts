@@ -1,0 +1,152 @@
+/**
+ * `deno task ablate`: runs the five methods (OREAL, OREAL without the token RM, GRPO, REINFORCE, RFT) with the
+ * same seeds, problems, SFT model and number of sampled responses, and writes `ablation.md` (pass@1 by method,
+ * mean and spread across seeds) and `ablation.svg` (the curves). Other flags are passed to every run.
+ *
+ * Usage: deno task ablate [--seeds 1,2,3] [--methods oreal,grpo,...] [--out runs/ablation] [train flags]
+ *
+ * @module
+ */
+
+import { ablationMarkdown, ablationSvg } from "../rl/ablation.ts";
+import { ConfigError, type Method, METHODS, parseTrainArgs, USAGE } from "../rl/config.ts";
+import type { RunSummary } from "../rl/metrics.ts";
+import { Reporter, stdoutSink } from "../rl/reporter.ts";
+import { runTraining } from "../rl/train.ts";
+import { makeBackend } from "./train.ts";
+
+/** The ablation's own flags, split from the flags passed to each run. */
+export interface AblationArgs {
+  seeds: number[];
+  methods: Method[];
+  out: string;
+  resume: boolean;
+  runArgs: string[];
+}
+
+const OWN = ["seeds", "methods", "out", "resume"];
+
+/** Parses the ablation's arguments; throws {@linkcode ConfigError}. */
+export function parseAblationArgs(args: readonly string[]): AblationArgs {
+  const result: AblationArgs = {
+    seeds: [1, 2, 3],
+    methods: [...METHODS],
+    out: "runs/ablation",
+    resume: false,
+    runArgs: [],
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.indexOf("=");
+    const flag = arg.startsWith("--") ? (eq < 0 ? arg.slice(2) : arg.slice(2, eq)) : "";
+    if (!OWN.includes(flag)) {
+      result.runArgs.push(arg);
+      continue;
+    }
+    if (flag === "resume") {
+      result.resume = true;
+      continue;
+    }
+    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || value === "") throw new ConfigError(`--${flag} needs a value`);
+    if (flag === "out") result.out = value;
+    else if (flag === "seeds") {
+      result.seeds = value.split(",").map((s) => {
+        if (!/^\d+$/.test(s.trim())) throw new ConfigError(`--seeds: expected integers, got "${value}"`);
+        return Number(s);
+      });
+    } else {
+      result.methods = value.split(",").map((m) => {
+        if (!(METHODS as readonly string[]).includes(m)) {
+          throw new ConfigError(`--methods: unknown method "${m}" (expected some of ${METHODS.join(", ")})`);
+        }
+        return m as Method;
+      });
+    }
+  }
+  for (const bad of ["--method", "--seed", "--name", "--sft-from"]) {
+    if (result.runArgs.some((a) => a === bad || a.startsWith(`${bad}=`))) {
+      throw new ConfigError(`${bad} is set by the ablation itself (use --methods / --seeds)`);
+    }
+  }
+  return result;
+}
+
+/** Runs the ablation; returns the exit status. */
+export async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(
+      `Usage: deno task ablate [--seeds 1,2,3] [--methods ${METHODS.join(",")}] [--out DIR] [--resume]` +
+        ` [train flags]\n\nTrain flags:\n${USAGE}`,
+    );
+    return 0;
+  }
+  let ab: AblationArgs;
+  try {
+    ab = parseAblationArgs(args);
+    // Validate the run flags once before anything starts.
+    parseTrainArgs(ab.runArgs, {});
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const reporter = new Reporter(stdoutSink());
+  const summaries: RunSummary[] = [];
+  const t0 = performance.now();
+  for (const seed of ab.seeds) {
+    let sftDir: string | null = null;
+    for (const method of ab.methods) {
+      const name = `${method}-s${seed}`;
+      const out = `${ab.out}/${name}`;
+      const summaryPath = `${out}/summary.json`;
+      const done = await Deno.readTextFile(summaryPath).then((t) => JSON.parse(t) as RunSummary).catch(() =>
+        null
+      );
+      if (done && ab.resume) {
+        reporter.info(`${name}: already finished, reusing ${summaryPath}`);
+        summaries.push(done);
+        sftDir ??= `${out}/sft`;
+        continue;
+      }
+      const runArgs = [
+        ...ab.runArgs,
+        "--method",
+        method,
+        "--seed",
+        String(seed),
+        "--name",
+        name,
+        "--out",
+        out,
+      ];
+      if (sftDir) runArgs.push("--sft-from", sftDir);
+      let resume = false;
+      try {
+        await Deno.stat(`${out}/latest.json`);
+        resume = ab.resume;
+      } catch { /* a fresh run */ }
+      if (resume) runArgs.push("--resume");
+      const config = parseTrainArgs(runArgs, { DATABASE_URL: Deno.env.get("DATABASE_URL") });
+      reporter.info(`\n=== ablation: ${name} ===`);
+      summaries.push(await runTraining(config, { reporter, createBackend: makeBackend }));
+      sftDir ??= `${out}/sft`;
+    }
+  }
+  const command = `deno task ablate ${args.join(" ")}`.trim();
+  const header = [
+    `Command: \`${command}\` (${((performance.now() - t0) / 60000).toFixed(1)} min).`,
+    `Seeds ${
+      ab.seeds.join(", ")
+    }; every method of a seed starts from the same SFT model, samples the same number ` +
+    `of responses per step, and is evaluated greedily on the same held-out problems.`,
+  ];
+  await Deno.writeTextFile(`${ab.out}/ablation.md`, ablationMarkdown(summaries, header));
+  await Deno.writeTextFile(`${ab.out}/ablation.svg`, ablationSvg(summaries));
+  reporter.info(`wrote ${ab.out}/ablation.md and ${ab.out}/ablation.svg`);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,100 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { ConfigError, parseTrainArgs, PRESETS } from "./config.ts";
+
+Deno.test("defaults: tiny preset, oreal, runs/<name>", () => {
+  const c = parseTrainArgs([]);
+  assertEquals(c.preset, "tiny");
+  assertEquals(c.method, "oreal");
+  assertEquals(c.seed, 1);
+  assertEquals(c.name, "tiny-oreal-s1");
+  assertEquals(c.out, "runs/tiny-oreal-s1");
+  assertEquals(c.steps, PRESETS.tiny.steps);
+  assertEquals(c.resume, false);
+});
+
+Deno.test("flags override the preset, in both --flag value and --flag=value forms", () => {
+  const c = parseTrainArgs([
+    "--method=grpo",
+    "--steps",
+    "7",
+    "--prompts-per-step",
+    "3",
+    "--samples-per-prompt=5",
+    "--lr",
+    "1e-3",
+    "--kl",
+    "0",
+    "--seed",
+    "9",
+    "--backend",
+    "cpu",
+    "--out",
+    "/tmp/x",
+    "--resume",
+    "--sft-steps",
+    "0",
+    "--eval-every",
+    "2",
+    "--families",
+    "add,sub",
+    "--levels",
+    "1,2",
+  ], { DATABASE_URL: "postgres://u@h/db" });
+  assertEquals(c.method, "grpo");
+  assertEquals([c.steps, c.promptsPerStep, c.samplesPerPrompt, c.lr, c.minLr, c.kl], [
+    7,
+    3,
+    5,
+    1e-3,
+    2e-4,
+    0,
+  ]);
+  assertEquals([c.seed, c.backend, c.out, c.resume, c.sftSteps, c.evalEvery], [
+    9,
+    "cpu",
+    "/tmp/x",
+    true,
+    0,
+    2,
+  ]);
+  assertEquals(c.families, ["add", "sub"]);
+  assertEquals(c.levels, [1, 2]);
+  assertEquals(c.databaseUrl, "postgres://u@h/db");
+  assertEquals(c.name, "tiny-grpo-s9");
+});
+
+Deno.test("--model selects the hf preset; --database-url beats the environment", () => {
+  const c = parseTrainArgs(["--model", "/m", "--database-url", "postgres://a"], {
+    DATABASE_URL: "postgres://b",
+  });
+  assertEquals(c.preset, "hf");
+  assertEquals(c.modelDir, "/m");
+  assertEquals(c.databaseUrl, "postgres://a");
+  assertEquals(c.template, "qwen-math");
+});
+
+Deno.test("bad arguments give clear errors naming the flag", () => {
+  const cases: [string[], RegExp][] = [
+    [["--method", "ppo"], /--method: expected one of oreal, oreal-no-rm/],
+    [["--steps", "-1"], /--steps/],
+    [["--steps", "1.5"], /--steps: expected an integer/],
+    [["--lr", "0"], /--lr: expected a positive number/],
+    [["--lr", "abc"], /--lr/],
+    [["--backend", "tpu"], /--backend/],
+    [["--bogus"], /unknown flag --bogus/],
+    [["--steps"], /--steps needs a value/],
+    [["stray"], /unexpected argument "stray"/],
+    [["--preset", "huge"], /--preset/],
+    [["--preset", "hf"], /needs --model/],
+    [["--samples-per-prompt", "1"], /at least 2 samples/],
+    [["--steps", "0", "--sft-steps", "0"], /nothing to do/],
+    [["--name", "a/b"], /--name/],
+    [["--levels", "1,x"], /--levels/],
+  ];
+  for (const [args, re] of cases) {
+    const e = assertThrows(() => parseTrainArgs(args), ConfigError);
+    if (!re.test(e.message)) {
+      throw new Error(`${args.join(" ")}: message "${e.message}" does not match ${re}`);
+    }
+  }
+});

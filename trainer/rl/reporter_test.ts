@@ -1,0 +1,70 @@
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import type { StepMetrics } from "./metrics.ts";
+import { formatDuration, formatStepLine, Reporter } from "./reporter.ts";
+
+const metrics: StepMetrics = {
+  step: 3,
+  passRate: 0.375,
+  meanReward: -0.25,
+  pairsKept: 5,
+  prompts: 8,
+  updateSequences: 10,
+  truncatedRate: 0,
+  meanResponseTokens: 12,
+  loss: 0.123456,
+  lossPositive: 0.2,
+  lossNegative: -0.08,
+  lossKl: 0.0001,
+  rmLoss: 0.69,
+  kl: 0.0021,
+  entropy: 1.234,
+  gradNorm: 0.5,
+  lr: 1e-4,
+  policyUpdated: true,
+  tokensPerSecond: { sampling: 1234.4, scoring: 5000, update: 2000 },
+  stepSeconds: 2,
+  elapsedSeconds: 6,
+};
+
+Deno.test("formatDuration", () => {
+  assertEquals(formatDuration(42.2), "42s");
+  assertEquals(formatDuration(187), "3m07s");
+  assertEquals(formatDuration(3720), "1h02m");
+  assertEquals(formatDuration(NaN), "?");
+});
+
+Deno.test("the step line carries every field of the status", () => {
+  const line = formatStepLine({ ...metrics, eval: { pass1: 0.5, passK: 0.75, k: 4, problems: 20 } }, 40, 75);
+  for (
+    const part of [
+      "step  3/40",
+      "pass  37.5%",
+      "pairs 5/8",
+      "loss 0.123 (pos 0.200 neg -0.080 kl 1.0e-4)",
+      "KL 0.0021",
+      "H 1.23",
+      "tok/s 1234/5000/2000",
+    ]
+  ) assertStringIncludes(line, part);
+  assertStringIncludes(line, "ETA 1m15s");
+  assertStringIncludes(line, "eval pass@1 50.0% pass@4 75.0%");
+  assertEquals(line.includes("\n"), false);
+});
+
+Deno.test("no TTY: plain lines only, progress is dropped; TTY: progress rewrites the line", () => {
+  let plain = "";
+  const r = new Reporter({ write: (t) => plain += t, isTerminal: false });
+  r.progress("sampling 3/8");
+  r.step(metrics, 10, 5);
+  r.info("done");
+  assertEquals(plain.includes("\r"), false);
+  assertEquals(plain.split("\n").length, 3);
+  let tty = "";
+  const t = new Reporter({ write: (x) => tty += x, isTerminal: true });
+  t.progress("sampling 3/8");
+  t.step(metrics, 10, 5);
+  assertStringIncludes(tty, "\r\x1b[2Ksampling 3/8\r\x1b[2Kstep");
+  let quiet = "";
+  new Reporter({ write: (x) => quiet += x, isTerminal: false }, true).info("x");
+  assertEquals(quiet, "");
+});

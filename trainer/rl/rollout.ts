@@ -1,0 +1,98 @@
+/**
+ * Sampling and verification: K responses per prompt from the policy, each judged against its problem's gold
+ * answer (a response cut off by the length limit is wrong), grouped by prompt.
+ *
+ * @module
+ */
+
+import type { Problem } from "../../core/data/mod.ts";
+import { formatPrompt, type PromptTemplate } from "../../core/data/mod.ts";
+import type { Tokenizer } from "../../core/tokenizer/mod.ts";
+import { verify } from "../../core/verify/mod.ts";
+import { type DecodableModel, generate } from "../model/decode.ts";
+
+/** One verified response. */
+export interface Rollout {
+  problem: Problem;
+  sampleIndex: number;
+  /** Response tokens, ending with the stop token when `finishReason` is "stop". */
+  tokens: Uint32Array;
+  /** Response text without the stop token. */
+  text: string;
+  finishReason: "stop" | "length";
+  correct: boolean;
+  /** The verifier's status word. */
+  status: string;
+  extracted: string | null;
+}
+
+/** The K responses of one prompt. */
+export interface RolloutGroup {
+  problem: Problem;
+  /** Encoded prompt. */
+  prompt: Uint32Array;
+  rollouts: Rollout[];
+}
+
+/** Sampling settings. `temperature` 0 decodes greedily. */
+export interface SampleOptions {
+  samplesPerPrompt: number;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed: number;
+  template: PromptTemplate;
+}
+
+/** Encodes the prompt of a problem (BOS first when the tokenizer has one). */
+export function encodePrompt(tokenizer: Tokenizer, problem: Problem, template: PromptTemplate): Uint32Array {
+  const ids = tokenizer.encode(formatPrompt(problem, template));
+  if (tokenizer.bosId === null) return ids;
+  const out = new Uint32Array(ids.length + 1);
+  out[0] = tokenizer.bosId;
+  out.set(ids, 1);
+  return out;
+}
+
+/** Samples K responses for every problem and verifies them; groups come back in problem order. */
+export async function sampleAndVerify(
+  model: DecodableModel,
+  tokenizer: Tokenizer,
+  problems: readonly Problem[],
+  options: SampleOptions,
+): Promise<RolloutGroup[]> {
+  const prompts = problems.map((p) => encodePrompt(tokenizer, p, options.template));
+  const generated = await generate(model, prompts, {
+    samplesPerPrompt: options.samplesPerPrompt,
+    maxNewTokens: options.maxNewTokens,
+    temperature: options.temperature,
+    topP: options.topP,
+    topK: options.topK,
+    stopTokens: [tokenizer.eosId],
+    seed: options.seed,
+  });
+  const groups: RolloutGroup[] = problems.map((problem, i) => ({
+    problem,
+    prompt: prompts[i],
+    rollouts: [],
+  }));
+  for (const g of generated) {
+    const problem = problems[g.promptIndex];
+    const body = g.finishReason === "stop" ? g.tokens.subarray(0, g.tokens.length - 1) : g.tokens;
+    const text = tokenizer.decode(body);
+    const verdict = verify(problem.gold, text, { truncated: g.finishReason === "length" });
+    groups[g.promptIndex].rollouts.push({
+      problem,
+      sampleIndex: g.sampleIndex,
+      tokens: g.tokens,
+      text,
+      finishReason: g.finishReason,
+      correct: verdict.correct,
+      status: verdict.status,
+      extracted: verdict.extracted ?? null,
+    });
+  }
+  for (const g of groups) g.rollouts.sort((a, b) => a.sampleIndex - b.sampleIndex);
+  return groups;
+}
