@@ -9,6 +9,14 @@ import type { RunSummary, StepMetrics } from "../trainer/rl/metrics.ts";
 
 const CLI = new URL("../trainer/cli/train.ts", import.meta.url).pathname;
 
+/** The trainer writes to PostgreSQL when DATABASE_URL is set (as in CI), else to PGlite in `<out>/db`. */
+const DATABASE_URL = Deno.env.get("DATABASE_URL");
+
+/** Run names are unique per test run, so a reused PostgreSQL database never sees a taken name. */
+function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
 /** Shapes small enough for a test: a 16-wide one-layer model, two prompts of two samples per step. */
 const TINY = [
   "--backend",
@@ -77,8 +85,11 @@ async function runUntilThenKill(args: string[], marker: RegExp): Promise<string>
 Deno.test("train: SIGKILL mid-run, resume, and the store, metrics and summary agree", async () => {
   const dir = await Deno.makeTempDir({ prefix: "train_e2e_" });
   const steps = 6;
+  const name = uniqueName("e2e-resume");
   const args = [
     ...TINY,
+    "--name",
+    name,
     "--families",
     "addition",
     "--levels",
@@ -145,9 +156,9 @@ Deno.test("train: SIGKILL mid-run, resume, and the store, metrics and summary ag
   await Deno.stat(`${dir}/checkpoint/tokenizer.json`);
   assert((await Deno.stat(`${dir}/model.onnx`)).size > 1000);
 
-  const store = await openStore({ dataDir: `${dir}/db` });
+  const store = await openStore(DATABASE_URL ? { databaseUrl: DATABASE_URL } : { dataDir: `${dir}/db` });
   try {
-    const run = await store.findRun("tiny-oreal-s3");
+    const run = await store.findRun(name);
     if (run === null) throw new Error("the run is not in the store");
     assertEquals(run.status, "finished");
     assertEquals(await store.latestStep(run.id), steps);
@@ -183,6 +194,8 @@ Deno.test("train: the pass rate on a trivially easy problem family rises", async
   await Deno.writeTextFile(`${dir}/easy.jsonl`, rows.join("\n") + "\n");
   const steps = 15;
   await runToEnd([
+    "--name",
+    uniqueName("e2e-easy"),
     "--backend",
     "cpu",
     "--method",

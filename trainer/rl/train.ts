@@ -193,8 +193,12 @@ export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<R
       t0,
     });
   } catch (e) {
-    const run = await store.findRun(config.name).catch(() => null);
-    if (run) await store.setRunStatus(run.id, "failed").catch(() => {});
+    // A configuration error (e.g. a run name that is already taken) is refused before this process trains
+    // anything: it must not mark somebody else's run as failed.
+    if (!(e instanceof ConfigError)) {
+      const run = await store.findRun(config.name).catch(() => null);
+      if (run) await store.setRunStatus(run.id, "failed").catch(() => {});
+    }
     throw e;
   } finally {
     await store.close();
