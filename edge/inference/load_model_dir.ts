@@ -50,8 +50,11 @@ async function readOptionalJson(path: string): Promise<unknown> {
 
 /** The last path segment of `dir`, ignoring trailing slashes. */
 export function folderName(dir: string): string {
-  const parts = dir.replace(/[\\/]+$/, "").split(/[\\/]/);
-  return parts[parts.length - 1] || "model";
+  const parts = dir.replace(/[\\/]+$/, "").split(/[\\/]/).filter((p) => p !== "");
+  const last = parts[parts.length - 1];
+  // A training run keeps its model in `runs/<name>/checkpoint`: the run's name says more than "checkpoint".
+  if (last === "checkpoint" && parts.length > 1) return parts[parts.length - 2];
+  return last || "model";
 }
 
 /** Reads and loads `dir`; throws an Error naming the file at fault. */

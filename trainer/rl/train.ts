@@ -478,7 +478,10 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
   for (const s of best.layout.specs) {
     if (s.name !== "score.weight") weights.set(s.name, await best.getParam(s.name));
   }
-  await Deno.writeFile(`${out}/model.onnx`, exportOnnx(best.config, weights));
+  const onnx = exportOnnx(best.config, weights);
+  await Deno.writeFile(`${out}/model.onnx`, onnx);
+  // checkpoint/ also gets a copy, so it is a complete folder for `deno task serve --model` (as Optimum lays out).
+  await Deno.writeFile(`${out}/checkpoint/model.onnx`, onnx);
   await store.recordCheckpoint({
     runId,
     step: state.best.step,
