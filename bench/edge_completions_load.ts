@@ -10,6 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { readListeningUrl, waitUntilReady } from "../tests/edge_harness.ts";
 import { writeQwen2ModelDir } from "../tests/edge_qwen2_model.ts";
 
 const { values } = parseArgs({
@@ -48,19 +49,8 @@ const child = new Deno.Command(Deno.execPath(), {
   stderr: "inherit",
 }).spawn();
 try {
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  let url: string | undefined;
-  while (!url) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the server exited: ${log}`);
-    log += value;
-    url = /listening on (http:\/\/\S+)/.exec(log)?.[1];
-  }
-  reader.releaseLock();
-  while ((await fetch(`${url}/readyz`).then(async (r) => (await r.body?.cancel(), r.status))) !== 200) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const url = await readListeningUrl(child.stdout.pipeThrough(new TextDecoderStream()));
+  await waitUntilReady(url, 1200); // up to a minute for the workers to load the model
   const body = (seed: number) =>
     JSON.stringify({
       model: "tiny",

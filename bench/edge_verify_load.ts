@@ -11,6 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { readListeningUrl } from "../tests/edge_harness.ts";
 
 const BODY = JSON.stringify({
   gold: "42",
@@ -35,18 +36,7 @@ async function startServer(): Promise<{ url: string; child: Deno.ChildProcess }>
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the server exited: ${log}`);
-    log += value;
-    const url = /listening on (http:\/\/\S+)/.exec(log)?.[1];
-    if (url) {
-      reader.releaseLock();
-      return { url, child };
-    }
-  }
+  return { url: await readListeningUrl(child.stdout.pipeThrough(new TextDecoderStream())), child };
 }
 
 function percentile(sorted: Float64Array, q: number): number {

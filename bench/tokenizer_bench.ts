@@ -1,29 +1,21 @@
 /**
  * Tokenizer encode throughput: `deno bench bench/tokenizer_bench.ts`. Each iteration encodes the same ~1 MB of
  * generated problem text (prompt + solution), document by document, so MB/s = size / (time per iteration); the size is printed once.
- * The byte-level BPE is a small Qwen2.5-style tokenizer.json built here (256 byte tokens + a few hundred merges
+ * The byte-level BPE is a small Qwen2.5-style tokenizer.json (core/tokenizer/testing.ts: 256 byte tokens + a few hundred merges
  * learned greedily from the text), run through @huggingface/tokenizers.
  */
 import { formatPrompt, generateProblems } from "../core/data/mod.ts";
 import { createCharTokenizer, tokenizerFromJson } from "../core/tokenizer/mod.ts";
+import { byteLevelBpeJson, bytesToUnicode } from "../core/tokenizer/testing.ts";
 
 const problems = generateProblems({ seed: 1, count: 12_000, split: "train" });
 const docs = problems.map((p) => formatPrompt(p, "plain") + p.solution);
 const megabytes = new TextEncoder().encode(docs.join("")).length / 1e6;
 console.log(`tokenizer_bench: ${megabytes.toFixed(2)} MB of text per iteration, ${docs.length} documents`);
 
-function bytesToUnicode(): string[] {
-  const keep = new Set<number>();
-  for (const [lo, hi] of [[33, 126], [161, 172], [174, 255]]) for (let b = lo; b <= hi; b++) keep.add(b);
-  let n = 0;
-  return Array.from({ length: 256 }, (_, b) => String.fromCodePoint(keep.has(b) ? b : 256 + n++));
-}
-
 /** A byte-level BPE tokenizer.json whose merges are the most frequent adjacent pairs of a text sample. */
 function byteLevelBpe(sample: string, merges: number) {
   const byte = bytesToUnicode();
-  const vocab: Record<string, number> = {};
-  byte.forEach((ch, i) => (vocab[ch] = i));
   const words = sample.match(/ ?[A-Za-z]+| ?\d| ?[^\sA-Za-z\d]+|\s+/g) ?? [];
   let seqs = words.map((w) => Array.from(new TextEncoder().encode(w), (b) => byte[b]));
   const mergeList: [string, string][] = [];
@@ -40,7 +32,6 @@ function byteLevelBpe(sample: string, merges: number) {
     if (best === "") break;
     const [a, b] = best.split("\u0000");
     mergeList.push([a, b]);
-    vocab[a + b] = Object.keys(vocab).length;
     seqs = seqs.map((s) => {
       const out: string[] = [];
       for (let i = 0; i < s.length; i++) {
@@ -52,52 +43,7 @@ function byteLevelBpe(sample: string, merges: number) {
       return out;
     });
   }
-  const size = Object.keys(vocab).length;
-  const bl = { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false };
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: [{
-      id: size,
-      content: "<|endoftext|>",
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    }],
-    normalizer: { type: "NFC" },
-    pre_tokenizer: {
-      type: "Sequence",
-      pretokenizers: [
-        {
-          type: "Split",
-          pattern: {
-            Regex:
-              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-          },
-          behavior: "Isolated",
-          invert: false,
-        },
-        bl,
-      ],
-    },
-    post_processor: bl,
-    decoder: bl,
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: "",
-      end_of_word_suffix: "",
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: mergeList,
-    },
-  };
+  return byteLevelBpeJson({ merges: mergeList, specials: ["<|endoftext|>"] });
 }
 
 const char = createCharTokenizer();

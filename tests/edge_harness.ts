@@ -1,6 +1,6 @@
 /**
- * Helpers for the edge HTTP tests: a toy model folder (char tokenizer + toy ONNX decoder), and a served
- * instance of the edge app on a free loopback port.
+ * Helpers for the edge HTTP tests and load benchmarks: a toy model folder (char tokenizer + toy ONNX decoder), a
+ * served instance of the edge app on a free loopback port, and waiting for a `serve.ts` subprocess to be up.
  *
  * @module
  */
@@ -49,4 +49,36 @@ export function startServer(options: Partial<EdgeOptions> = {}): TestServer {
   const app = createApp({ verify, ...options });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+}
+
+/**
+ * Reads a `serve.ts` process's stdout (decoded) until its "listening on URL" line and returns the URL, releasing
+ * the reader's lock (the caller may cancel the stream afterwards). Throws with the output so far when the stream
+ * ends first (the server exited).
+ */
+export async function readListeningUrl(stdout: ReadableStream<string>): Promise<string> {
+  const reader = stdout.getReader();
+  let log = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`serve exited before listening: ${log}`);
+      log += value;
+      const url = /listening on (http:\/\/\S+)/.exec(log)?.[1];
+      if (url) return url;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** Polls `${url}/readyz` every 50 ms until it answers 200; throws after `attempts` tries (default 200). */
+export async function waitUntilReady(url: string, attempts = 200): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    const ready = await fetch(`${url}/readyz`);
+    await ready.body?.cancel();
+    if (ready.status === 200) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url}/readyz did not answer 200 after ${attempts} tries`);
 }

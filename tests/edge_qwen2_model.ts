@@ -7,26 +7,15 @@
 
 import { createRng } from "../core/random/mod.ts";
 import { createCharTokenizer } from "../core/tokenizer/mod.ts";
+import { presetConfig } from "../trainer/model/config.ts";
 import { exportOnnx, type OnnxModelConfig, qwen2WeightShapes } from "../trainer/model/onnx_export.ts";
 
-/** The shapes of the trainer's `tiny` preset with a given vocabulary. */
+/** The shapes of the trainer's `tiny` preset with a given vocabulary, then `overrides`. */
 export function tinyQwen2Config(
   vocabSize: number,
   overrides: Partial<OnnxModelConfig> = {},
 ): OnnxModelConfig {
-  return {
-    vocab_size: vocabSize,
-    hidden_size: 128,
-    intermediate_size: 384,
-    num_hidden_layers: 4,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    rope_theta: 10000,
-    rms_norm_eps: 1e-6,
-    tie_word_embeddings: true,
-    max_position_embeddings: 256,
-    ...overrides,
-  };
+  return { ...presetConfig("tiny", { vocabSize }), ...overrides };
 }
 
 /** ONNX bytes of `config` with seeded random weights (norm weights 1, others N(0, 0.2²) — peaky logits). */

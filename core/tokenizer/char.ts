@@ -21,6 +21,11 @@ export const CHAR_SPECIAL_TOKENS = {
 /** Names of the special token strings of {@linkcode CHAR_SPECIAL_TOKENS}, in id order. */
 const SPECIALS: readonly string[] = Object.values(CHAR_SPECIAL_TOKENS);
 
+/** A tokenizer.json `added_tokens` entry for a special token (not normalised, no stripping). */
+export function specialAddedToken(id: number, content: string) {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
 /** Options of {@linkcode createCharTokenizer}. */
 export interface CharTokenizerOptions {
   /** Characters of the vocabulary, in id order after the specials (default: the generator's alphabet). */
@@ -121,15 +126,7 @@ class CharTokenizer implements Tokenizer {
   }
 
   toJSON(): unknown {
-    const added = this.spec.specials.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    }));
+    const added = this.spec.specials.map((content, id) => specialAddedToken(id, content));
     return {
       version: "1.0",
       truncation: null,

@@ -1,73 +1,17 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { tokenizerFromJson } from "./hf.ts";
-
-/** GPT-2's byte-to-character map used by byte-level BPE (printable bytes map to themselves). */
-function bytesToUnicode(): string[] {
-  const keep: number[] = [];
-  for (let b = 33; b <= 126; b++) keep.push(b);
-  for (let b = 161; b <= 172; b++) keep.push(b);
-  for (let b = 174; b <= 255; b++) keep.push(b);
-  const out: string[] = [];
-  let n = 0;
-  for (let b = 0; b < 256; b++) out[b] = String.fromCodePoint(keep.includes(b) ? b : 256 + n++);
-  return out;
-}
+import { byteLevelBpeJson, bytesToUnicode } from "./testing.ts";
 
 const BYTE = bytesToUnicode();
-const MERGES = [["\u0120", "t"], ["h", "e"], ["\u0120t", "he"], ["\u00c3", "\u00a9"], ["1", "2"]];
+const MERGES: [string, string][] = [["\u0120", "t"], ["h", "e"], ["\u0120t", "he"], ["\u00c3", "\u00a9"], [
+  "1",
+  "2",
+]];
 const SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
 
 /** A small Qwen2.5-style tokenizer.json: split regex, byte-level BPE with a few merges, three special tokens. */
-function qwenLike(mergesAsStrings = false) {
-  const vocab: Record<string, number> = {};
-  BYTE.forEach((ch, i) => (vocab[ch] = i));
-  MERGES.forEach(([a, b], i) => (vocab[a + b] = 256 + i));
-  const first = 256 + MERGES.length;
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIAL.map((content, i) => ({
-      id: first + i,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: { type: "NFC" },
-    pre_tokenizer: {
-      type: "Sequence",
-      pretokenizers: [
-        {
-          type: "Split",
-          pattern: {
-            Regex:
-              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-          },
-          behavior: "Isolated",
-          invert: false,
-        },
-        { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
-      ],
-    },
-    post_processor: { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
-    decoder: { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: "",
-      end_of_word_suffix: "",
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: mergesAsStrings ? MERGES.map((m) => m.join(" ")) : MERGES,
-    },
-  };
-}
+const qwenLike = (mergesAsStrings = false) =>
+  byteLevelBpeJson({ merges: MERGES, specials: SPECIAL, mergesAsStrings });
 
 const id = (s: string) =>
   s.split("").map((c) => c.charCodeAt(0)).map((b) => BYTE.indexOf(String.fromCharCode(b)));

@@ -1,29 +1,7 @@
 import { assert } from "@std/assert";
-import type { MathNode } from "mathjs";
-import { unlimitedBudget } from "./budget.ts";
-import {
-  type CompareContext,
-  expressionsEqual,
-  proportional,
-  realValue,
-  sameRealRoots,
-} from "./compare_expr.ts";
-import { normalizeAnswer } from "./normalize.ts";
-import { parseAnswer } from "./parser.ts";
+import { expressionsEqual, proportional, realValue, sameRealRoots } from "./compare_expr.ts";
+import { exprNode as node, testContext as ctx } from "./testing.ts";
 
-const ctx = (over: Partial<CompareContext> = {}): CompareContext => ({
-  budget: unlimitedBudget(),
-  relTol: 1e-6,
-  decimalPlaces: null,
-  relationAsSet: false,
-  seed: 1,
-  ...over,
-});
-function node(s: string): MathNode {
-  const v = parseAnswer(normalizeAnswer(s), unlimitedBudget());
-  if (v.t !== "expr") throw new Error(s);
-  return v.node;
-}
 const eq = (a: string, b: string, c = ctx()) => expressionsEqual(node(a), node(b), c);
 
 Deno.test("compare expr: rationals are exact, decimals use the relative tolerance", () => {

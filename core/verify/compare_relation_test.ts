@@ -1,21 +1,6 @@
 import { assert } from "@std/assert";
-import { unlimitedBudget } from "./budget.ts";
-import { type CompareContext, compareValues } from "./compare.ts";
 import { isAssignable } from "./compare_relation.ts";
-import { normalizeAnswer } from "./normalize.ts";
-import { parseAnswer } from "./parser.ts";
-import type { Value } from "./value.ts";
-
-const parse = (s: string): Value => parseAnswer(normalizeAnswer(s), unlimitedBudget());
-const ctx = (over: Partial<CompareContext> = {}): CompareContext => ({
-  budget: unlimitedBudget(),
-  relTol: 1e-6,
-  decimalPlaces: null,
-  relationAsSet: false,
-  seed: 1,
-  ...over,
-});
-const same = (g: string, p: string, c = ctx()) => compareValues(parse(g), parse(p), c);
+import { parseValue as parse, sameAnswer as same, testContext as ctx } from "./testing.ts";
 
 Deno.test("compare relation: assignment left sides", () => {
   for (const lhs of ["x", "f(x)", "x_1", "|AB|", "\\frac{NO}{BO}", "(p, q)", "V_1"]) {

@@ -1,20 +1,5 @@
 import { assert } from "@std/assert";
-import { unlimitedBudget } from "./budget.ts";
-import { type CompareContext, compareValues } from "./compare.ts";
-import { normalizeAnswer } from "./normalize.ts";
-import { parseAnswer } from "./parser.ts";
-import type { Value } from "./value.ts";
-
-const parse = (s: string): Value => parseAnswer(normalizeAnswer(s), unlimitedBudget());
-const ctx = (over: Partial<CompareContext> = {}): CompareContext => ({
-  budget: unlimitedBudget(),
-  relTol: 1e-6,
-  decimalPlaces: null,
-  relationAsSet: false,
-  seed: 1,
-  ...over,
-});
-const same = (g: string, p: string, c = ctx()) => compareValues(parse(g), parse(p), c);
+import { sameAnswer as same } from "./testing.ts";
 
 Deno.test("compare: sets are unordered, tuples ordered, a tuple gold accepts its sorted set", () => {
   assert(same("\\{1,2,3\\}", "3, 1, 2"));

@@ -1,15 +1,8 @@
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { unlimitedBudget } from "./budget.ts";
 import { evalComplex, evalExact, freeVariables, hasDecimal, mentionsInfinity } from "./evaluate.ts";
-import { normalizeAnswer } from "./normalize.ts";
-import { parseAnswer } from "./parser.ts";
-import type { MathNode } from "mathjs";
+import { exprNode as node } from "./testing.ts";
 
-function node(s: string): MathNode {
-  const v = parseAnswer(normalizeAnswer(s), unlimitedBudget());
-  if (v.t !== "expr") throw new Error(`not an expression: ${s}`);
-  return v.node;
-}
 const b = unlimitedBudget();
 const at = (s: string, scope: Record<string, number> = {}) =>
   evalComplex(node(s), new Map(Object.entries(scope).map(([k, v]) => [k, { re: v, im: 0 }])), b);

@@ -1,10 +1,9 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { Budget, LimitError, TimeoutError, unlimitedBudget } from "./budget.ts";
-import { normalizeAnswer } from "./normalize.ts";
 import { parseAnswer, ParseError } from "./parser.ts";
+import { parseValue as parse } from "./testing.ts";
 import type { Value } from "./value.ts";
 
-const parse = (s: string): Value => parseAnswer(normalizeAnswer(s), unlimitedBudget());
 const str = (v: Value): string => (v.t === "expr" ? v.node.toString() : JSON.stringify(v));
 
 Deno.test("parser: arithmetic, implicit multiplication, fractions and roots build mathjs trees", () => {

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { writeToyModelDir } from "../../tests/edge_harness.ts";
+import { readListeningUrl, waitUntilReady, writeToyModelDir } from "../../tests/edge_harness.ts";
 import { DEFAULT_LIMITS } from "../app.ts";
 import { parseServeConfig } from "./serve.ts";
 
@@ -79,22 +79,10 @@ Deno.test("serve: runs with the task's narrow permissions and serves a model fol
   }).spawn();
   const stderr = child.stderr.pipeTo(new WritableStream());
   try {
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let log = "";
-    let url: string | undefined;
-    while (!url) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`serve exited early: ${log}`);
-      log += value;
-      url = /listening on (http:\/\/\S+)/.exec(log)?.[1];
-    }
+    const stdout = child.stdout.pipeThrough(new TextDecoderStream());
+    const url = await readListeningUrl(stdout);
     const auth = { authorization: "Bearer key" };
-    for (let i = 0; i < 200; i++) {
-      const ready = await fetch(`${url}/readyz`);
-      await ready.body?.cancel();
-      if (ready.status === 200) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntilReady(url);
     const res = await fetch(`${url}/v1/completions`, {
       method: "POST",
       headers: auth,
@@ -107,7 +95,7 @@ Deno.test("serve: runs with the task's narrow permissions and serves a model fol
       body: JSON.stringify({ gold: "7", response: "\\boxed{7}" }),
     });
     assertEquals((await verdict.json()).reward, 1);
-    await reader.cancel();
+    await stdout.cancel();
   } finally {
     child.kill("SIGTERM");
     await child.status;

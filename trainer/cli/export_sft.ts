@@ -6,16 +6,15 @@
  *     deno task export-sft --run ID|NAME [--out FILE]
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   LineWriter,
+  parseStoreArgs,
+  requireRun,
   runCli,
-  STORE_FLAGS,
   STORE_FLAGS_HELP,
-  storeOptionsFromFlags,
   UsageError,
+  withStore,
 } from "../store/cli.ts";
-import { openStore } from "../store/store.ts";
 
 const USAGE = `Usage: deno task export-sft --run ID|NAME [--out FILE] [options]
 
@@ -28,22 +27,12 @@ ${STORE_FLAGS_HELP}`;
 /** Runs the CLI with `args`; returns the exit status. */
 export function main(args: string[]): Promise<number> {
   return runCli(USAGE, async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: { ...STORE_FLAGS, run: { type: "string" }, out: { type: "string" } },
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const flags = parsed.values;
+    const flags = parseStoreArgs(args, { run: { type: "string" }, out: { type: "string" } });
     if (flags.help) return console.log(USAGE);
-    if (flags.run === undefined) throw new UsageError("--run is required");
-    const store = await openStore(storeOptionsFromFlags(flags));
-    try {
-      const run = await store.findRun(flags.run);
-      if (run === null) throw new UsageError(`no run "${flags.run}" in ${store.target}`);
+    const ref = flags.run;
+    if (ref === undefined) throw new UsageError("--run is required");
+    await withStore(flags, async (store) => {
+      const run = await requireRun(store, ref);
       const file = flags.out === undefined
         ? null
         : await Deno.open(flags.out, { write: true, create: true, truncate: true });
@@ -55,9 +44,7 @@ export function main(args: string[]): Promise<number> {
       }
       await out.close();
       console.error(`exported ${count} examples of run ${run.id} (${run.name}) to ${flags.out ?? "stdout"}`);
-    } finally {
-      await store.close();
-    }
+    });
   });
 }
 

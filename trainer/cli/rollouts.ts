@@ -4,17 +4,16 @@
  *     deno task rollouts --run ID|NAME [--step N] [--correct|--wrong] [--kept] [--limit N]
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   integerFlag,
   LineWriter,
+  parseStoreArgs,
+  requireRun,
   runCli,
-  STORE_FLAGS,
   STORE_FLAGS_HELP,
-  storeOptionsFromFlags,
   UsageError,
+  withStore,
 } from "../store/cli.ts";
-import { openStore } from "../store/store.ts";
 
 const USAGE =
   `Usage: deno task rollouts --run ID|NAME [--step N] [--correct|--wrong] [--kept] [--limit N] [options]
@@ -30,26 +29,17 @@ ${STORE_FLAGS_HELP}`;
 /** Runs the CLI with `args`; returns the exit status. */
 export function main(args: string[]): Promise<number> {
   return runCli(USAGE, async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          ...STORE_FLAGS,
-          run: { type: "string" },
-          step: { type: "string" },
-          correct: { type: "boolean" },
-          wrong: { type: "boolean" },
-          kept: { type: "boolean" },
-          limit: { type: "string" },
-        },
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const flags = parsed.values;
+    const flags = parseStoreArgs(args, {
+      run: { type: "string" },
+      step: { type: "string" },
+      correct: { type: "boolean" },
+      wrong: { type: "boolean" },
+      kept: { type: "boolean" },
+      limit: { type: "string" },
+    });
     if (flags.help) return console.log(USAGE);
-    if (flags.run === undefined) throw new UsageError("--run is required");
+    const ref = flags.run;
+    if (ref === undefined) throw new UsageError("--run is required");
     if (flags.correct && flags.wrong) throw new UsageError("--correct and --wrong exclude each other");
     const filter = {
       step: integerFlag("step", flags.step),
@@ -57,18 +47,14 @@ export function main(args: string[]): Promise<number> {
       correct: flags.correct ? true : flags.wrong ? false : undefined,
       kept: flags.kept ? true : undefined,
     };
-    const store = await openStore(storeOptionsFromFlags(flags));
-    try {
-      const run = await store.findRun(flags.run);
-      if (run === null) throw new UsageError(`no run "${flags.run}" in ${store.target}`);
+    await withStore(flags, async (store) => {
+      const run = await requireRun(store, ref);
       const out = new LineWriter();
       for await (const rollout of store.iterateRollouts(run.id, filter)) {
         await out.line(JSON.stringify(rollout));
       }
       await out.close();
-    } finally {
-      await store.close();
-    }
+    });
   });
 }
 

@@ -4,16 +4,7 @@
  *     deno task runs [--json] [--database-url URL] [--data-dir DIR]
  * @module
  */
-import { parseArgs } from "node:util";
-import {
-  LineWriter,
-  runCli,
-  STORE_FLAGS,
-  STORE_FLAGS_HELP,
-  storeOptionsFromFlags,
-  UsageError,
-} from "../store/cli.ts";
-import { openStore } from "../store/store.ts";
+import { LineWriter, parseStoreArgs, runCli, STORE_FLAGS_HELP, withStore } from "../store/cli.ts";
 import type { RunSummary } from "../store/types.ts";
 
 const USAGE = `Usage: deno task runs [--json] [options]
@@ -47,26 +38,17 @@ export function formatRunsTable(runs: readonly RunSummary[]): string {
 /** Runs the CLI with `args`; returns the exit status. */
 export function main(args: string[]): Promise<number> {
   return runCli(USAGE, async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: { ...STORE_FLAGS, json: { type: "boolean" } } });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const flags = parsed.values;
+    const flags = parseStoreArgs(args, { json: { type: "boolean" } });
     if (flags.help) return console.log(USAGE);
-    const store = await openStore(storeOptionsFromFlags(flags));
-    let runs: RunSummary[];
-    try {
-      runs = await store.listRuns();
-    } finally {
-      await store.close();
-    }
+    const { runs, target } = await withStore(flags, async (store) => ({
+      runs: await store.listRuns(),
+      target: store.target,
+    }));
     const out = new LineWriter();
     if (flags.json) {
       for (const r of runs) await out.line(JSON.stringify(r));
     } else if (runs.length === 0) {
-      await out.line(`no runs in ${store.target}`);
+      await out.line(`no runs in ${target}`);
     } else {
       await out.line(formatRunsTable(runs));
     }

@@ -2,21 +2,19 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { randInt, randn } from "../gpu/cpu/testing.ts";
 import type { ModelConfig } from "./config.ts";
+import { TEST_CONFIG } from "./decode_testing.ts";
 import { createModel } from "./model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { encodeSafetensors, type TensorToWrite } from "./safetensors.ts";
 import { paramLayout } from "./params.ts";
 import type { TokenBatch } from "./batch.ts";
 
+/** TEST_CONFIG's layers and heads at a smaller width and vocabulary, with a separate LM head. */
 const micro: ModelConfig = {
+  ...TEST_CONFIG,
   vocab_size: 13,
   hidden_size: 16,
   intermediate_size: 24,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rope_theta: 10000,
-  rms_norm_eps: 1e-6,
   tie_word_embeddings: false,
   max_position_embeddings: 32,
 };

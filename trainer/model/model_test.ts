@@ -2,19 +2,16 @@ import { assert, assertAlmostEquals, assertEquals, assertRejects, assertThrows }
 import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { assertGradClose, dot, randInt, randn, sampleIndices } from "../gpu/cpu/testing.ts";
 import { type ModelConfig, presetConfig } from "./config.ts";
+import { TEST_CONFIG } from "./decode_testing.ts";
 import { createModel, type Model } from "./model.ts";
 import type { TokenBatch } from "./batch.ts";
 
+/** TEST_CONFIG's layers, heads and tied head at a smaller width and vocabulary. */
 const micro: ModelConfig = {
+  ...TEST_CONFIG,
   vocab_size: 11,
   hidden_size: 16,
   intermediate_size: 24,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rope_theta: 10000,
-  rms_norm_eps: 1e-6,
-  tie_word_embeddings: true,
   max_position_embeddings: 32,
 };
 

@@ -1,11 +1,13 @@
 /**
  * What the store's command-line tools share: the `--database-url` / `--data-dir` flags (with `DATABASE_URL` as
- * the fallback for the URL), integer flag parsing, and a runner that turns known errors into a one-line message
- * and an exit status instead of a stack trace.
+ * the fallback for the URL), argument and integer flag parsing, opening the store and finding a run, and a
+ * runner that turns known errors into a one-line message and an exit status instead of a stack trace.
  * @module
  */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { StoreConnectError } from "./connect.ts";
-import { DEFAULT_DATA_DIR, type OpenStoreOptions } from "./store.ts";
+import { DEFAULT_DATA_DIR, openStore, type OpenStoreOptions, type Store } from "./store.ts";
+import type { RunRecord } from "./types.ts";
 import { StoreInputError } from "./validate.ts";
 
 /** `node:util` parseArgs definitions of the flags every store CLI accepts. */
@@ -39,15 +41,49 @@ export function resolveDatabaseUrl(flag: string | undefined): string | undefined
   return env === undefined || env === "" ? undefined : env;
 }
 
+/** The parsed values of {@linkcode STORE_FLAGS} that choose the store. */
+export interface StoreFlagValues {
+  "database-url"?: string;
+  "data-dir"?: string;
+  schema?: string;
+}
+
 /** Store options from the parsed {@linkcode STORE_FLAGS}. */
-export function storeOptionsFromFlags(
-  flags: { "database-url"?: string; "data-dir"?: string; schema?: string },
-): OpenStoreOptions {
+export function storeOptionsFromFlags(flags: StoreFlagValues): OpenStoreOptions {
   return {
     databaseUrl: resolveDatabaseUrl(flags["database-url"]),
     dataDir: flags["data-dir"] ?? DEFAULT_DATA_DIR,
     schema: flags.schema,
   };
+}
+
+/**
+ * Parses a store CLI's `args` against {@linkcode STORE_FLAGS} plus the CLI's own `options` (no positionals);
+ * returns the flag values. A bad command line is a {@linkcode UsageError}.
+ */
+export function parseStoreArgs<const O extends ParseArgsOptionsConfig>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...STORE_FLAGS, ...options } }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Opens the store the flags choose, calls `body` with it and closes it afterwards (also when `body` throws). */
+export async function withStore<R>(flags: StoreFlagValues, body: (store: Store) => Promise<R>): Promise<R> {
+  const store = await openStore(storeOptionsFromFlags(flags));
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The run with id or name `ref`; an unknown run is a {@linkcode UsageError} naming the store. */
+export async function requireRun(store: Store, ref: string): Promise<RunRecord> {
+  const run = await store.findRun(ref);
+  if (run === null) throw new UsageError(`no run "${ref}" in ${store.target}`);
+  return run;
 }
 
 /** Parses a flag that must be a non-negative integer; undefined stays undefined. */
