@@ -98,6 +98,18 @@ const COMMAND_OPS: Record<string, string> = {
   land: ",",
   lor: ",",
 };
+/** Accents and over/underlines: the lexer reads their argument as text, the parser as one symbol. */
+export const DECORATORS: ReadonlySet<string> = new Set([
+  "overline",
+  "bar",
+  "vec",
+  "hat",
+  "widehat",
+  "overrightarrow",
+  "tilde",
+  "dot",
+  "underline",
+]);
 const SKIPPED = new Set([
   "angle",
   "triangle",
@@ -123,15 +135,7 @@ const TEXT_COMMANDS = new Set([
   "mathbb",
   "boldsymbol",
   "operatorname",
-  "overline",
-  "bar",
-  "vec",
-  "hat",
-  "widehat",
-  "overrightarrow",
-  "tilde",
-  "dot",
-  "underline",
+  ...DECORATORS,
 ]);
 const SYMBOL_COMMANDS: Record<string, string> = {
   pi: "pi",

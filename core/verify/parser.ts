@@ -9,24 +9,13 @@
 
 import type { MathNode } from "mathjs";
 import { type Budget, LimitError, LIMITS } from "./budget.ts";
-import { FUNCTIONS, ParseError, type Token, tokenize } from "./lexer.ts";
+import { DECORATORS, FUNCTIONS, ParseError, type Token, tokenize } from "./lexer.ts";
 import { binaryNode, constantNode, functionNode, negateNode, type OPS, symbolNode } from "./safe_math.ts";
 import type { RelOp, Value } from "./value.ts";
 
 export { ParseError } from "./lexer.ts";
 
 const REL_OPS = new Set(["=", "<", ">", "≤", "≥", "≠", "∈", "≈"]);
-const DECORATORS = new Set([
-  "overline",
-  "bar",
-  "vec",
-  "hat",
-  "widehat",
-  "overrightarrow",
-  "tilde",
-  "dot",
-  "underline",
-]);
 const PLAIN_TEXT = new Set(["text", "textbf", "textit", "textnormal", "textrm", "mbox", "mathrm"]);
 const MATRIX_ENVS = new Set([
   "pmatrix",

@@ -18,7 +18,7 @@ import {
 import type { Rng } from "../../core/random/mod.ts";
 import type { Model } from "../model/model.ts";
 import { packBatch, packResponses, type Sequence, unpackResponses } from "./batch.ts";
-import type { PhaseClock } from "./metrics.ts";
+import type { PhaseClock, StepMetrics } from "./metrics.ts";
 import type { RolloutGroup } from "./rollout.ts";
 
 /** Settings of the update. */
@@ -38,21 +38,24 @@ export interface UpdateOptions {
   padId: number;
 }
 
-/** What the update did. */
-export interface UpdateResult {
+/** What the update did: the update's fields of {@linkcode StepMetrics}, and which responses it kept. */
+export interface UpdateResult extends
+  Pick<
+    StepMetrics,
+    | "updateSequences"
+    | "loss"
+    | "lossPositive"
+    | "lossNegative"
+    | "lossKl"
+    | "rmLoss"
+    | "kl"
+    | "entropy"
+    | "gradNorm"
+    | "lr"
+    | "policyUpdated"
+  > {
   /** Advantage of each kept response, keyed `group:sample`. */
   kept: Map<string, number>;
-  updateSequences: number;
-  loss: number;
-  lossPositive: number;
-  lossNegative: number;
-  lossKl: number;
-  rmLoss: number | null;
-  kl: number;
-  entropy: number;
-  gradNorm: number;
-  lr: number;
-  policyUpdated: boolean;
 }
 
 /** The three models of a run: the policy, its frozen reference, and the token RM ("oreal" only). */
