@@ -17,25 +17,12 @@
  */
 
 import type { Groups } from "./commands.ts";
+import type { MatmulParams } from "../backend.ts";
 import type { Kernel } from "./pipelines.ts";
 import { assertDims, f32, u32 } from "./wgsl.ts";
 
-/** The problem a matmul kernel is specialised for. */
-export interface MatmulSpec {
-  /** Rows of op(A) and C. */
-  m: number;
-  /** Columns of op(B) and C. */
-  n: number;
-  /** The reduction dimension. */
-  k: number;
-  /** A is stored `[K, M]`. */
-  transA?: boolean;
-  /** B is stored `[N, K]`. */
-  transB?: boolean;
-  /** Scale of the product (default 1). */
-  alpha?: number;
-  /** Scale of the existing C added to the result (default 0: C is not read). */
-  beta?: number;
+/** The problem a matmul kernel is specialised for: the backend's matmul shape and scales, without tensors. */
+export interface MatmulSpec extends Omit<MatmulParams, "a" | "b" | "out"> {
   /** Number of independent matrices (default 1). */
   batch?: number;
   /** Force a kernel (default: `gemv` when m <= `gemvMaxM`, else `tiled`). */
