@@ -241,3 +241,66 @@ Deno.test("train: the pass rate on a trivially easy problem family rises", async
   }
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("ablate: every method trains a few steps on the running-sum task, and the report has intervals", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "abl_e2e_" });
+  const ablate = new URL("../trainer/cli/ablate.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-net=127.0.0.1,localhost",
+      ablate,
+      "--seeds",
+      "1",
+      "--out",
+      dir,
+      ...TINY,
+      "--families",
+      "chain",
+      "--levels",
+      "1",
+      "--sft-steps",
+      "3",
+      "--steps",
+      "3",
+      "--rm-warmup-steps",
+      "1",
+      "--max-new-tokens",
+      "24",
+      "--eval-every",
+      "0",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, text);
+  const methods = ["oreal", "oreal-oracle", "oreal-no-rm", "grpo", "reinforce", "reinforce-01", "rft"];
+  for (const method of methods) {
+    const s = JSON.parse(await Deno.readTextFile(`${dir}/${method}-s1/summary.json`)) as RunSummary;
+    assertEquals([s.method, s.steps], [method, 3]);
+    assert(s.test_problems >= 1 && s.test_problems <= 4, `${s.test_problems} test problems`);
+    for (const ci of [s.sft_pass1_ci95, s.final_pass1_ci95, s.gain_ci95]) {
+      assert(ci.length === 2 && ci[0] <= ci[1], `${method}: bad interval ${ci}`);
+    }
+    assert(s.sft_pass1_ci95[0] <= s.sft_pass1 && s.sft_pass1 <= s.sft_pass1_ci95[1]);
+    assert(s.sft_faithfulness === null || (s.sft_faithfulness >= 0 && s.sft_faithfulness <= 1));
+    // Only oreal has a token RM; its AUC is measured once the batch holds both verdicts.
+    if (method !== "oreal") assertEquals(s.final_rm_auc, null, method);
+    const lines = (await Deno.readTextFile(`${dir}/${method}-s1/metrics.jsonl`)).trim().split("\n").map((l) =>
+      JSON.parse(l) as StepMetrics
+    );
+    assertEquals(lines.length, 3);
+    if (method !== "oreal") assert(lines.every((l) => l.rmAuc === null), method);
+  }
+  const md = await Deno.readTextFile(`${dir}/ablation.md`);
+  for (const method of methods) assert(md.includes(`| ${method} | 1 |`), `ablation.md lacks ${method}`);
+  assert((await Deno.readTextFile(`${dir}/ablation.svg`)).includes('class="bar"'));
+  assert((await Deno.readTextFile(`${dir}/ablation_curve.svg`)).includes("<path"));
+  await Deno.remove(dir, { recursive: true });
+});

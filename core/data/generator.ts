@@ -9,6 +9,7 @@ import { createRng } from "../random/mod.ts";
 import { addition, multiplication, subtraction } from "./families/arithmetic.ts";
 import type { FamilyGenerator, Level } from "./families/common.ts";
 import { LEVELS } from "./families/common.ts";
+import { carryAddition, runningSum } from "./families/chain.ts";
 import { expression } from "./families/expression.ts";
 import { fraction } from "./families/fraction.ts";
 import { linear } from "./families/linear.ts";
@@ -24,7 +25,9 @@ export type Family =
   | "expression"
   | "fraction"
   | "linear"
-  | "word";
+  | "word"
+  | "chain"
+  | "carry";
 
 const GENERATORS: Record<Family, FamilyGenerator> = {
   addition,
@@ -34,6 +37,8 @@ const GENERATORS: Record<Family, FamilyGenerator> = {
   fraction,
   linear,
   word,
+  chain: runningSum,
+  carry: carryAddition,
 };
 
 /** Every family name. */
@@ -117,6 +122,7 @@ export function generateProblems(options: GenerateOptions): Problem[] {
       prompt: g.prompt,
       gold: g.gold,
       solution: g.solution,
+      ...(g.chain ? { chain: g.chain } : {}),
       source: `gen/${family}`,
       level,
     });

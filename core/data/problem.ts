@@ -14,6 +14,11 @@ export interface Problem {
   gold: string;
   /** A worked solution ending in `\boxed{gold}`, when the source has one. */
   solution?: string;
+  /**
+   * The worked solution cut into its steps (they concatenate to `solution`), for generated families whose
+   * every step follows from the ones before: `chainDeparture` locates a response's first wrong step.
+   */
+  chain?: string[];
   /** Where it came from: a generator family ("gen/addition") or a dataset file name ("gsm8k_test"). */
   source: string;
   /** Difficulty level, for generated problems (1 = easiest). */

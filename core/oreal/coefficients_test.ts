@@ -95,7 +95,7 @@ Deno.test("tokenCoefficients: grpo, reinforce and rft by hand", () => {
 });
 
 Deno.test("tokenCoefficients: dLogp matches finite differences of loss, every method", () => {
-  const samples: PolicySample[] = [
+  const base: PolicySample[] = [
     {
       correct: true,
       advantage: 1.5,
@@ -111,7 +111,9 @@ Deno.test("tokenCoefficients: dLogp matches finite differences of loss, every me
       refLogprobs: f32([-2, -1, -1, -1]),
     },
   ].map((s, i) => ({ ...s, rmScores: f32(Array.from(s.logprobs, (_, t) => Math.sin(3 * i + t))) }));
+  const withOmega = base.map((s) => ({ ...s, omega: s.rmScores!.map((w) => 1 / (1 + Math.exp(-w))) }));
   for (const method of METHODS) {
+    const samples = method === "oreal-oracle" ? withOmega : base;
     const batch = method === "rft" ? samples.filter((s) => s.correct) : samples;
     // Behaviour log-probs are held at the current values, as stop-gradient does.
     const fixed = batch.map((s) => ({ ...s, behaviourLogprobs: s.logprobs.slice() }));

@@ -6,11 +6,35 @@
 
 import type { WeightMode } from "./token_weights.ts";
 
-/** The methods: OREAL, OREAL without the token reward model, and the GRPO / REINFORCE / RFT baselines. */
-export type Method = "oreal" | "oreal-no-rm" | "grpo" | "reinforce" | "rft";
+/**
+ * The methods: OREAL; OREAL with oracle token weights from a generated problem's gold chain (a bound on what
+ * token weighting can add); OREAL without the token reward model; and the GRPO, REINFORCE (±1 rewards, and the
+ * paper's 0/1 rewards) and RFT baselines.
+ */
+export type Method =
+  | "oreal"
+  | "oreal-oracle"
+  | "oreal-no-rm"
+  | "grpo"
+  | "reinforce"
+  | "reinforce-01"
+  | "rft";
 
-/** Every method name, in the order of OREAL.md's table. */
-export const METHODS: readonly Method[] = ["oreal", "oreal-no-rm", "grpo", "reinforce", "rft"];
+/** Every method name, in the order of OREAL.md's table with the bounding rows beside their neighbours. */
+export const METHODS: readonly Method[] = [
+  "oreal",
+  "oreal-oracle",
+  "oreal-no-rm",
+  "grpo",
+  "reinforce",
+  "reinforce-01",
+  "rft",
+];
+
+/** True for the methods that train on one correct and one wrong response per mixed prompt (OREAL's loss). */
+export function isOrealLoss(method: Method): boolean {
+  return method === "oreal" || method === "oreal-oracle" || method === "oreal-no-rm";
+}
 
 /** Method and coefficients of the policy loss (OREAL.md step 7). */
 export interface MethodConfig {

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { defaultMethodConfig, isMethod, METHODS } from "./method.ts";
+import { defaultMethodConfig, isMethod, isOrealLoss, METHODS } from "./method.ts";
 
 Deno.test("defaultMethodConfig: OREAL.md's defaults for every method", () => {
   for (const method of METHODS) {
@@ -12,10 +12,14 @@ Deno.test("defaultMethodConfig: OREAL.md's defaults for every method", () => {
       weightMode: "prefix-mean",
     });
   }
-  assertEquals(METHODS, ["oreal", "oreal-no-rm", "grpo", "reinforce", "rft"]);
+  assertEquals(METHODS, ["oreal", "oreal-oracle", "oreal-no-rm", "grpo", "reinforce", "reinforce-01", "rft"]);
 });
 
 Deno.test("isMethod and unknown methods", () => {
   assertEquals([isMethod("grpo"), isMethod("ppo"), isMethod(3)], [true, false, false]);
   assertThrows(() => defaultMethodConfig("ppo" as never), RangeError, "unknown method");
+});
+
+Deno.test("isOrealLoss: the pair-based methods", () => {
+  assertEquals(METHODS.filter(isOrealLoss), ["oreal", "oreal-oracle", "oreal-no-rm"]);
 });

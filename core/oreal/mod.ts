@@ -7,7 +7,15 @@
  */
 
 export { grpoAdvantages, rlooAdvantages } from "./advantages.ts";
-export { defaultMethodConfig, isMethod, type Method, type MethodConfig, METHODS } from "./method.ts";
+export {
+  defaultMethodConfig,
+  isMethod,
+  isOrealLoss,
+  type Method,
+  type MethodConfig,
+  METHODS,
+} from "./method.ts";
+export { oracleWeights } from "./oracle_weights.ts";
 export {
   type GroupOutcome,
   type SelectedPair,

@@ -6,7 +6,7 @@
 
 import type { Rng } from "../random/mod.ts";
 import { grpoAdvantages, rlooAdvantages } from "./advantages.ts";
-import { isMethod, type Method, METHODS } from "./method.ts";
+import { isMethod, isOrealLoss, type Method, METHODS } from "./method.ts";
 
 /** The verdicts of the K responses sampled for one prompt (index = response index). */
 export interface GroupOutcome {
@@ -81,10 +81,11 @@ export interface UpdateSampleOptions {
 
 /**
  * The responses each method trains on, from the verdicts of every group (reward +1 correct, -1 wrong):
- * - oreal, oreal-no-rm: one correct + one wrong response per mixed group ({@linkcode selectPairs}, same `rng`
- *   draws), correct first; advantages over all K responses (RLOO by default).
+ * - oreal, oreal-oracle, oreal-no-rm: one correct + one wrong response per mixed group ({@linkcode selectPairs},
+ *   same `rng` draws), correct first; advantages over all K responses (RLOO by default).
  * - grpo: all K responses of mixed groups, with GRPO advantages (all-equal groups would have A = 0).
- * - reinforce: all K responses of every group, advantage = reward.
+ * - reinforce: all K responses of every group, advantage = reward (±1).
+ * - reinforce-01: all K responses of every group, advantage = the paper's 0/1 reward (wrong responses get 0).
  * - rft: the correct responses of every group, advantage 1.
  * Samples are in group order, then response order (pairs: correct, wrong). `rng` is used by the OREAL methods
  * only. Returns the samples and every group's pass rate. Throws on an unknown method or an empty group.
@@ -106,7 +107,7 @@ export function updateSamples(
   }
   const rewardsOf = (g: GroupOutcome) => g.correct.map((ok) => (ok ? 1 : -1));
   const samples: UpdateSample[] = [];
-  if (method === "oreal" || method === "oreal-no-rm") {
+  if (isOrealLoss(method)) {
     const { kept, passRates } = selectPairs(groups, rng);
     for (const pair of kept) {
       const rewards = rewardsOf(groups[pair.group]);
@@ -123,8 +124,11 @@ export function updateSamples(
       if (!mixed) return;
       const adv = grpoAdvantages(rewardsOf(g));
       g.correct.forEach((ok, index) => samples.push({ group, index, correct: ok, advantage: adv[index] }));
-    } else if (method === "reinforce") {
-      g.correct.forEach((ok, index) => samples.push({ group, index, correct: ok, advantage: ok ? 1 : -1 }));
+    } else if (method === "reinforce" || method === "reinforce-01") {
+      const wrong = method === "reinforce" ? -1 : 0;
+      g.correct.forEach((ok, index) =>
+        samples.push({ group, index, correct: ok, advantage: ok ? 1 : wrong })
+      );
     } else {
       g.correct.forEach((ok, index) => {
         if (ok) samples.push({ group, index, correct: true, advantage: 1 });

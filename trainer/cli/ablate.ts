@@ -1,14 +1,16 @@
 /**
- * `deno task ablate`: runs the five methods (OREAL, OREAL without the token RM, GRPO, REINFORCE, RFT) with the
- * same seeds, problems, SFT model and number of sampled responses, and writes `ablation.md` (pass@1 by method,
- * mean and spread across seeds) and `ablation.svg` (the curves). Other flags are passed to every run.
+ * `deno task ablate`: runs the methods (OREAL, OREAL with oracle token weights, OREAL without the token RM, GRPO,
+ * REINFORCE with ±1 and with 0/1 rewards, RFT) with the same seeds, problems, SFT model and number of sampled
+ * responses, and writes `ablation.md` (pass@1 and diagnostics by method, mean and 95% interval across seeds),
+ * `ablation.svg` (the same as bars with error bars) and `ablation_curve.svg` (pass@1 against step). Other flags
+ * are passed to every run. Runs are named `<out folder>-<method>-s<seed>`, so two ablations can share a database.
  *
  * Usage: deno task ablate [--seeds 1,2,3] [--methods oreal,grpo,...] [--out runs/ablation] [train flags]
  *
  * @module
  */
 
-import { ablationMarkdown, ablationSvg } from "../rl/ablation.ts";
+import { ablationCurveSvg, ablationMarkdown, ablationSvg } from "../rl/ablation.ts";
 import { ConfigError, type Method, METHODS, parseTrainArgs, USAGE } from "../rl/config.ts";
 import type { RunSummary } from "../rl/metrics.ts";
 import { Reporter, stdoutSink } from "../rl/reporter.ts";
@@ -99,8 +101,9 @@ export async function main(args: string[]): Promise<number> {
   for (const seed of ab.seeds) {
     let sftDir: string | null = null;
     for (const method of ab.methods) {
-      const name = `${method}-s${seed}`;
-      const out = `${ab.out}/${name}`;
+      const dirName = `${method}-s${seed}`;
+      const out = `${ab.out}/${dirName}`;
+      const name = `${ab.out.replace(/\/+$/, "").split("/").pop()}-${dirName}`;
       const summaryPath = `${out}/summary.json`;
       const done = await Deno.readTextFile(summaryPath).then((t) => JSON.parse(t) as RunSummary).catch(() =>
         null
@@ -145,7 +148,8 @@ export async function main(args: string[]): Promise<number> {
   ];
   await Deno.writeTextFile(`${ab.out}/ablation.md`, ablationMarkdown(summaries, header));
   await Deno.writeTextFile(`${ab.out}/ablation.svg`, ablationSvg(summaries));
-  reporter.info(`wrote ${ab.out}/ablation.md and ${ab.out}/ablation.svg`);
+  await Deno.writeTextFile(`${ab.out}/ablation_curve.svg`, ablationCurveSvg(summaries));
+  reporter.info(`wrote ${ab.out}/ablation.md, ablation.svg (bars) and ablation_curve.svg`);
   return 0;
 }
 

@@ -6,6 +6,8 @@
  */
 
 import { isMethod, type Method, METHODS } from "../../core/oreal/mod.ts";
+import type { OmegaGate, RmSamples } from "./rl_step.ts";
+import { RM_HEADS, type RmHead } from "./token_rm.ts";
 
 export { type Method, METHODS };
 /** Compute backends `createBackend` understands. */
@@ -62,9 +64,24 @@ export interface TrainConfig {
   topP: number;
   topK: number;
   maxNewTokens: number;
-  /** Token reward model: learning rate and the number of steps in which only the RM is updated. */
+  /** Token reward model: learning rate, its linear warm-up in steps, and the steps in which only the RM trains. */
   rmLr: number;
+  rmLrWarmup: number;
   rmWarmupSteps: number;
+  /** The RM trains on the update pairs ("pairs", the release) or on every response of mixed prompts ("all"). */
+  rmSamples: RmSamples;
+  /** How many earlier steps' RM batches are trained on again with each new one (0: the release). */
+  rmReplay: number;
+  /**
+   * "auc": the policy uses the RM's token weights only once the RM's held-out AUC, pooled over the last
+   * `rmWindow` steps, reaches `omegaGateAuc` (omega = 1 until then); "off": always (the release).
+   */
+  omegaGate: OmegaGate;
+  omegaGateAuc: number;
+  rmWindow: number;
+  /** The token RM's form (see trainer/rl/token_rm.ts): "scalar" is the release's, the LM forms score tokens. */
+  rmHead: RmHead;
+  rmBeta: number;
   /** Evaluation every N RL steps (0: only at the start and the end), pass@k with `passK` samples. */
   evalEvery: number;
   passK: number;
@@ -106,7 +123,15 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "met
     topK: 0,
     maxNewTokens: 48,
     rmLr: 1e-2,
-    rmWarmupSteps: 5,
+    rmLrWarmup: 10,
+    rmWarmupSteps: 10,
+    rmSamples: "pairs",
+    rmReplay: 0,
+    omegaGate: "auc",
+    omegaGateAuc: 0.6,
+    rmWindow: 10,
+    rmHead: "scalar",
+    rmBeta: 1,
     evalEvery: 50,
     passK: 4,
     template: "plain",
@@ -138,7 +163,15 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "met
     topK: 0,
     maxNewTokens: 96,
     rmLr: 2e-4,
+    rmLrWarmup: 10,
     rmWarmupSteps: 10,
+    rmSamples: "pairs",
+    rmReplay: 0,
+    omegaGate: "auc",
+    omegaGateAuc: 0.6,
+    rmWindow: 10,
+    rmHead: "scalar",
+    rmBeta: 1,
     evalEvery: 20,
     passK: 8,
     template: "plain",
@@ -170,77 +203,177 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "met
     topK: 0,
     maxNewTokens: 512,
     rmLr: 2e-6,
+    rmLrWarmup: 10,
     rmWarmupSteps: 10,
+    rmSamples: "pairs",
+    rmReplay: 0,
+    omegaGate: "off",
+    omegaGateAuc: 0.6,
+    rmWindow: 10,
+    rmHead: "scalar",
+    rmBeta: 1,
     evalEvery: 20,
     passK: 8,
     template: "qwen-math",
   },
 };
 
-/** Usage text printed by `--help` and with argument errors. */
-export const USAGE = `Usage: deno task train [flags]
+type Kind = "int" | "posint" | "num" | "posnum" | "str" | "list" | "intlist" | "bool";
 
-  --preset tiny|small      model and budget preset (default tiny)
-  --model DIR              a Hugging Face Qwen2/Qwen2.5 folder (preset hf)
-  --method M               ${METHODS.join("|")} (default oreal)
-  --steps N                RL steps
-  --prompts-per-step N     prompts sampled per RL step
-  --samples-per-prompt K   responses sampled per prompt
-  --lr X                   policy learning rate (cosine to lr/5)
-  --kl X                   KL coefficient to the reference model (0 drops it)
-  --seed N                 seed of problems, initialisation and sampling (default 1)
-  --backend B              auto|webgpu|cpu
-  --data FILE.jsonl        problems from a JSONL file instead of the generator
-  --families a,b           generator families     --levels 1,2   generator levels
-  --hidden-size N --layers N   width and depth of the tiny model
-  --sft-steps N            supervised warm-start steps (0: none)
-  --sft-from DIR           start from this SFT checkpoint instead of running SFT
-  --eval-every N           evaluate pass@1 / pass@k every N RL steps
-  --max-new-tokens N       response length limit
-  --out DIR                output folder (default runs/<name>)
-  --name NAME              run name (default <preset>-<method>-s<seed>)
-  --resume                 continue the run in --out from its last checkpoint
-  --database-url URL       Postgres URL (default: embedded PGlite in <out>/db, or $DATABASE_URL)
-`;
+/** One command-line flag: the configuration field it sets, how its value is read, and its help. */
+interface FlagSpec {
+  key: keyof TrainConfig | "preset" | "model";
+  kind: Kind;
+  /** Placeholder of the value in the help ("" for a switch). */
+  arg: string;
+  help: string;
+}
+
+/** Every flag of `deno task train`, in the order `--help` lists them. */
+const FLAGS: Record<string, FlagSpec> = {
+  "preset": { key: "preset", kind: "str", arg: "tiny|small", help: "model and budget preset (default tiny)" },
+  "model": { key: "model", kind: "str", arg: "DIR", help: "a Hugging Face Qwen2/Qwen2.5 folder (preset hf)" },
+  "method": { key: "method", kind: "str", arg: "M", help: `${METHODS.join("|")} (default oreal)` },
+  "seed": {
+    key: "seed",
+    kind: "int",
+    arg: "N",
+    help: "seed of problems, initialisation and sampling (default 1)",
+  },
+  "backend": { key: "backend", kind: "str", arg: "B", help: "auto|webgpu|cpu" },
+  "out": { key: "out", kind: "str", arg: "DIR", help: "output folder (default runs/<name>)" },
+  "name": { key: "name", kind: "str", arg: "NAME", help: "run name (default <preset>-<method>-s<seed>)" },
+  "resume": {
+    key: "resume",
+    kind: "bool",
+    arg: "",
+    help: "continue the run in --out from its last checkpoint",
+  },
+  "database-url": {
+    key: "databaseUrl",
+    kind: "str",
+    arg: "URL",
+    help: "Postgres URL (default: embedded PGlite in <out>/db, or $DATABASE_URL)",
+  },
+  "data": {
+    key: "data",
+    kind: "str",
+    arg: "FILE",
+    help: "problems from a JSONL file instead of the generator",
+  },
+  "families": {
+    key: "families",
+    kind: "list",
+    arg: "a,b",
+    help: "generator families (chain, carry, addition, fraction, ...)",
+  },
+  "levels": { key: "levels", kind: "intlist", arg: "1,2", help: "generator levels" },
+  "train-problems": {
+    key: "trainProblems",
+    kind: "posint",
+    arg: "N",
+    help: "training problems drawn (repeats removed)",
+  },
+  "test-problems": {
+    key: "testProblems",
+    kind: "posint",
+    arg: "N",
+    help: "held-out problems drawn (repeats removed)",
+  },
+  "hidden-size": { key: "hiddenSize", kind: "posint", arg: "N", help: "width of the tiny model" },
+  "layers": { key: "layers", kind: "posint", arg: "N", help: "depth of the tiny model" },
+  "sft-steps": { key: "sftSteps", kind: "int", arg: "N", help: "supervised warm-start steps (0: none)" },
+  "sft-lr": { key: "sftLr", kind: "posnum", arg: "X", help: "supervised warm-start learning rate" },
+  "sft-from": {
+    key: "sftFrom",
+    kind: "str",
+    arg: "DIR",
+    help: "start from this SFT checkpoint instead of running SFT",
+  },
+  "steps": { key: "steps", kind: "int", arg: "N", help: "RL steps" },
+  "prompts-per-step": {
+    key: "promptsPerStep",
+    kind: "posint",
+    arg: "N",
+    help: "prompts sampled per RL step",
+  },
+  "samples-per-prompt": {
+    key: "samplesPerPrompt",
+    kind: "posint",
+    arg: "K",
+    help: "responses sampled per prompt",
+  },
+  "lr": { key: "lr", kind: "posnum", arg: "X", help: "policy learning rate (cosine to lr/5)" },
+  "kl": { key: "kl", kind: "num", arg: "X", help: "KL coefficient to the reference model (0 drops it)" },
+  "temperature": { key: "temperature", kind: "posnum", arg: "X", help: "sampling temperature" },
+  "top-p": { key: "topP", kind: "posnum", arg: "X", help: "nucleus sampling threshold (1: off)" },
+  "max-new-tokens": { key: "maxNewTokens", kind: "posint", arg: "N", help: "response length limit" },
+  "rm-lr": { key: "rmLr", kind: "posnum", arg: "X", help: "token RM learning rate (cosine to rm-lr/5)" },
+  "rm-lr-warmup": {
+    key: "rmLrWarmup",
+    kind: "int",
+    arg: "N",
+    help: "linear warm-up of the token RM learning rate, in steps",
+  },
+  "rm-warmup-steps": {
+    key: "rmWarmupSteps",
+    kind: "int",
+    arg: "N",
+    help: "first steps in which only the token RM trains",
+  },
+  "rm-samples": {
+    key: "rmSamples",
+    kind: "str",
+    arg: "pairs|all",
+    help: "token RM trains on the update pairs or on all responses of mixed prompts",
+  },
+  "rm-replay": {
+    key: "rmReplay",
+    kind: "int",
+    arg: "N",
+    help: "earlier steps' RM batches trained on again with each step (0: none)",
+  },
+  "omega-gate": {
+    key: "omegaGate",
+    kind: "str",
+    arg: "auc|off",
+    help: "auc: omega = 1 until the RM's pooled held-out AUC reaches --omega-gate-auc",
+  },
+  "omega-gate-auc": {
+    key: "omegaGateAuc",
+    kind: "posnum",
+    arg: "X",
+    help: "AUC at which the RM's token weights are trusted",
+  },
+  "rm-head": {
+    key: "rmHead",
+    kind: "str",
+    arg: "scalar|logratio|likelihood",
+    help: "token RM form: zero-initialised scalar head; or an LM copy scored beta (log pi_rm - log pi_sft) " +
+      "or beta log pi_rm + b",
+  },
+  "rm-beta": { key: "rmBeta", kind: "posnum", arg: "X", help: "beta of the logratio token RM" },
+  "rm-window": { key: "rmWindow", kind: "posint", arg: "N", help: "steps pooled into the RM's held-out AUC" },
+  "eval-every": {
+    key: "evalEvery",
+    kind: "int",
+    arg: "N",
+    help: "evaluate every N RL steps (0: only at the start and the end)",
+  },
+  "pass-k": { key: "passK", kind: "posint", arg: "K", help: "samples per problem for mean@k and pass@k" },
+};
+
+/** Usage text printed by `--help` and with argument errors, generated from the flag table. */
+export const USAGE: string = "Usage: deno task train [flags]\n\n" +
+  Object.entries(FLAGS).map(([flag, spec]) => {
+    const left = `  --${flag}${spec.arg ? ` ${spec.arg}` : ""}`;
+    return `${left.padEnd(30)} ${spec.help}`;
+  }).join("\n") + "\n";
 
 /** An argument error: the CLI prints its message and the usage, and exits with status 2. */
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
-
-type Kind = "int" | "posint" | "num" | "posnum" | "str" | "list" | "intlist" | "bool";
-const FLAGS: Record<string, { key: keyof TrainConfig | "preset" | "model"; kind: Kind }> = {
-  "preset": { key: "preset", kind: "str" },
-  "model": { key: "model", kind: "str" },
-  "method": { key: "method", kind: "str" },
-  "steps": { key: "steps", kind: "int" },
-  "prompts-per-step": { key: "promptsPerStep", kind: "posint" },
-  "samples-per-prompt": { key: "samplesPerPrompt", kind: "posint" },
-  "lr": { key: "lr", kind: "posnum" },
-  "kl": { key: "kl", kind: "num" },
-  "seed": { key: "seed", kind: "int" },
-  "backend": { key: "backend", kind: "str" },
-  "data": { key: "data", kind: "str" },
-  "families": { key: "families", kind: "list" },
-  "levels": { key: "levels", kind: "intlist" },
-  "train-problems": { key: "trainProblems", kind: "posint" },
-  "test-problems": { key: "testProblems", kind: "posint" },
-  "hidden-size": { key: "hiddenSize", kind: "posint" },
-  "layers": { key: "layers", kind: "posint" },
-  "sft-steps": { key: "sftSteps", kind: "int" },
-  "sft-lr": { key: "sftLr", kind: "posnum" },
-  "sft-from": { key: "sftFrom", kind: "str" },
-  "eval-every": { key: "evalEvery", kind: "int" },
-  "pass-k": { key: "passK", kind: "posint" },
-  "max-new-tokens": { key: "maxNewTokens", kind: "posint" },
-  "temperature": { key: "temperature", kind: "posnum" },
-  "rm-warmup-steps": { key: "rmWarmupSteps", kind: "int" },
-  "rm-lr": { key: "rmLr", kind: "posnum" },
-  "out": { key: "out", kind: "str" },
-  "name": { key: "name", kind: "str" },
-  "resume": { key: "resume", kind: "bool" },
-  "database-url": { key: "databaseUrl", kind: "str" },
-};
 
 function parseValue(flag: string, kind: Kind, raw: string): unknown {
   const bad = (what: string) => new ConfigError(`--${flag}: expected ${what}, got "${raw}"`);
@@ -349,6 +482,17 @@ export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: st
 
 /** Checks the cross-field constraints of a configuration; throws {@linkcode ConfigError}. */
 export function validateConfig(config: TrainConfig): void {
+  if (config.rmSamples !== "pairs" && config.rmSamples !== "all") {
+    throw new ConfigError(`--rm-samples: expected pairs or all, got "${config.rmSamples}"`);
+  }
+  if (!RM_HEADS.includes(config.rmHead)) {
+    throw new ConfigError(`--rm-head: expected one of ${RM_HEADS.join(", ")}, got "${config.rmHead}"`);
+  }
+  if (config.omegaGate !== "off" && config.omegaGate !== "auc") {
+    throw new ConfigError(`--omega-gate: expected off or auc, got "${config.omegaGate}"`);
+  }
+  if (config.omegaGateAuc > 1) throw new ConfigError("--omega-gate-auc must be at most 1");
+  if (config.topP > 1) throw new ConfigError("--top-p must be in (0, 1]");
   if (config.samplesPerPrompt < 2 && config.method !== "reinforce" && config.method !== "rft") {
     throw new ConfigError(`--samples-per-prompt: ${config.method} needs at least 2 samples per prompt`);
   }

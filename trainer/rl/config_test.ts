@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals, assertThrows, USAGE } from "@std/assert";
 import { ConfigError, parseTrainArgs, PRESETS } from "./config.ts";
 
 Deno.test("defaults: tiny preset, oreal, runs/<name>", () => {
@@ -75,7 +75,11 @@ Deno.test("--model selects the hf preset; --database-url beats the environment",
 
 Deno.test("bad arguments give clear errors naming the flag", () => {
   const cases: [string[], RegExp][] = [
-    [["--method", "ppo"], /--method: expected one of oreal, oreal-no-rm/],
+    [["--method", "ppo"], /--method: expected one of oreal, oreal-oracle, oreal-no-rm/],
+    [["--rm-head", "mlp"], /--rm-head: expected one of scalar, logratio, likelihood/],
+    [["--rm-samples", "some"], /--rm-samples: expected pairs or all/],
+    [["--omega-gate", "maybe"], /--omega-gate: expected off or auc/],
+    [["--top-p", "1.5"], /--top-p must be in/],
     [["--steps", "-1"], /--steps/],
     [["--steps", "1.5"], /--steps: expected an integer/],
     [["--lr", "0"], /--lr: expected a positive number/],
@@ -96,5 +100,21 @@ Deno.test("bad arguments give clear errors naming the flag", () => {
     if (!re.test(e.message)) {
       throw new Error(`${args.join(" ")}: message "${e.message}" does not match ${re}`);
     }
+  }
+});
+
+Deno.test("--help lists every flag of the table", () => {
+  for (
+    const flag of [
+      "--top-p",
+      "--rm-head",
+      "--rm-samples",
+      "--rm-replay",
+      "--omega-gate",
+      "--sft-lr",
+      "--pass-k",
+    ]
+  ) {
+    if (!USAGE.includes(flag)) throw new Error(`USAGE lacks ${flag}`);
   }
 });

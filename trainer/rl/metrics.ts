@@ -43,6 +43,20 @@ export interface StepMetrics {
   lr: number;
   /** Whether the policy was updated (false during RM warm-up or with no usable sample). */
   policyUpdated: boolean;
+  /**
+   * Token RM diagnostics ("oreal"; null otherwise or when a class is missing), all measured on the step's fresh
+   * update batch before the RM trains on it: AUC of the sequence score (mean token score) for correct against
+   * wrong responses, this step's and pooled over the monitor's window; whether the policy used the RM's omega
+   * (false while the AUC gate holds omega at 1); mean omega+ over correct tokens and omega- over wrong tokens;
+   * mean omega- before and from the first wrong token of wrong responses whose problem has a gold chain.
+   */
+  rmAuc: number | null;
+  rmAucPooled: number | null;
+  omegaFromRm: boolean | null;
+  omegaPositive: number | null;
+  omegaNegative: number | null;
+  omegaNegBefore: number | null;
+  omegaNegAfter: number | null;
   tokensPerSecond: { sampling: number; scoring: number; update: number };
   stepSeconds: number;
   elapsedSeconds: number;
@@ -52,10 +66,26 @@ export interface StepMetrics {
 
 /** A held-out evaluation. */
 export interface EvalMetrics {
+  /** Greedy pass@1 and its 95% Wilson interval. */
   pass1: number;
+  pass1Ci95: [number, number];
+  /** pass@k from k samples per problem (NaN when skipped). */
   passK: number;
+  /** Mean accuracy over the k samples (mean@k), and its 95% interval over problems (null when skipped). */
+  meanK: number;
+  meanKCi95: [number, number] | null;
   k: number;
   problems: number;
+  /** P(every step right | correct) of the greedy responses, on problems with gold chains (else null). */
+  faithfulness: number | null;
+}
+
+/** One evaluation in the run state and summary (pass@1, pass@k and mean@k; NaN/null where not measured). */
+export interface EvalPoint {
+  step: number;
+  pass1: number;
+  passk: number;
+  meank: number | null;
 }
 
 /** The fields of `summary.json`. */
@@ -74,8 +104,28 @@ export interface RunSummary {
   k: number;
   best_pass1: number;
   best_step: number;
+  /** 95% Wilson intervals of the SFT and final greedy pass@1, and the paired 95% interval of their difference. */
+  sft_pass1_ci95: [number, number];
+  final_pass1_ci95: [number, number];
+  gain_ci95: [number, number];
+  /** Mean accuracy over k samples (mean@k) of the SFT and final models, and the final one's 95% interval. */
+  sft_meank: number | null;
+  final_meank: number | null;
+  final_meank_ci95: [number, number] | null;
+  /** P(every step right | correct) of the SFT model's greedy responses (null without gold chains). */
+  sft_faithfulness: number | null;
+  /** Sampled training pass rate over the first and the last tenth of the RL steps. */
+  train_pass_rate_start: number | null;
+  train_pass_rate_end: number | null;
+  /** Mean KL to the reference over the last tenth of the steps. */
+  final_kl: number | null;
+  /** Token RM AUC pooled over the last steps (null for methods without an RM). */
+  final_rm_auc: number | null;
+  /** Mean omega- before and from the first wrong token over the last tenth of the steps (RM methods). */
+  final_omega_neg_before: number | null;
+  final_omega_neg_after: number | null;
   /** All evaluations: step 0 is the SFT model. */
-  evals: { step: number; pass1: number; passk: number }[];
+  evals: EvalPoint[];
   wall_seconds: number;
   tokens_per_second: number;
   tokens_per_second_by_phase: Record<Phase, number>;
@@ -84,6 +134,40 @@ export interface RunSummary {
   test_problems: number;
   train_problems: number;
   resumed: boolean;
+}
+
+/** The summary fields aggregated from the per-step lines. */
+export type StepAggregates = Pick<
+  RunSummary,
+  | "train_pass_rate_start"
+  | "train_pass_rate_end"
+  | "final_kl"
+  | "final_rm_auc"
+  | "final_omega_neg_before"
+  | "final_omega_neg_after"
+>;
+
+/**
+ * Late-run and early-run figures of a run from its step lines: the sampled training pass rate over the first
+ * and the last tenth of the steps (at least one step each), and over the last tenth the mean KL, the token RM's
+ * pooled held-out AUC at the last step that has one, and the mean omega- before and from the first wrong token.
+ */
+export function stepAggregates(lines: readonly StepMetrics[]): StepAggregates {
+  const tenth = Math.max(1, Math.round(lines.length / 10));
+  const meanOf = (xs: readonly StepMetrics[], f: (m: StepMetrics) => number | null | undefined) => {
+    const v = xs.map(f).filter((x): x is number => x !== null && x !== undefined && Number.isFinite(x));
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  const first = lines.slice(0, tenth), last = lines.slice(-tenth);
+  const withAuc = lines.filter((m) => m.rmAucPooled !== null && m.rmAucPooled !== undefined);
+  return {
+    train_pass_rate_start: meanOf(first, (m) => m.passRate),
+    train_pass_rate_end: meanOf(last, (m) => m.passRate),
+    final_kl: meanOf(last, (m) => m.kl),
+    final_rm_auc: withAuc.length ? withAuc[withAuc.length - 1].rmAucPooled : null,
+    final_omega_neg_before: meanOf(last, (m) => m.omegaNegBefore),
+    final_omega_neg_after: meanOf(last, (m) => m.omegaNegAfter),
+  };
 }
 
 /** Ratio of tokens to seconds, 0 when no time was spent. */

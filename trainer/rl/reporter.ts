@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { StepMetrics } from "./metrics.ts";
+import type { EvalMetrics, RunSummary, StepMetrics } from "./metrics.ts";
 
 /** Seconds as `1h02m`, `3m07s` or `42s`. */
 export function formatDuration(seconds: number): string {
@@ -41,14 +41,40 @@ export function formatStepLine(m: StepMetrics, totalSteps: number, etaSeconds: n
   if (!m.policyUpdated) {
     parts.push(m.updateSequences === 0 ? "(no update samples)" : "(policy frozen: RM warm-up)");
   }
-  if (m.eval) {
+  if (m.rmAucPooled !== null && m.rmAucPooled !== undefined) {
+    const gate = m.omegaFromRm ? "RM" : "1";
     parts.push(
-      `| eval pass@1 ${(100 * m.eval.pass1).toFixed(1)}% pass@${m.eval.k} ${
-        (100 * m.eval.passK).toFixed(1)
-      }%`,
+      `auc ${m.rmAucPooled.toFixed(2)} omega ${gate} w- ${num(m.omegaNegBefore, 2)}/${
+        num(m.omegaNegAfter, 2)
+      }`,
     );
   }
+  if (m.eval) parts.push(`| eval ${formatEval(m.eval)}`);
   return parts.join("  ");
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const ci = (c: readonly [number, number]) => `[${(100 * c[0]).toFixed(1)}, ${(100 * c[1]).toFixed(1)}]`;
+
+/** An evaluation as text: pass@1 with its 95% interval, mean@k with its interval, pass@k, problem count. */
+export function formatEval(e: EvalMetrics): string {
+  const parts = [`pass@1 ${pct(e.pass1)} ${ci(e.pass1Ci95)}`];
+  if (Number.isFinite(e.meanK)) {
+    parts.push(`mean@${e.k} ${pct(e.meanK)}${e.meanKCi95 ? ` ${ci(e.meanKCi95)}` : ""}`);
+    parts.push(`pass@${e.k} ${pct(e.passK)}`);
+  }
+  if (e.faithfulness !== null) parts.push(`chains right|correct ${e.faithfulness.toFixed(2)}`);
+  return `${parts.join(", ")} (${e.problems} problems)`;
+}
+
+/** The last line of a run: SFT and final pass@1 with intervals, the gain's interval, best, and the folder. */
+export function finalLine(s: RunSummary, out: string): string {
+  return `done in ${s.wall_seconds.toFixed(0)} s: pass@1 ${pct(s.sft_pass1)} ${
+    ci(s.sft_pass1_ci95)
+  } (SFT) -> ` +
+    `${pct(s.final_pass1)} ${ci(s.final_pass1_ci95)} (final), gain ${ci(s.gain_ci95)} points, best ` +
+    `${pct(s.best_pass1)} at step ${s.best_step}` +
+    (s.final_rm_auc !== null ? `, RM AUC ${s.final_rm_auc.toFixed(2)}` : "") + `; outputs in ${out}`;
 }
 
 /** Where the reporter writes; `isTerminal` selects in-place progress. */

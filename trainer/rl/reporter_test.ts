@@ -21,6 +21,13 @@ const metrics: StepMetrics = {
   gradNorm: 0.5,
   lr: 1e-4,
   policyUpdated: true,
+  rmAuc: 0.7,
+  rmAucPooled: 0.66,
+  omegaFromRm: true,
+  omegaPositive: 0.3,
+  omegaNegative: 0.2,
+  omegaNegBefore: 0.1,
+  omegaNegAfter: 0.4,
   tokensPerSecond: { sampling: 1234.4, scoring: 5000, update: 2000 },
   stepSeconds: 2,
   elapsedSeconds: 6,
@@ -34,7 +41,23 @@ Deno.test("formatDuration", () => {
 });
 
 Deno.test("the step line carries every field of the status", () => {
-  const line = formatStepLine({ ...metrics, eval: { pass1: 0.5, passK: 0.75, k: 4, problems: 20 } }, 40, 75);
+  const line = formatStepLine(
+    {
+      ...metrics,
+      eval: {
+        pass1: 0.5,
+        pass1Ci95: [0.3, 0.7],
+        passK: 0.75,
+        meanK: 0.55,
+        meanKCi95: [0.4, 0.7],
+        k: 4,
+        problems: 20,
+        faithfulness: 0.9,
+      },
+    },
+    40,
+    75,
+  );
   for (
     const part of [
       "step  3/40",
@@ -44,10 +67,14 @@ Deno.test("the step line carries every field of the status", () => {
       "KL 0.0021",
       "H 1.23",
       "tok/s 1234/5000/2000",
+      "auc 0.66 omega RM w- 0.10/0.40",
     ]
   ) assertStringIncludes(line, part);
   assertStringIncludes(line, "ETA 1m15s");
-  assertStringIncludes(line, "eval pass@1 50.0% pass@4 75.0%");
+  assertStringIncludes(
+    line,
+    "eval pass@1 50.0% [30.0, 70.0], mean@4 55.0% [40.0, 70.0], pass@4 75.0%, chains right|correct 0.90 (20 problems)",
+  );
   assertEquals(line.includes("\n"), false);
 });
 

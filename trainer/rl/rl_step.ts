@@ -1,7 +1,8 @@
 /**
  * The update of one RL step (OREAL.md steps 3-7), after sampling and verification: choose the update samples
- * of the method, score them with the policy, the frozen reference and the token reward model, update the token
- * RM, and (after the RM warm-up) the policy with the per-token coefficients of core/oreal.
+ * of the method, score them with the policy, the frozen reference and the token reward model, measure the RM
+ * on this fresh batch before it trains on it, update the token RM, and (after the RM warm-up) the policy with
+ * the per-token coefficients of core/oreal.
  *
  * @module
  */
@@ -10,16 +11,28 @@ import {
   cosineSchedule,
   defaultMethodConfig,
   type Method,
+  oracleWeights,
   type PolicySample,
   rewardModelLoss,
   tokenCoefficients,
+  tokenWeights,
   updateSamples,
 } from "../../core/oreal/mod.ts";
 import type { Rng } from "../../core/random/mod.ts";
+import { rocAuc } from "../../core/stats/mod.ts";
 import type { Model } from "../model/model.ts";
 import { packBatch, packResponses, type Sequence, unpackResponses } from "./batch.ts";
 import type { PhaseClock, StepMetrics } from "./metrics.ts";
+import type { RmMonitor } from "./rm_monitor.ts";
+import type { RmReplay } from "./rm_replay.ts";
 import type { RolloutGroup } from "./rollout.ts";
+import type { TokenRm } from "./token_rm.ts";
+
+/** Which responses the token RM trains on each step. */
+export type RmSamples = "pairs" | "all";
+
+/** When OREAL uses the token RM's weights: always (the release), or once its held-out AUC beats a threshold. */
+export type OmegaGate = "off" | "auc";
 
 /** Settings of the update. */
 export interface UpdateOptions {
@@ -33,10 +46,29 @@ export interface UpdateOptions {
   weightDecay: number;
   maxGradNorm: number;
   kl: number;
+  /** Token RM: peak learning rate, its linear warm-up in steps, and the steps in which only the RM trains. */
   rmLr: number;
+  rmLrWarmup: number;
   rmWarmupSteps: number;
+  /** The RM trains on the update pairs (the release) or on every response of the step's mixed prompts. */
+  rmSamples: RmSamples;
+  /** "auc": omega = 1 while the RM's pooled held-out AUC is below `omegaGateAuc`; "off": RM weights always. */
+  omegaGate: OmegaGate;
+  omegaGateAuc: number;
   padId: number;
 }
+
+/** Token RM diagnostics of a step (null where the method has no RM or the batch lacks a class). */
+export type RmDiagnostics = Pick<
+  StepMetrics,
+  | "rmAuc"
+  | "rmAucPooled"
+  | "omegaFromRm"
+  | "omegaPositive"
+  | "omegaNegative"
+  | "omegaNegBefore"
+  | "omegaNegAfter"
+>;
 
 /** What the update did: the update's fields of {@linkcode StepMetrics}, and which responses it kept. */
 export interface UpdateResult extends
@@ -53,7 +85,8 @@ export interface UpdateResult extends
     | "gradNorm"
     | "lr"
     | "policyUpdated"
-  > {
+  >,
+  RmDiagnostics {
   /** Advantage of each kept response, keyed `group:sample`. */
   kept: Map<string, number>;
 }
@@ -62,16 +95,60 @@ export interface UpdateResult extends
 export interface Models {
   policy: Model;
   reference: Model;
-  rewardModel: Model | null;
+  rewardModel: TokenRm | null;
 }
 
-/** Runs the update of one step; `rng` draws the OREAL pairs. Times scoring and update phases on `clock`. */
+/** The RM's memory across steps: its held-out scores (for the gate) and the replayed batches. */
+export interface RmMemory {
+  monitor: RmMonitor;
+  replay: RmReplay;
+}
+
+const mean = (xs: readonly number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+
+/**
+ * The RM's omega on the update batch and its diagnostics: mean omega+ over correct tokens, mean omega- over
+ * wrong tokens, and mean omega- before vs from the first wrong token of wrong responses with a known one.
+ */
+function omegaDiagnostics(
+  samples: readonly { correct: boolean; departure: number | null }[],
+  scores: readonly Float32Array[],
+) {
+  const omega: Float32Array[] = [];
+  const pos: number[] = [], neg: number[] = [], before: number[] = [], after: number[] = [];
+  samples.forEach((s, i) => {
+    const w = tokenWeights(scores[i]);
+    const o = s.correct ? w.positive : w.negative;
+    omega.push(o);
+    for (let t = 0; t < o.length; t++) {
+      (s.correct ? pos : neg).push(o[t]);
+      if (!s.correct && s.departure !== null) (t < s.departure ? before : after).push(o[t]);
+    }
+  });
+  return {
+    omega,
+    omegaPositive: mean(pos),
+    omegaNegative: mean(neg),
+    omegaNegBefore: mean(before),
+    omegaNegAfter: mean(after),
+  };
+}
+
+/** Mean token score of each response: the sequence score the RM's BCE is trained on. */
+const sequenceScores = (scores: readonly Float32Array[]) =>
+  scores.map((w) => (w.length ? w.reduce((a, b) => a + b, 0) / w.length : 0));
+
+/**
+ * Runs the update of one step; `rng` draws the OREAL pairs. Times scoring and update phases on `clock`.
+ * `memory` carries the token RM's held-out scores and replay buffer across steps ("oreal" only).
+ */
 export async function updateStep(
   models: Models,
   groups: readonly RolloutGroup[],
   rng: Rng,
   options: UpdateOptions,
   clock: PhaseClock,
+  memory: RmMemory | null = null,
 ): Promise<UpdateResult> {
   const outcomes = groups.map((g) => ({ correct: g.rollouts.map((r) => r.correct) }));
   const { samples } = updateSamples(options.method, outcomes, rng);
@@ -95,11 +172,19 @@ export async function updateStep(
     gradNorm: 0,
     lr,
     policyUpdated: false,
+    rmAuc: null,
+    rmAucPooled: null,
+    omegaFromRm: null,
+    omegaPositive: null,
+    omegaNegative: null,
+    omegaNegBefore: null,
+    omegaNegAfter: null,
   };
   if (samples.length === 0) return result;
-  const seqs: Sequence[] = samples.map((s) => ({
+  const rollouts = samples.map((s) => groups[s.group].rollouts[s.index]);
+  const seqs: Sequence[] = samples.map((s, i) => ({
     prompt: groups[s.group].prompt,
-    response: groups[s.group].rollouts[s.index].tokens,
+    response: rollouts[i].tokens,
   }));
   const batch = packBatch(seqs, options.padId);
   const tokens = seqs.reduce((n, s) => n + s.response.length, 0);
@@ -107,13 +192,13 @@ export async function updateStep(
   const scored = await clock.time("scoring", async () => {
     const policy = await models.policy.logprobs(batch);
     const ref = await models.reference.logprobs(batch);
-    const rm = useRm ? await models.rewardModel!.scores(batch) : null;
+    const rm = useRm ? await models.rewardModel!.scores(batch, seqs) : null;
     return { policy, ref, rm };
   }, () => tokens * (useRm ? 3 : 2));
   const lp = unpackResponses(scored.policy.logprobs, seqs, batch.seqLen);
   const ent = unpackResponses(scored.policy.entropies, seqs, batch.seqLen);
   const ref = unpackResponses(scored.ref.logprobs, seqs, batch.seqLen);
-  const rmScores = scored.rm ? unpackResponses(scored.rm, seqs, batch.seqLen) : null;
+  const rmScores = scored.rm;
   let entropy = 0, kl = 0;
   for (let i = 0; i < seqs.length; i++) {
     for (let t = 0; t < lp[i].length; t++) {
@@ -124,12 +209,41 @@ export async function updateStep(
   }
   result.entropy = entropy / tokens;
   result.kl = kl / tokens;
+  const departures = samples.map((s, i) => ({
+    correct: s.correct,
+    departure: rollouts[i].departure?.token ?? null,
+  }));
+  let omega: Float32Array[] | null = null;
+  if (rmScores) {
+    // The batch is fresh: the RM has not trained on it yet, so these scores measure it held-out.
+    const seq = sequenceScores(rmScores);
+    const step = {
+      positive: seq.filter((_, i) => samples[i].correct),
+      negative: seq.filter((_, i) => !samples[i].correct),
+    };
+    result.rmAuc = rocAuc(step.positive, step.negative);
+    memory?.monitor.record(step);
+    result.rmAucPooled = memory?.monitor.pooledAuc() ?? result.rmAuc;
+    const diag = omegaDiagnostics(departures, rmScores);
+    Object.assign(result, {
+      omegaPositive: diag.omegaPositive,
+      omegaNegative: diag.omegaNegative,
+      omegaNegBefore: diag.omegaNegBefore,
+      omegaNegAfter: diag.omegaNegAfter,
+    });
+    const trusted = options.omegaGate === "off" ||
+      (result.rmAucPooled !== null && result.rmAucPooled >= options.omegaGateAuc);
+    result.omegaFromRm = trusted;
+    omega = trusted ? diag.omega : rmScores.map((w) => new Float32Array(w.length).fill(1));
+  } else if (options.method === "oreal-oracle") {
+    omega = departures.map((d, i) => oracleWeights(lp[i].length, d.correct, d.departure));
+  }
   const policySamples: PolicySample[] = samples.map((s, i) => ({
     correct: s.correct,
     advantage: s.advantage,
     logprobs: lp[i],
     refLogprobs: ref[i],
-    ...(rmScores ? { rmScores: rmScores[i] } : {}),
+    ...(omega ? { omega: omega[i] } : {}),
   }));
   const coeffs = tokenCoefficients(policySamples, {
     ...defaultMethodConfig(options.method),
@@ -140,25 +254,14 @@ export async function updateStep(
   result.lossNegative = coeffs.parts.negative;
   result.lossKl = coeffs.parts.kl;
   await clock.time("update", async () => {
-    if (useRm && rmScores) {
-      // Token RM: BCE on the mean score of each response, averaged over the update batch.
-      const rm = models.rewardModel!;
-      let loss = 0;
-      const grads = rmScores.map((w, i) => {
-        const r = rewardModelLoss(w, samples[i].correct);
-        loss += r.loss;
-        return r.dScores.map((g) => g / samples.length);
+    if (useRm) {
+      const current = options.rmSamples === "pairs"
+        ? seqs.map((seq, i) => ({ seq, correct: samples[i].correct }))
+        : mixedResponses(groups);
+      result.rmLoss = await updateRewardModel(models.rewardModel!, current, memory?.replay ?? null, options, {
+        batch,
+        scores: options.rmSamples === "pairs" ? rmScores : null,
       });
-      result.rmLoss = loss / samples.length;
-      rm.zeroGrad();
-      rm.scoresBackward(batch, packResponses(grads, seqs, batch.seqLen));
-      const rmLr = cosineSchedule(options.step - 1, {
-        warmup: 0,
-        total: options.totalSteps,
-        lr: options.rmLr,
-        minLr: options.rmLr / 5,
-      });
-      await rm.step({ lr: rmLr, weightDecay: options.weightDecay, maxGradNorm: options.maxGradNorm });
     }
     const frozen = options.method === "oreal" && options.step <= options.rmWarmupSteps;
     if (!frozen) {
@@ -174,4 +277,48 @@ export async function updateStep(
     }
   }, () => tokens * ((useRm ? 1 : 0) + 1));
   return result;
+}
+
+/** Every response of the groups whose verdicts are mixed, with its verdict. */
+function mixedResponses(groups: readonly RolloutGroup[]): { seq: Sequence; correct: boolean }[] {
+  return groups.flatMap((g) => {
+    const c = g.rollouts.filter((r) => r.correct).length;
+    if (c === 0 || c === g.rollouts.length) return [];
+    return g.rollouts.map((r) => ({ seq: { prompt: g.prompt, response: r.tokens }, correct: r.correct }));
+  });
+}
+
+/**
+ * One AdamW step of the token RM: BCE on the mean score of each response of `current` and of the replayed
+ * batches, averaged over them. `scored` reuses the scoring pass when the RM trains on exactly the update batch.
+ * The batch joins the replay buffer afterwards. Returns the mean BCE.
+ */
+async function updateRewardModel(
+  rm: TokenRm,
+  current: { seq: Sequence; correct: boolean }[],
+  replay: RmReplay | null,
+  options: UpdateOptions,
+  scored: { batch: ReturnType<typeof packBatch>; scores: Float32Array[] | null },
+): Promise<number> {
+  const items = [...current, ...(replay?.items() ?? [])];
+  const seqs = items.map((x) => x.seq);
+  const reuse = scored.scores !== null && items.length === current.length;
+  const batch = reuse ? scored.batch : packBatch(seqs, options.padId);
+  const scores = reuse ? scored.scores! : await rm.scores(batch, seqs);
+  let loss = 0;
+  const grads = scores.map((w, i) => {
+    const r = rewardModelLoss(w, items[i].correct);
+    loss += r.loss;
+    return r.dScores.map((g) => g / items.length);
+  });
+  await rm.backward(batch, seqs, grads);
+  const rmLr = cosineSchedule(options.step - 1, {
+    warmup: Math.min(options.rmLrWarmup, options.totalSteps),
+    total: options.totalSteps,
+    lr: options.rmLr,
+    minLr: options.rmLr / 5,
+  });
+  await rm.step({ lr: rmLr, weightDecay: options.weightDecay, maxGradNorm: options.maxGradNorm });
+  replay?.add(current);
+  return loss / items.length;
 }

@@ -4,6 +4,9 @@ import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { createModel, type Model } from "../model/model.ts";
 import { PhaseClock } from "./metrics.ts";
 import { type Models, type UpdateOptions, updateStep } from "./rl_step.ts";
+import { RmMonitor } from "./rm_monitor.ts";
+import { RmReplay } from "./rm_replay.ts";
+import { tokenRm } from "./token_rm.ts";
 import type { RolloutGroup } from "./rollout.ts";
 import { TINY_MODEL } from "./train.ts";
 
@@ -29,6 +32,7 @@ function group(verdicts: boolean[]): RolloutGroup {
       correct,
       status: correct ? "correct" : "wrong",
       extracted: null,
+      departure: correct ? null : { step: 0, token: 1 },
     })),
   };
 }
@@ -39,7 +43,7 @@ async function models(withRm: boolean): Promise<Models> {
   return {
     policy,
     reference: await policy.clone(),
-    rewardModel: withRm ? await policy.clone({ head: "scalar" }) : null,
+    rewardModel: withRm ? tokenRm("scalar", await policy.clone({ head: "scalar" }), policy, 1) : null,
   };
 }
 
@@ -54,7 +58,11 @@ const options = (method: UpdateOptions["method"], step: number): UpdateOptions =
   maxGradNorm: 1,
   kl: 0.01,
   rmLr: 1e-2,
+  rmLrWarmup: 0,
   rmWarmupSteps: 1,
+  rmSamples: "pairs",
+  omegaGate: "off",
+  omegaGateAuc: 0.6,
   padId: 0,
 });
 
@@ -85,10 +93,14 @@ Deno.test("oreal: one pair per mixed prompt; the RM warm-up step updates only th
 
 Deno.test("baselines: which responses each method trains on", async () => {
   const clock = new PhaseClock();
-  const expected: [UpdateOptions["method"], number][] = [["oreal-no-rm", 2], ["grpo", 4], ["reinforce", 12], [
-    "rft",
-    6,
-  ]];
+  const expected: [UpdateOptions["method"], number][] = [
+    ["oreal-no-rm", 2],
+    ["oreal-oracle", 2],
+    ["grpo", 4],
+    ["reinforce", 12],
+    ["reinforce-01", 12],
+    ["rft", 6],
+  ];
   for (const [method, sequences] of expected) {
     const ms = await models(false);
     const r = await updateStep(ms, groups, createRng(1), options(method, 1), clock);
@@ -99,4 +111,27 @@ Deno.test("baselines: which responses each method trains on", async () => {
   const ms = await models(false);
   const none = await updateStep(ms, [groups[1]], createRng(1), options("grpo", 1), clock);
   assertEquals([none.updateSequences, none.policyUpdated], [0, false]);
+});
+
+Deno.test("oreal: RM diagnostics on the fresh batch, the AUC gate, replay and training on all responses", async () => {
+  const ms = await models(true);
+  const clock = new PhaseClock();
+  const memory = { monitor: new RmMonitor(3), replay: new RmReplay(2) };
+  const gated = {
+    ...options("oreal", 2),
+    omegaGate: "auc" as const,
+    omegaGateAuc: 0.99,
+    rmSamples: "all" as const,
+  };
+  const r = await updateStep(ms, groups, createRng(1), gated, clock, memory);
+  // A zero head scores every response 0: AUC 0.5 (all ties), omega 0, and the gate keeps omega at 1.
+  assertEquals([r.rmAuc, r.rmAucPooled, r.omegaFromRm], [0.5, 0.5, false]);
+  assertEquals([r.omegaPositive, r.omegaNegative, r.omegaNegBefore, r.omegaNegAfter], [0, 0, 0, 0]);
+  // With omega = 1 the policy gets the oreal-no-rm update: a non-zero gradient.
+  assert(r.policyUpdated && r.gradNorm > 0);
+  // "all": the RM trained on the 4 responses of the mixed prompt, which the replay buffer now holds.
+  assertEquals(memory.replay.items().length, 4);
+  const again = await updateStep(ms, groups, createRng(2), gated, clock, memory);
+  assertEquals(memory.replay.items().length, 8);
+  assert(again.rmAuc !== null && again.omegaPositive! > 0, "the trained head no longer scores 0");
 });

@@ -6,7 +6,7 @@
  */
 
 import type { Problem } from "../../core/data/mod.ts";
-import { formatPrompt, type PromptTemplate } from "../../core/data/mod.ts";
+import { chainDeparture, formatPrompt, type PromptTemplate } from "../../core/data/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import { verify } from "../../core/verify/mod.ts";
 import { type DecodableModel, generate } from "../model/decode.ts";
@@ -24,6 +24,12 @@ export interface Rollout {
   /** The verifier's status word. */
   status: string;
   extracted: string | null;
+  /**
+   * Where the response leaves its problem's gold chain: the index of its first wrong step and of the response
+   * token holding the first wrong character. Null when it follows the chain to the end, or when the problem has
+   * no chain.
+   */
+  departure: { step: number; token: number } | null;
 }
 
 /** The K responses of one prompt. */
@@ -55,6 +61,19 @@ export function encodePrompt(tokenizer: Tokenizer, problem: Problem, template: P
   return out;
 }
 
+/**
+ * The index of the token holding character `offset` of the decoded `tokens` (the token count when the offset is
+ * past the end). Each token is decoded on its own, so a character split across tokens counts at the first one.
+ */
+export function tokenAtChar(tokenizer: Tokenizer, tokens: ArrayLike<number>, offset: number): number {
+  let chars = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    chars += tokenizer.decode([tokens[i]]).length;
+    if (chars > offset) return i;
+  }
+  return tokens.length;
+}
+
 /** Samples K responses for every problem and verifies them; groups come back in problem order. */
 export async function sampleAndVerify(
   model: DecodableModel,
@@ -82,6 +101,7 @@ export async function sampleAndVerify(
     const body = g.finishReason === "stop" ? g.tokens.subarray(0, g.tokens.length - 1) : g.tokens;
     const text = tokenizer.decode(body);
     const verdict = verify(problem.gold, text, { truncated: g.finishReason === "length" });
+    const dep = problem.chain ? chainDeparture(problem.chain, text) : null;
     groups[g.promptIndex].rollouts.push({
       problem,
       sampleIndex: g.sampleIndex,
@@ -91,6 +111,7 @@ export async function sampleAndVerify(
       correct: verdict.correct,
       status: verdict.status,
       extracted: verdict.extracted ?? null,
+      departure: dep ? { step: dep.step, token: tokenAtChar(tokenizer, body, dep.offset) } : null,
     });
   }
   for (const g of groups) g.rollouts.sort((a, b) => a.sampleIndex - b.sampleIndex);

@@ -25,24 +25,30 @@ import type { RolloutRow, StepMetrics as StoreStepMetrics } from "../store/types
 import { commitCheckpoint, latestCheckpoint } from "./checkpoints.ts";
 import { ConfigError, type TrainConfig } from "./config.ts";
 import { runCurveSvg } from "./curve.ts";
-import { evaluate } from "./evaluate.ts";
+import { evaluate, type Evaluation } from "./evaluate.ts";
 import {
   appendMetrics,
-  type EvalMetrics,
+  type EvalPoint,
   PhaseClock,
   type PhaseTime,
   readMetrics,
   type RunSummary,
+  stepAggregates,
   type StepMetrics,
   writeFileAtomic,
   writeMetrics,
   writeSummary,
 } from "./metrics.ts";
+import { finalLine, formatEval } from "./reporter.ts";
 import { buildProblems } from "./problems.ts";
 import type { Reporter } from "./reporter.ts";
-import { type UpdateResult, updateStep } from "./rl_step.ts";
+import { type RmMemory, type UpdateResult, updateStep } from "./rl_step.ts";
+import { RmMonitor, type RmMonitorState } from "./rm_monitor.ts";
+import { RmReplay, type RmReplayState } from "./rm_replay.ts";
+import { pairedDifferenceInterval, wilsonInterval } from "../../core/stats/mod.ts";
 import { sampleAndVerify } from "./rollout.ts";
 import { runSft } from "./sft.ts";
+import { type RmBiasState, tokenRm } from "./token_rm.ts";
 
 /** Model shapes of the `tiny` preset: small enough for a 2-core CPU, large enough to learn the problems. */
 export const TINY_MODEL: Omit<ModelConfig, "vocab_size"> = {
@@ -63,8 +69,14 @@ interface RunState {
   rng: [number, number, number, number];
   clock: Record<string, PhaseTime>;
   wallSeconds: number;
-  evals: { step: number; pass1: number; passk: number }[];
+  evals: EvalPoint[];
+  /** The SFT model's and the latest evaluation's per-problem greedy verdicts (for the paired gain interval). */
+  sftGreedy: number[];
+  last: { greedy: number[]; meankCi95: [number, number] | null; faithfulness: number | null };
+  sftFaithfulness: number | null;
   best: { step: number; pass1: number };
+  /** The token RM's held-out score window and replay buffer ("oreal"). */
+  rm: { monitor: RmMonitorState; replay: RmReplayState; bias: RmBiasState | null } | null;
   sampledResponses: number;
   sftTokens: number;
   /** The step of this checkpoint as it goes to the store (replayed on resume). */
@@ -176,6 +188,11 @@ export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<R
   const { backend, name: backendName, adapter } = await env.createBackend(config.backend);
   const tokenizer = await makeTokenizer(config);
   const sets = await buildProblems(config);
+  if (config.method === "oreal-oracle" && sets.train.some((p) => p.chain === undefined)) {
+    throw new ConfigError(
+      "--method oreal-oracle needs problems with gold chains (the generator's chain or carry families)",
+    );
+  }
   reporter.info(
     `run ${config.name}: ${config.method}, preset ${config.preset}, seed ${config.seed}, backend ${backendName}` +
       `${adapter ? ` (${adapter})` : ""}; ${sets.train.length} train / ${sets.test.length} test problems`,
@@ -242,14 +259,18 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     topP: config.topP,
     template: config.template,
   };
-  const runEval = async (policy: Model, step: number): Promise<EvalMetrics> => {
-    const r = await clock.time(
+  const runEval = (policy: Model, step: number): Promise<Evaluation> =>
+    clock.time(
       "eval",
       () => evaluate(policy, tokenizer, sets.test, { ...evalOpts, seed: config.seed * 1000 + step }),
       (v) => v.tokens,
     );
-    return r.metrics;
-  };
+  const evalPoint = (step: number, e: Evaluation): EvalPoint => ({
+    step,
+    pass1: e.metrics.pass1,
+    passk: e.metrics.passK,
+    meank: Number.isFinite(e.metrics.meanK) ? e.metrics.meanK : null,
+  });
   let policy: Model, reference: Model, rewardModel: Model | null = null;
   let state: RunState;
   const useRm = config.method === "oreal";
@@ -310,19 +331,27 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     reference = (await loadCheckpoint(`${out}/sft`, backend)).model;
     policy.dispose();
     policy = (await loadCheckpoint(`${out}/sft`, backend)).model;
-    if (useRm) rewardModel = await policy.clone({ head: "scalar" });
-    const sftEval = await runEval(policy, 0);
-    reporter.info(
-      `SFT model: held-out pass@1 ${(100 * sftEval.pass1).toFixed(1)}%, pass@${sftEval.k} ` +
-        `${(100 * sftEval.passK).toFixed(1)}% (${sftEval.problems} problems)`,
-    );
+    if (useRm) rewardModel = await policy.clone({ head: config.rmHead === "scalar" ? "scalar" : "lm" });
+    const sftRun = await runEval(policy, 0);
+    const sftEval = sftRun.metrics;
+    reporter.info(`SFT model: ${formatEval(sftEval)}`);
     state = {
       step: 0,
       rng: createRng(config.seed * 7 + 3).state(),
       clock: clock.toJSON(),
       wallSeconds: 0,
-      evals: [{ step: 0, pass1: sftEval.pass1, passk: sftEval.passK }],
+      evals: [evalPoint(0, sftRun)],
+      sftGreedy: sftRun.greedy,
+      last: { greedy: sftRun.greedy, meankCi95: sftEval.meanKCi95, faithfulness: sftEval.faithfulness },
+      sftFaithfulness: sftEval.faithfulness,
       best: { step: 0, pass1: sftEval.pass1 },
+      rm: useRm
+        ? {
+          monitor: new RmMonitor(config.rmWindow).toJSON(),
+          replay: new RmReplay(config.rmReplay).toJSON(),
+          bias: null,
+        }
+        : null,
       sampledResponses: 0,
       sftTokens,
       pending: null,
@@ -334,6 +363,15 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
   const processStart = ctx.t0;
   const wall = () => wallBefore + (performance.now() - processStart) / 1000;
   const rng = restoreRng(state.rng);
+  const memory: RmMemory | null = state.rm
+    ? {
+      monitor: new RmMonitor(config.rmWindow, state.rm.monitor),
+      replay: new RmReplay(config.rmReplay, state.rm.replay),
+    }
+    : null;
+  const rm = rewardModel
+    ? tokenRm(config.rmHead, rewardModel, reference, config.rmBeta, state.rm?.bias ?? null)
+    : null;
   const stepTimes: number[] = [];
   for (let step = state.step + 1; step <= config.steps; step++) {
     const tStep = performance.now();
@@ -361,7 +399,11 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     reporter.progress(`step ${step}/${config.steps}: update`);
     const before = { scoring: { ...clock.phases.scoring }, update: { ...clock.phases.update } };
     const upd: UpdateResult = await updateStep(
-      { policy, reference, rewardModel },
+      {
+        policy,
+        reference,
+        rewardModel: rm,
+      },
       groups,
       rng,
       {
@@ -375,10 +417,15 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
         maxGradNorm: config.maxGradNorm,
         kl: config.kl,
         rmLr: config.rmLr,
+        rmLrWarmup: config.rmLrWarmup,
         rmWarmupSteps: config.rmWarmupSteps,
+        rmSamples: config.rmSamples,
+        omegaGate: config.omegaGate,
+        omegaGateAuc: config.omegaGateAuc,
         padId: tokenizer.padId,
       },
       clock,
+      memory,
     );
     const phaseRate = (p: "scoring" | "update", b: PhaseTime) => {
       const s = clock.phases[p].seconds - b.seconds;
@@ -409,6 +456,13 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
       gradNorm: upd.gradNorm,
       lr: upd.lr,
       policyUpdated: upd.policyUpdated,
+      rmAuc: upd.rmAuc,
+      rmAucPooled: upd.rmAucPooled,
+      omegaFromRm: upd.omegaFromRm,
+      omegaPositive: upd.omegaPositive,
+      omegaNegative: upd.omegaNegative,
+      omegaNegBefore: upd.omegaNegBefore,
+      omegaNegAfter: upd.omegaNegAfter,
       tokensPerSecond: {
         sampling: sampleSeconds > 0 ? sampledTokens / sampleSeconds : 0,
         scoring: phaseRate("scoring", before.scoring),
@@ -419,9 +473,11 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     };
     if ((config.evalEvery > 0 && step % config.evalEvery === 0) || step === config.steps) {
       reporter.progress(`step ${step}/${config.steps}: evaluating`);
-      const ev = await runEval(policy, step);
+      const run = await runEval(policy, step);
+      const ev = run.metrics;
       metrics.eval = ev;
-      state.evals.push({ step, pass1: ev.pass1, passk: ev.passK });
+      state.evals.push(evalPoint(step, run));
+      state.last = { greedy: run.greedy, meankCi95: ev.meanKCi95, faithfulness: ev.faithfulness };
       if (ev.pass1 > state.best.pass1) {
         state.best = { step, pass1: ev.pass1 };
         await saveBest(out, policy, tokenizer, step);
@@ -453,6 +509,13 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     state.rng = rng.state();
     state.clock = clock.toJSON();
     state.wallSeconds = metrics.elapsedSeconds;
+    if (memory) {
+      state.rm = {
+        monitor: memory.monitor.toJSON(),
+        replay: memory.replay.toJSON(),
+        bias: rm?.bias() ?? null,
+      };
+    }
     state.pending = { rollouts, metrics };
     await commit(out, state, policy, rewardModel);
     await store.writeStep({ runId, step, rollouts, metrics: storeMetrics(metrics) });
@@ -491,6 +554,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
   });
   best.dispose();
   const finalEval = state.evals[state.evals.length - 1];
+  const n = sets.test.length;
   const wallSeconds = wall();
   const rates = clock.rates();
   const totalTokens = Object.values(clock.phases).reduce((s, p) => s + p.tokens, 0);
@@ -508,6 +572,14 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     final_pass1: finalEval.pass1,
     final_passk: Number.isFinite(finalEval.passk) ? finalEval.passk : null,
     k: config.passK,
+    sft_pass1_ci95: wilsonInterval(Math.round(state.evals[0].pass1 * n), n),
+    final_pass1_ci95: wilsonInterval(Math.round(finalEval.pass1 * n), n),
+    gain_ci95: pairedDifferenceInterval(state.sftGreedy, state.last.greedy),
+    sft_meank: state.evals[0].meank,
+    final_meank: finalEval.meank,
+    final_meank_ci95: state.last.meankCi95,
+    sft_faithfulness: state.sftFaithfulness,
+    ...stepAggregates(await readMetrics(`${out}/metrics.jsonl`)),
     best_pass1: state.best.pass1,
     best_step: state.best.step,
     evals: state.evals,
@@ -522,13 +594,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
   };
   await writeSummary(`${out}/summary.json`, summary);
   await store.setRunStatus(runId, "finished");
-  reporter.info(
-    `done in ${wallSeconds.toFixed(0)} s: pass@1 ${(100 * summary.sft_pass1).toFixed(1)}% (SFT) -> ` +
-      `${(100 * summary.final_pass1).toFixed(1)}% (final), best ${
-        (100 * summary.best_pass1).toFixed(1)
-      }% at step ` +
-      `${summary.best_step}; outputs in ${out}`,
-  );
+  reporter.info(finalLine(summary, out));
   policy.dispose();
   reference.dispose();
   rewardModel?.dispose();

@@ -20,6 +20,8 @@ export interface Generated {
   gold: string;
   /** Step-by-step solution ending in `\boxed{gold}`. */
   solution: string;
+  /** The solution cut into its steps (they concatenate to `solution`), for families with faithful chains. */
+  chain?: string[];
 }
 
 /** A family generator: one problem of `level`, drawn with `rng`. */
