@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows, USAGE } from "@std/assert";
-import { ConfigError, parseTrainArgs, PRESETS } from "./config.ts";
+import { assertEquals, assertThrows } from "@std/assert";
+import { ConfigError, parseTrainArgs, PRESETS, USAGE } from "./config.ts";
 
 Deno.test("defaults: tiny preset, oreal, runs/<name>", () => {
   const c = parseTrainArgs([]);
