@@ -1,5 +1,5 @@
 /**
- * Group-relative advantages for outcome rewards (OREAL.md step 3). Both estimators take the rewards of all K
+ * Group-relative advantages for outcome rewards (docs/OREAL.md step 3). Both estimators take the rewards of all K
  * responses to one prompt, before any filtering, and return one advantage per response in the same order.
  *
  * @module

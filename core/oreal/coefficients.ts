@@ -1,5 +1,5 @@
 /**
- * The policy loss of every method and its per-token gradient g_t = dLoss/d log pi(y_t) (OREAL.md step 7), which
+ * The policy loss of every method and its per-token gradient g_t = dLoss/d log pi(y_t) (docs/OREAL.md step 7), which
  * is all a backend's backward pass needs.
  *
  * @module
@@ -42,7 +42,7 @@ export interface TokenCoefficients {
   /** The total loss: parts.positive + parts.negative + parts.kl. */
   loss: number;
   /**
-   * The loss split into terms. For the OREAL methods and rft: the positive and negative terms of OREAL.md;
+   * The loss split into terms. For the OREAL methods and rft: the positive and negative terms of docs/OREAL.md;
    * for grpo and reinforce: the policy-gradient term of correct (positive) and of wrong (negative) responses.
    */
   parts: { positive: number; negative: number; kl: number };
@@ -87,7 +87,7 @@ function checkConfig(config: MethodConfig): void {
 }
 
 /**
- * Loss and per-token gradient of the update batch for `config.method` (OREAL.md step 7 and the baselines'
+ * Loss and per-token gradient of the update batch for `config.method` (docs/OREAL.md step 7 and the baselines'
  * table). N+, N- and N are the numbers of response tokens of correct, wrong and all samples of the batch; a
  * term whose normaliser is 0 contributes 0. With lp the policy log-probs, b the behaviour log-probs (default lp)
  * and omega the token weights (from `rmScores` for "oreal", 1 otherwise):

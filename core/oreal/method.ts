@@ -1,5 +1,5 @@
 /**
- * The training methods the trainer runs through one code path (OREAL.md, "Baselines"), and their coefficients.
+ * The training methods the trainer runs through one code path (docs/OREAL.md, "Baselines"), and their coefficients.
  *
  * @module
  */
@@ -20,7 +20,7 @@ export type Method =
   | "reinforce-01"
   | "rft";
 
-/** Every method name, in the order of OREAL.md's table with the bounding rows beside their neighbours. */
+/** Every method name, in the order of docs/OREAL.md's table with the bounding rows beside their neighbours. */
 export const METHODS: readonly Method[] = [
   "oreal",
   "oreal-oracle",
@@ -36,7 +36,7 @@ export function isOrealLoss(method: Method): boolean {
   return method === "oreal" || method === "oreal-oracle" || method === "oreal-no-rm";
 }
 
-/** Method and coefficients of the policy loss (OREAL.md step 7). */
+/** Method and coefficients of the policy loss (docs/OREAL.md step 7). */
 export interface MethodConfig {
   /** Which loss to build. */
   method: Method;
@@ -58,7 +58,7 @@ export function isMethod(name: unknown): name is Method {
 }
 
 /**
- * The defaults of OREAL.md for `method`: positiveFactor 1.0, negativeFactor 0.5, klCoef 0.01, posMultAdv true,
+ * The defaults of docs/OREAL.md for `method`: positiveFactor 1.0, negativeFactor 0.5, klCoef 0.01, posMultAdv true,
  * weightMode "prefix-mean". Throws on an unknown method name.
  */
 export function defaultMethodConfig(method: Method): MethodConfig {

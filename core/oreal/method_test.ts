@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { defaultMethodConfig, isMethod, isOrealLoss, METHODS } from "./method.ts";
 
-Deno.test("defaultMethodConfig: OREAL.md's defaults for every method", () => {
+Deno.test("defaultMethodConfig: docs/OREAL.md's defaults for every method", () => {
   for (const method of METHODS) {
     assertEquals(defaultMethodConfig(method), {
       method,

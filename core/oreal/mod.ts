@@ -1,5 +1,5 @@
 /**
- * The OREAL algorithm, backend-free (OREAL.md): group advantages, which responses enter the update, token
+ * The OREAL algorithm, backend-free (docs/OREAL.md): group advantages, which responses enter the update, token
  * weights from the token reward model, the reward model's loss, the policy loss of OREAL and its baselines with
  * its per-token gradient, and the learning-rate schedule.
  *

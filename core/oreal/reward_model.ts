@@ -1,5 +1,5 @@
 /**
- * The token reward model's training loss (OREAL.md step 6).
+ * The token reward model's training loss (docs/OREAL.md step 6).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Learning-rate schedule shared by the policy and the token reward model (OREAL.md: cosine to a floor).
+ * Learning-rate schedule shared by the policy and the token reward model (docs/OREAL.md: cosine to a floor).
  *
  * @module
  */

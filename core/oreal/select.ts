@@ -1,5 +1,5 @@
 /**
- * Which sampled responses enter the policy update (OREAL.md step 4 and the baselines' table).
+ * Which sampled responses enter the policy update (docs/OREAL.md step 4 and the baselines' table).
  *
  * @module
  */
@@ -75,7 +75,7 @@ export interface UpdateSample {
 
 /** Options of {@linkcode updateSamples}. */
 export interface UpdateSampleOptions {
-  /** Advantage estimator of the OREAL methods: "rloo" (default, OREAL.md) or "grpo". */
+  /** Advantage estimator of the OREAL methods: "rloo" (default, docs/OREAL.md) or "grpo". */
   advantage?: "rloo" | "grpo";
 }
 

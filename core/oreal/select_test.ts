@@ -52,7 +52,7 @@ Deno.test("updateSamples: oreal takes the pairs with RLOO advantages over all K"
   assertAlmostEquals(g[1].advantage, -0.8660254, 1e-7);
 });
 
-Deno.test("updateSamples: grpo, reinforce and rft choose per OREAL.md's table", () => {
+Deno.test("updateSamples: grpo, reinforce and rft choose per docs/OREAL.md's table", () => {
   const grpo = updateSamples("grpo", groups, createRng(1)).samples;
   assertEquals(grpo.map((s) => [s.group, s.index]), [[0, 0], [0, 1], [0, 2], [0, 3], [3, 0], [3, 1]]);
   // group 0: ±sqrt(3)/2; group 3 (K = 2): ±1/sqrt(2).

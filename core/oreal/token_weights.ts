@@ -1,5 +1,5 @@
 /**
- * Token-level importance weights from the token reward model's scores (OREAL.md step 5).
+ * Token-level importance weights from the token reward model's scores (docs/OREAL.md step 5).
  *
  * @module
  */

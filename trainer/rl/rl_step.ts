@@ -1,5 +1,5 @@
 /**
- * The update of one RL step (OREAL.md steps 3-7), after sampling and verification: choose the update samples
+ * The update of one RL step (docs/OREAL.md steps 3-7), after sampling and verification: choose the update samples
  * of the method, score them with the policy, the frozen reference and the token reward model, measure the RM
  * on this fresh batch before it trains on it, update the token RM, and (after the RM warm-up) the policy with
  * the per-token coefficients of core/oreal.
