@@ -23,10 +23,12 @@ export interface AblationArgs {
   methods: Method[];
   out: string;
   resume: boolean;
+  /** Only write the report from the runs that have finished (nothing is trained). */
+  reportOnly: boolean;
   runArgs: string[];
 }
 
-const OWN = ["seeds", "methods", "out", "resume"];
+const OWN = ["seeds", "methods", "out", "resume", "report-only"];
 
 /** Parses the ablation's arguments; throws {@linkcode ConfigError}. */
 export function parseAblationArgs(args: readonly string[]): AblationArgs {
@@ -35,6 +37,7 @@ export function parseAblationArgs(args: readonly string[]): AblationArgs {
     methods: [...METHODS],
     out: "runs/ablation",
     resume: false,
+    reportOnly: false,
     runArgs: [],
   };
   for (let i = 0; i < args.length; i++) {
@@ -45,8 +48,9 @@ export function parseAblationArgs(args: readonly string[]): AblationArgs {
       result.runArgs.push(arg);
       continue;
     }
-    if (flag === "resume") {
-      result.resume = true;
+    if (flag === "resume" || flag === "report-only") {
+      if (flag === "resume") result.resume = true;
+      else result.reportOnly = true;
       continue;
     }
     const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
@@ -78,7 +82,9 @@ export function parseAblationArgs(args: readonly string[]): AblationArgs {
 export async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
-      `Usage: deno task ablate [--seeds 1,2,3] [--methods ${METHODS.join(",")}] [--out DIR] [--resume]` +
+      `Usage: deno task ablate [--seeds 1,2,3] [--methods ${
+        METHODS.join(",")
+      }] [--out DIR] [--resume] [--report-only]` +
         ` [train flags]\n\nTrain flags:\n${USAGE}`,
     );
     return 0;
@@ -108,6 +114,11 @@ export async function main(args: string[]): Promise<number> {
       const done = await Deno.readTextFile(summaryPath).then((t) => JSON.parse(t) as RunSummary).catch(() =>
         null
       );
+      if (ab.reportOnly) {
+        if (done) summaries.push(done);
+        else reporter.info(`${dirName}: not finished, left out of the report`);
+        continue;
+      }
       if (done && ab.resume) {
         reporter.info(`${name}: already finished, reusing ${summaryPath}`);
         summaries.push(done);
@@ -137,6 +148,10 @@ export async function main(args: string[]): Promise<number> {
       summaries.push(await runTraining(config, { reporter, createBackend: makeBackend }));
       sftDir ??= `${out}/sft`;
     }
+  }
+  if (summaries.length === 0) {
+    console.error(`error: no finished run in ${ab.out} to report`);
+    return 1;
   }
   const command = `deno task ablate ${args.join(" ")}`.trim();
   const header = [
