@@ -149,7 +149,7 @@ Deno.test("train: SIGKILL mid-run, resume, and the store, metrics and summary ag
     JSON.parse(l) as StepMetrics
   );
   assertEquals(lines.map((l) => l.step), [1, 2, 3, 4, 5, 6]);
-  assert((await Deno.readTextFile(`${dir}/curve.svg`)).includes("pass@1 (greedy)"));
+  assert((await Deno.readTextFile(`${dir}/curve.svg`)).includes("pass@1 (greedy, 95% CI)"));
   const config = JSON.parse(await Deno.readTextFile(`${dir}/checkpoint/config.json`));
   assertEquals(config.hidden_size, 16);
   await Deno.stat(`${dir}/checkpoint/model.safetensors`);
@@ -302,5 +302,29 @@ Deno.test("ablate: every method trains a few steps on the running-sum task, and 
   for (const method of methods) assert(md.includes(`| ${method} | 1 |`), `ablation.md lacks ${method}`);
   assert((await Deno.readTextFile(`${dir}/ablation.svg`)).includes('class="bar"'));
   assert((await Deno.readTextFile(`${dir}/ablation_curve.svg`)).includes("<path"));
+  // --report-only rewrites the report from the finished runs without training anything.
+  await Deno.remove(`${dir}/ablation.md`);
+  const report = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      ablate,
+      "--report-only",
+      "--seeds",
+      "1,2",
+      "--out",
+      dir,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const reportText = new TextDecoder().decode(report.stdout);
+  assertEquals(report.code, 0, reportText + new TextDecoder().decode(report.stderr));
+  assert(reportText.includes("oreal-s2: not finished"), reportText);
+  assert((await Deno.readTextFile(`${dir}/ablation.md`)).includes("| oreal | 1 |"));
   await Deno.remove(dir, { recursive: true });
 });

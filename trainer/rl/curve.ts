@@ -50,7 +50,12 @@ export function runCurveSvg(
         yMin: 0,
         yMax: 100,
         series: [
-          { name: "pass@1 (greedy)", markers: true, points: evals.map((e) => [e.step, 100 * e.pass1]) },
+          {
+            name: "pass@1 (greedy, 95% CI)",
+            markers: true,
+            points: evals.map((e) => [e.step, 100 * e.pass1]),
+            intervals: evals.map((e) => (e.pass1Ci95 ?? [NaN, NaN]).map((v) => 100 * v) as [number, number]),
+          },
           {
             name: `pass@${k}`,
             markers: true,
@@ -58,9 +63,12 @@ export function runCurveSvg(
             points: evals.filter((e) => Number.isFinite(e.passk)).map((e) => [e.step, 100 * e.passk]),
           },
           {
-            name: `mean@${k}`,
+            name: `mean@${k} (95% CI)`,
             markers: true,
             points: evals.filter((e) => e.meank !== null).map((e) => [e.step, 100 * (e.meank as number)]),
+            intervals: evals.filter((e) => e.meank !== null).map((e) =>
+              (e.meankCi95 ?? [NaN, NaN]).map((v) => 100 * v) as [number, number]
+            ),
           },
           { name: "train pass rate", points: steps.map((m) => [m.step, 100 * m.passRate]) },
         ],

@@ -86,6 +86,9 @@ export interface EvalPoint {
   pass1: number;
   passk: number;
   meank: number | null;
+  /** 95% intervals of pass@1 and mean@k (absent in runs saved before they were recorded). */
+  pass1Ci95?: [number, number];
+  meankCi95?: [number, number] | null;
 }
 
 /** The fields of `summary.json`. */

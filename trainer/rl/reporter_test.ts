@@ -1,6 +1,6 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import type { StepMetrics } from "./metrics.ts";
-import { formatDuration, formatStepLine, Reporter } from "./reporter.ts";
+import type { RunSummary, StepMetrics } from "./metrics.ts";
+import { finalLine, formatDuration, formatStepLine, Reporter } from "./reporter.ts";
 
 const metrics: StepMetrics = {
   step: 3,
@@ -94,4 +94,24 @@ Deno.test("no TTY: plain lines only, progress is dropped; TTY: progress rewrites
   let quiet = "";
   new Reporter({ write: (x) => quiet += x, isTerminal: false }, true).info("x");
   assertEquals(quiet, "");
+});
+
+Deno.test("finalLine: SFT and final pass@1 with intervals, the gain's interval, best and RM AUC", () => {
+  const s = {
+    wall_seconds: 412.4,
+    sft_pass1: 0.5,
+    sft_pass1_ci95: [0.45, 0.55],
+    final_pass1: 0.62,
+    final_pass1_ci95: [0.57, 0.67],
+    gain_ci95: [0.08, 0.16],
+    best_pass1: 0.63,
+    best_step: 200,
+    final_rm_auc: 0.71,
+  } as RunSummary;
+  assertEquals(
+    finalLine(s, "runs/x"),
+    "done in 412 s: pass@1 50.0% [45.0, 55.0] (SFT) -> 62.0% [57.0, 67.0] (final), gain [8.0, 16.0] points, " +
+      "best 63.0% at step 200, RM AUC 0.71; outputs in runs/x",
+  );
+  assertStringIncludes(finalLine({ ...s, final_rm_auc: null }, "o"), "step 200; outputs in o");
 });

@@ -12,6 +12,8 @@ export interface Series {
   color?: string;
   /** Draw a dot on every point (for sparse series such as evaluations). */
   markers?: boolean;
+  /** An interval [low, high] per point (same order as `points`), drawn as a vertical error bar. */
+  intervals?: [number, number][];
   dashed?: boolean;
 }
 
@@ -128,6 +130,18 @@ export function renderChart(chart: Chart): string {
           `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"` +
             `${s.dashed ? ' stroke-dasharray="6 4"' : ""}/>`,
         );
+        for (const [i, p] of s.points.entries()) {
+          const iv = s.intervals?.[i];
+          if (!iv || !Number.isFinite(p[0]) || !iv.every(Number.isFinite)) continue;
+          const x = sx(p[0]).toFixed(1), lo = sy(iv[0]).toFixed(1), hi = sy(iv[1]).toFixed(1);
+          out.push(
+            `<path class="err" d="M${x},${lo} L${x},${hi} M${(sx(p[0]) - 4).toFixed(1)},${lo} L${
+              (sx(p[0]) + 4).toFixed(1)
+            },${lo} M${(sx(p[0]) - 4).toFixed(1)},${hi} L${
+              (sx(p[0]) + 4).toFixed(1)
+            },${hi}" stroke="${color}"/>`,
+          );
+        }
         if (s.markers || pts.length === 1) {
           for (const p of pts) {
             out.push(

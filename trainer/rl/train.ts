@@ -270,6 +270,8 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     pass1: e.metrics.pass1,
     passk: e.metrics.passK,
     meank: Number.isFinite(e.metrics.meanK) ? e.metrics.meanK : null,
+    pass1Ci95: e.metrics.pass1Ci95,
+    meankCi95: e.metrics.meanKCi95,
   });
   let policy: Model, reference: Model, rewardModel: Model | null = null;
   let state: RunState;
