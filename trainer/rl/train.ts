@@ -259,10 +259,17 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     topP: config.topP,
     template: config.template,
   };
+  // The k samples per problem (mean@k, pass@k) cost k greedy evaluations: they are taken for the SFT model and
+  // the final one; the evaluations between are greedy only.
   const runEval = (policy: Model, step: number): Promise<Evaluation> =>
     clock.time(
       "eval",
-      () => evaluate(policy, tokenizer, sets.test, { ...evalOpts, seed: config.seed * 1000 + step }),
+      () =>
+        evaluate(policy, tokenizer, sets.test, {
+          ...evalOpts,
+          seed: config.seed * 1000 + step,
+          skipPassK: step !== 0 && step !== config.steps,
+        }),
       (v) => v.tokens,
     );
   const evalPoint = (step: number, e: Evaluation): EvalPoint => ({
