@@ -9,6 +9,9 @@
 import { answerRegion, findBoxed } from "./extract.ts";
 import { canonicalString } from "./normalize.ts";
 
+/** Longest response read as a bare choice once formatting is removed (`$\\text{(B)}$`). */
+const MAX_BARE_CHOICE_CHARS = 64;
+
 /** The choice letter of a multiple-choice gold answer, or null when the gold is not one. */
 export function goldChoice(gold: string): string | null {
   const c = canonicalString(gold);
@@ -25,8 +28,11 @@ export function responseChoice(response: string): string | null {
     const c = canonicalString(boxed[boxed.length - 1].content).replace(/[()]/g, "");
     return /^[A-E]$/.test(c) ? c : null;
   }
-  const whole = canonicalString(text).replace(/[()]/g, "");
-  if (/^[A-E]$/.test(whole)) return whole;
+  const trimmed = text.trim();
+  if (trimmed.length <= MAX_BARE_CHOICE_CHARS) {
+    const whole = canonicalString(trimmed).replace(/[()]/g, "");
+    if (/^[A-E]$/.test(whole)) return whole;
+  }
   if (text.includes("\\")) return null;
   const lead = /^\s*\(?([A-E])\)?(?![A-Za-z])/.exec(text);
   if (lead) return lead[1];

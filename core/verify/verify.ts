@@ -37,11 +37,13 @@ function goldInfo(gold: string): GoldInfo {
   const hit = goldCache.get(gold);
   if (hit !== undefined) return hit;
   const text = extractGold(gold);
+  // Too long a gold is refused by `run` before these are read; they are not computed for it.
+  const usable = text !== null && text.length <= LIMITS.maxAnswerChars;
   const info: GoldInfo = {
     text,
-    choice: text === null ? null : goldChoice(text),
-    norm: text === null ? "" : normalizeAnswer(text),
-    canon: text === null ? "" : canonicalString(text),
+    choice: usable ? goldChoice(text) : null,
+    norm: usable ? normalizeAnswer(text) : "",
+    canon: usable ? canonicalString(text) : "",
     value: null,
   };
   if (goldCache.size >= GOLD_CACHE_SIZE) goldCache.delete(goldCache.keys().next().value!);
@@ -78,7 +80,7 @@ const KIND_NAMES: Record<Value["t"], string> = {
   dots: "sequence",
 };
 
-const PLAIN_NUMBER = /^-?(?:\d+\.?\d*|\.\d+)$/;
+const PLAIN_NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 function run(gold: string, response: string, options: VerifyOptions): Verdict {
   const budget = new Budget(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -93,6 +95,9 @@ function run(gold: string, response: string, options: VerifyOptions): Verdict {
   }
   const gi = goldInfo(gold);
   if (gi.text === null) return verdict("unparseable", null, "the gold answer is empty");
+  if (gi.text.length > LIMITS.maxAnswerChars) {
+    return verdict("unparseable", null, `the gold answer is longer than ${LIMITS.maxAnswerChars} characters`);
+  }
 
   if (gi.choice !== null) {
     const picked = responseChoice(response);
