@@ -397,10 +397,29 @@ export function extractGold(gold: string): string | null {
   if (boxed.length > 0) return joinAnswers(lastGroup(boxed, text));
   const blocks = findLatexBlocks(text);
   if (blocks.length > 0) {
+    // `2 and $\\sqrt{3}$`: numbers beside the blocks belong to the answer when the whole is no sentence.
+    let outside = "", from = 0;
+    for (const b of blocks) [outside, from] = [outside + text.slice(from, b.start) + " ", b.end];
+    outside += text.slice(from);
+    if (!outside.includes("$") && firstMathToken(outside) !== null && !isProse(text.replace(/\$/g, " "))) {
+      return text.trim();
+    }
     const token = lastMathToken(text);
     if (token !== null && token.end > blocks[blocks.length - 1].end) return token.token;
     return joinAnswers(lastGroup(blocks, text));
   }
   const trimmed = text.trim();
-  return trimmed === "" ? null : trimmed;
+  if (trimmed === "") return null;
+  return isProse(trimmed) ? sentenceAnswer(trimmed) ?? trimmed : trimmed;
+}
+
+/** The answer a gold sentence states ("The number is 4."): after an answer cue, or its only number. */
+function sentenceAnswer(text: string): string | null {
+  for (let p = 0; p < ANSWER_CUES.length; p++) {
+    const at = lastCue(text, ANSWER_CUES[p]);
+    const found = at < 0 ? null : fromSentence(text.slice(at), p === 2);
+    if (found !== null) return found;
+  }
+  const tokens = mathTokens(text, false);
+  return tokens.length === 1 ? tokens[0].token : null;
 }

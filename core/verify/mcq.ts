@@ -25,8 +25,10 @@ export function responseChoice(response: string): string | null {
   const text = answerRegion(response);
   const boxed = findBoxed(text);
   if (boxed.length > 0) {
-    const c = canonicalString(boxed[boxed.length - 1].content).replace(/[()]/g, "");
-    return /^[A-E]$/.test(c) ? c : null;
+    // `B`, `(B)`, `\\text{(B)}`, and a letter with its option's text: `B) 12`, `(D) \\frac12`, `C. 24`.
+    const c = canonicalString(boxed[boxed.length - 1].content);
+    const m = /^\(([A-E])\)|^([A-E])(?:[).:]|$)/.exec(c);
+    return m ? m[1] ?? m[2] : null;
   }
   const trimmed = text.trim();
   if (trimmed.length <= MAX_BARE_CHOICE_CHARS) {

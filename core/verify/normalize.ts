@@ -64,8 +64,10 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/\^\s*\{?\s*\\circ\s*\}?|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])|°/g, "°");
   s = s.replace(/[€£¥]|\\euro(?![a-zA-Z])|\\pounds(?![a-zA-Z])/g, "");
   s = s.replace(/\\(?:dots|ldots|cdots|dotsc|dotsb)(?![a-zA-Z])|\.{3}|…/g, "\\dots ");
-  s = s.replace(/(?<=[\d)}])or(?=[A-Z(\\])/g, ", ");
-  s = s.replace(/\\text\s*\{\s*(?:and|or)\s*\}/g, ",").replace(/(?<![\s,]),?\s+(?:and|or)\s+/g, ", ");
+  // "or" joins alternatives (a list, or the union of inequalities); "and" joins list members.
+  s = s.replace(/(?<=[\d)}])or(?=[A-Z(\\])/g, " \\lor ");
+  s = s.replace(/\\text\s*\{\s*or\s*\}|(?<![\s,]),?\s+or\s+/g, " \\lor ");
+  s = s.replace(/\\text\s*\{\s*and\s*\}/g, ",").replace(/(?<![\s,]),?\s+and\s+/g, ", ");
   for (let i = 0; i < 4; i++) {
     const before = s;
     s = stripTrailingPunctuation(stripTrailingBackslashes(s));

@@ -37,6 +37,12 @@ export interface VerifyOptions {
    * `allow_set_relation_comp`). Off by default: the gold decides the form.
    */
   relationAsSet?: boolean;
+  /**
+   * The question asks for the gold's unit: an equal quantity in another unit of the same dimension
+   * (`5000 g` for `5 kg`) is wrong. Off by default (such answers are converted and compared). A different
+   * dimension, or another unit with the same number (`3.5 gal` for `3.5 L`), is wrong either way.
+   */
+  sameUnit?: boolean;
   /** Seed of the random points used to compare symbolic expressions (default fixed, so verdicts repeat). */
   seed?: number;
 }

@@ -13,6 +13,7 @@ import { canonicalString, normalizeAnswer } from "./normalize.ts";
 import { parseAnswer, ParseError } from "./parser.ts";
 import * as Q from "./rational.ts";
 import type { Verdict, VerifyOptions } from "./types.ts";
+import { inGoldUnit, type Quantity, splitUnit } from "./units.ts";
 import type { Value } from "./value.ts";
 
 /** Default time budget of one verification, in milliseconds. */
@@ -28,6 +29,8 @@ interface GoldInfo {
   choice: string | null;
   norm: string;
   canon: string;
+  /** The gold's value and unit when it ends in a known unit (`norm` and `canon` then hold the value only). */
+  quantity: Quantity | null;
   value: Value | Error | null;
 }
 
@@ -39,11 +42,14 @@ function goldInfo(gold: string): GoldInfo {
   const text = extractGold(gold);
   // Too long a gold is refused by `run` before these are read; they are not computed for it.
   const usable = text !== null && text.length <= LIMITS.maxAnswerChars;
+  const quantity = usable ? splitUnit(text) : null;
+  const bare = quantity?.value ?? text;
   const info: GoldInfo = {
     text,
     choice: usable ? goldChoice(text) : null,
-    norm: usable ? normalizeAnswer(text) : "",
-    canon: usable ? canonicalString(text) : "",
+    norm: usable ? normalizeAnswer(bare!) : "",
+    canon: usable ? canonicalString(bare!) : "",
+    quantity,
     value: null,
   };
   if (goldCache.size >= GOLD_CACHE_SIZE) goldCache.delete(goldCache.keys().next().value!);
@@ -76,11 +82,38 @@ const KIND_NAMES: Record<Value["t"], string> = {
   union: "union",
   matrix: "matrix",
   rel: "relation",
+  logic: "solution set",
   time: "time",
   dots: "sequence",
 };
 
 const PLAIN_NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/**
+ * `s` with unmatched `}` dropped, unclosed `{` closed, and unclosed `(` closed when the answer has no square
+ * brackets (which could make it a half-open interval); null when nothing changes.
+ */
+export function repairBrackets(s: string): string | null {
+  let out = "", braces = 0, parens = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (ch === "\\") {
+      out += s.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (ch === "{") braces++;
+    else if (ch === "}") {
+      if (braces === 0) continue;
+      braces--;
+    } else if (ch === "(") parens++;
+    else if (ch === ")") parens--;
+    out += ch;
+  }
+  out += "}".repeat(braces);
+  if (parens > 0 && !/[[\]]/.test(s)) out += ")".repeat(parens);
+  return out === s ? null : out;
+}
 
 function run(gold: string, response: string, options: VerifyOptions): Verdict {
   const budget = new Budget(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -116,7 +149,17 @@ function run(gold: string, response: string, options: VerifyOptions): Verdict {
       `the answer is longer than ${LIMITS.maxAnswerChars} characters`,
     );
   }
-  const g = gi.norm, p = normalizeAnswer(extracted);
+  // A unit after the answer: compared with the gold's unit (converted when allowed), then dropped.
+  let answer = extracted;
+  const quantity = splitUnit(extracted);
+  if (quantity !== null) {
+    const inGold = gi.quantity === null
+      ? quantity.value
+      : inGoldUnit(gi.quantity, quantity, !!options.sameUnit);
+    if (inGold instanceof Error) return verdict("wrong", extracted, inGold.message);
+    answer = inGold;
+  }
+  const g = gi.norm, p = normalizeAnswer(answer);
   if (p === "") return verdict("no_answer", extracted, "the extracted answer is empty");
   if (PLAIN_NUMBER.test(g) && PLAIN_NUMBER.test(p)) {
     const a = Q.parseDecimal(g.replace("-", "")), b = Q.parseDecimal(p.replace("-", ""));
@@ -135,7 +178,7 @@ function run(gold: string, response: string, options: VerifyOptions): Verdict {
         : verdict("wrong", extracted, "different numbers");
     }
   }
-  if (gi.canon === canonicalString(extracted)) {
+  if (gi.canon === canonicalString(answer)) {
     return verdict("correct", extracted, "identical after normalisation");
   }
   let goldValue: Value;
@@ -153,10 +196,18 @@ function run(gold: string, response: string, options: VerifyOptions): Verdict {
   try {
     predValue = parseAnswer(p, budget);
   } catch (e) {
-    if (e instanceof ParseError || e instanceof LimitError) {
-      return verdict("unparseable", extracted, `the answer could not be parsed: ${e.message}`);
+    if (!(e instanceof ParseError || e instanceof LimitError)) throw e;
+    // Malformed LaTeX a reader still understands (`\\frac{1}{2}}`, `(\\frac{1}{2}`) gets one repair.
+    const repaired = e instanceof ParseError ? repairBrackets(p) : null;
+    try {
+      if (repaired === null) throw e;
+      predValue = parseAnswer(repaired, budget);
+    } catch (again) {
+      if (again instanceof ParseError || again instanceof LimitError) {
+        return verdict("unparseable", extracted, `the answer could not be parsed: ${e.message}`);
+      }
+      throw again;
     }
-    throw e;
   }
   const ctx: CompareContext = {
     budget,
