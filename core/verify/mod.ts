@@ -13,5 +13,6 @@ export { DEFAULT_REL_TOL, DEFAULT_TIMEOUT_MS, verify } from "./verify.ts";
 export { extractAnswer, extractGold } from "./extract.ts";
 export { normalizeAnswer } from "./normalize.ts";
 export { parseAnswer } from "./parser.ts";
-export type { Verdict, VerifyOptions, VerifyStatus } from "./types.ts";
+export { ANSWER_FORMS } from "./form.ts";
+export type { AnswerForm, Verdict, VerifyOptions, VerifyStatus } from "./types.ts";
 export type { Value } from "./value.ts";

@@ -19,6 +19,10 @@ export interface Verdict {
   reason: string;
 }
 
+import type { AnswerForm } from "./form.ts";
+
+export type { AnswerForm } from "./form.ts";
+
 /** Options of {@linkcode verify}; every field is optional. */
 export interface VerifyOptions {
   /** The sampler stopped at its length limit: the verdict is `"wrong"` whatever the text says. */
@@ -43,6 +47,11 @@ export interface VerifyOptions {
    * dimension, or another unit with the same number (`3.5 gal` for `3.5 L`), is wrong either way.
    */
   sameUnit?: boolean;
+  /**
+   * The form the question asks for ("factor completely": `factored`); an equal answer in another form is
+   * wrong. See {@linkcode AnswerForm}.
+   */
+  form?: AnswerForm;
   /** Seed of the random points used to compare symbolic expressions (default fixed, so verdicts repeat). */
   seed?: number;
 }

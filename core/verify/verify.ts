@@ -8,6 +8,7 @@
 import { Budget, LimitError, LIMITS, TimeoutError } from "./budget.ts";
 import { type CompareContext, compareValues } from "./compare.ts";
 import { extractAnswer, extractGold } from "./extract.ts";
+import { formProblem } from "./form.ts";
 import { goldChoice, responseChoice } from "./mcq.ts";
 import { canonicalString, normalizeAnswer } from "./normalize.ts";
 import { parseAnswer, ParseError } from "./parser.ts";
@@ -217,9 +218,13 @@ function run(gold: string, response: string, options: VerifyOptions): Verdict {
     seed: options.seed ?? DEFAULT_SEED,
   };
   const kind = KIND_NAMES[goldValue.t];
-  return compareValues(goldValue, predValue, ctx)
+  if (!compareValues(goldValue, predValue, ctx)) {
+    return verdict("wrong", extracted, `not equivalent to the gold ${kind}`);
+  }
+  const badForm = options.form === undefined ? null : formProblem(options.form, goldValue, predValue);
+  return badForm === null
     ? verdict("correct", extracted, `equivalent ${kind}`)
-    : verdict("wrong", extracted, `not equivalent to the gold ${kind}`);
+    : verdict("wrong", extracted, badForm);
 }
 
 /**
