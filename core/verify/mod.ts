@@ -14,5 +14,7 @@ export { extractAnswer, extractGold } from "./extract.ts";
 export { normalizeAnswer } from "./normalize.ts";
 export { parseAnswer } from "./parser.ts";
 export { ANSWER_FORMS } from "./form.ts";
-export type { AnswerForm, Verdict, VerifyOptions, VerifyStatus } from "./types.ts";
+export { createJudge, DEFAULT_JUDGE_TIMEOUT_MS, judgeFromEnv } from "./judge.ts";
+export type { Judge, JudgeConfig, JudgeQuery, JudgeResult } from "./judge.ts";
+export type { AnswerForm, JudgedVerifyOptions, Verdict, VerifyOptions, VerifyStatus } from "./types.ts";
 export type { Value } from "./value.ts";

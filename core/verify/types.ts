@@ -17,9 +17,15 @@ export interface Verdict {
   extracted: string | null;
   /** A short human-readable explanation of the status. */
   reason: string;
+  /**
+   * Set when the rules' "wrong"/"unparseable" went to the LLM judge: what it decided (`failed`: no usable
+   * reply, so the rule verdict stands).
+   */
+  judged?: "correct" | "wrong" | "failed";
 }
 
 import type { AnswerForm } from "./form.ts";
+import type { Judge } from "./judge.ts";
 
 export type { AnswerForm } from "./form.ts";
 
@@ -54,4 +60,12 @@ export interface VerifyOptions {
   form?: AnswerForm;
   /** Seed of the random points used to compare symbolic expressions (default fixed, so verdicts repeat). */
   seed?: number;
+}
+
+/** Options of {@linkcode verify} with the LLM-judge fallback. */
+export interface JudgedVerifyOptions extends VerifyOptions {
+  /** The judge asked when the rules say "wrong" or "unparseable" (see `createJudge`, `judgeFromEnv`). */
+  judge: Judge;
+  /** The question, shown to the judge when known. */
+  question?: string;
 }

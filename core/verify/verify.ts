@@ -7,13 +7,13 @@
 
 import { Budget, LimitError, LIMITS, TimeoutError } from "./budget.ts";
 import { type CompareContext, compareValues } from "./compare.ts";
-import { extractAnswer, extractGold } from "./extract.ts";
+import { answerRegion, extractAnswer, extractGold } from "./extract.ts";
 import { formProblem } from "./form.ts";
 import { goldChoice, responseChoice } from "./mcq.ts";
 import { canonicalString, normalizeAnswer } from "./normalize.ts";
 import { parseAnswer, ParseError } from "./parser.ts";
 import * as Q from "./rational.ts";
-import type { Verdict, VerifyOptions } from "./types.ts";
+import type { JudgedVerifyOptions, Verdict, VerifyOptions } from "./types.ts";
 import { inGoldUnit, type Quantity, splitUnit } from "./units.ts";
 import type { Value } from "./value.ts";
 
@@ -227,16 +227,58 @@ function run(gold: string, response: string, options: VerifyOptions): Verdict {
     : verdict("wrong", extracted, badForm);
 }
 
-/**
- * Checks a model response against a gold answer. Never throws: bad input, unparseable answers, limits and
- * the time budget all become a {@linkcode Verdict}.
- */
-export function verify(gold: string, response: string, options: VerifyOptions = {}): Verdict {
+function verifyByRules(gold: string, response: string, options: VerifyOptions): Verdict {
   try {
-    return run(gold, response, options ?? {});
+    return run(gold, response, options);
   } catch (e) {
     if (e instanceof TimeoutError) return verdict("timeout", null, "the time budget was exceeded");
     if (e instanceof LimitError) return verdict("unparseable", null, `input too large: ${e.message}`);
     return verdict("unparseable", null, `internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** Longest tail of a response sent to the judge when no answer could be extracted from it. */
+const JUDGE_TAIL_CHARS = 2_000;
+
+/** The rule verdict, handed to the judge when it is "wrong" or "unparseable" (never for a truncated response). */
+async function verifyWithJudge(
+  gold: string,
+  response: string,
+  options: JudgedVerifyOptions,
+): Promise<Verdict> {
+  const rules = verifyByRules(gold, response, options);
+  if (rules.status !== "wrong" && rules.status !== "unparseable") return rules;
+  if (options.truncated || typeof gold !== "string" || typeof response !== "string") return rules;
+  const goldText = extractGold(gold);
+  if (goldText === null || goldText.length > LIMITS.maxAnswerChars) return rules;
+  const answer = rules.extracted ?? answerRegion(response).slice(-JUDGE_TAIL_CHARS);
+  const result = await options.judge.ask({ question: options.question, gold: goldText, answer });
+  switch (result.decision) {
+    case "equivalent":
+      return {
+        ...verdict("correct", rules.extracted, `the judge found it equivalent (rules: ${rules.reason})`),
+        judged: "correct",
+      };
+    case "different":
+      return { ...rules, judged: "wrong" };
+    case "failed":
+      return { ...rules, reason: `${rules.reason}; ${result.error}`, judged: "failed" };
+  }
+}
+
+/**
+ * Checks a model response against a gold answer. Never throws: bad input, unparseable answers, limits and
+ * the time budget all become a {@linkcode Verdict}. With a `judge` (see `judge.ts`) the result is a promise:
+ * the rules decide first, and only a "wrong" or "unparseable" verdict is sent to the judge.
+ */
+export function verify(gold: string, response: string, options: JudgedVerifyOptions): Promise<Verdict>;
+export function verify(gold: string, response: string, options?: VerifyOptions): Verdict;
+export function verify(
+  gold: string,
+  response: string,
+  options: VerifyOptions | JudgedVerifyOptions = {},
+): Verdict | Promise<Verdict> {
+  const o = options ?? {};
+  if ("judge" in o && o.judge !== undefined) return verifyWithJudge(gold, response, o);
+  return verifyByRules(gold, response, o);
 }
