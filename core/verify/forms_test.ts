@@ -182,3 +182,34 @@ Deno.test("forms: unit and bracket helpers", () => {
   assertEquals(repairBrackets("(\\frac{1}{2}"), "(\\frac{1}{2})");
   assertEquals(repairBrackets("[1, 2"), null);
 });
+
+Deno.test("forms: no false positive on a sign, a bound, a unit or a letter that differs", () => {
+  const wrong: [string, string][] = [
+    ["x<2", "\\boxed{2x>4}"],
+    ["x<2", "\\boxed{x \\le 2}"],
+    ["x<2", "\\boxed{-x<2}"],
+    ["x<2", "\\boxed{x^2<4}"],
+    ["(-\\infty,-2)\\cup(3,\\infty)", "\\boxed{x<2 \\text{ or } x>3}"],
+    ["(-\\infty,-2)\\cup(3,\\infty)", "\\boxed{-2<x<3}"],
+    ["[-2,3]", "\\boxed{x \\le -2 \\text{ or } x \\ge 3}"],
+    ["x \\ne 3", "\\boxed{x \\ne -3}"],
+    ["x>0", "\\boxed{x>0 \\text{ or } x<0}"],
+    ["(-\\infty, 5]", "\\boxed{x < 5}"],
+    ["\\frac{1 \\pm \\sqrt{5}}{2}", "\\boxed{\\frac{-1\\pm\\sqrt5}{2}}"],
+    ["1, 2 \\pm \\sqrt{3}", "\\boxed{-1, 2\\pm\\sqrt3}"],
+    ["-1 \\pm 2i", "\\boxed{1 \\pm 2i}"],
+    ["5 kg", "\\boxed{-5 kg}"],
+    ["5 kg", "\\boxed{5 lb}"],
+    ["5 \\text{ m}", "\\boxed{5 \\text{ ft}}"],
+    ["2 hours", "\\boxed{2 days}"],
+    ["12 \\text{ cm}", "\\boxed{12 \\text{ cm}^2}"],
+    ["\\$5", "\\boxed{5 cents}"],
+    ["60^\\circ", "\\boxed{-\\frac{\\pi}{3}}"],
+    ["-2", "\\boxed{(-8)^{1/2}}"],
+    ["B", "\\boxed{B, C}"],
+    ["B", "\\boxed{Because}"],
+    ["The number is 4.", "\\boxed{-4}"],
+    ["2 and $\\sqrt{3}$", "\\boxed{2}"],
+  ];
+  assertEquals(wrong.filter(([g, r]) => verify(g, r).correct), []);
+});

@@ -82,6 +82,15 @@ function lookup(name: string): UnitDef | undefined {
  */
 export function splitUnit(answer: string): Quantity | null {
   if (answer.length > 200) return null;
+  // `\$5`: a dollar sign before the value.
+  const dollar = /^\s*\\\$\s*/.exec(answer);
+  if (dollar) {
+    const value = answer.slice(dollar[0].length).trim();
+    if (value === "" || splitUnit(value) !== null || /[A-Za-z]/.test(value.replace(/\\[a-zA-Z]+/g, ""))) {
+      return null;
+    }
+    return { value, unit: "$", dim: "money", num: 100n, den: 1n };
+  }
   const s = answer.replace(WRAPPER, " $1 ").replace(SPACING, " ").replace(/\$/g, " ");
   let end = s.length;
   const skipBack = () => {
