@@ -195,8 +195,13 @@ interface MathToken {
 /** The fractions, roots and numbers of a stretch of prose, left to right; stops after the first when `first`. */
 function mathTokens(text: string, first: boolean): MathToken[] {
   const out: MathToken[] = [];
+  const next = /[\\\d+-]/g;
   let i = 0;
   while (i < text.length) {
+    // Jump to the next character that can start a token (a native scan, much faster than a JS loop).
+    next.lastIndex = i;
+    if (next.exec(text) === null) break;
+    i = next.lastIndex - 1;
     const c = text.charCodeAt(i);
     if (c === 92) {
       const end = latexTokenEnd(text, i);
@@ -286,20 +291,23 @@ function afterCue(text: string, at: number, cue: AnswerCue): number {
   return cue.colon === "required" ? -1 : i;
 }
 
-/** Where the answer after the last occurrence of any cue of `group` starts, or -1. */
-function lastCue(text: string, group: readonly AnswerCue[]): number {
-  let bestAt = -1, bestStart = -1;
-  for (const cue of group) {
-    const positions = literalPositions(text, cue.phrase, true);
-    for (let k = positions.length - 1; k >= 0 && positions[k] > bestAt; k--) {
-      const start = afterCue(text, positions[k], cue);
-      if (start >= 0) {
-        [bestAt, bestStart] = [positions[k], start];
-        break;
-      }
-    }
+/** One pattern per cue group: its phrases as literal alternatives (no quantifier, so linear). */
+const CUE_PATTERNS = ANSWER_CUES.map((group) =>
+  new RegExp(group.map((c) => c.phrase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi")
+);
+
+/** Where the answer after the last occurrence of any cue of group `g` starts, or -1. */
+function lastCue(text: string, g: number): number {
+  const group = ANSWER_CUES[g], re = CUE_PATTERNS[g];
+  let best = -1;
+  re.lastIndex = 0;
+  for (const m of text.matchAll(re)) {
+    const lower = m[0].toLowerCase();
+    const cue = group.find((c) => c.phrase.toLowerCase() === lower);
+    const start = cue === undefined ? -1 : afterCue(text, m.index, cue);
+    if (start >= 0) best = start;
   }
-  return bestStart;
+  return best;
 }
 
 /** The answer of the last "final answer is X. I hope" (X on one line, at most 400 characters), or null. */
@@ -357,7 +365,7 @@ export function extractAnswer(response: string): string | null {
     if (joined !== "") return joined;
   }
   for (let p = 0; p < ANSWER_CUES.length; p++) {
-    const at = lastCue(text, ANSWER_CUES[p]);
+    const at = lastCue(text, p);
     if (at < 0) continue;
     const found = fromSentence(text.slice(at), p === 2);
     if (found !== null) return found;
@@ -416,7 +424,7 @@ export function extractGold(gold: string): string | null {
 /** The answer a gold sentence states ("The number is 4."): after an answer cue, or its only number. */
 function sentenceAnswer(text: string): string | null {
   for (let p = 0; p < ANSWER_CUES.length; p++) {
-    const at = lastCue(text, ANSWER_CUES[p]);
+    const at = lastCue(text, p);
     const found = at < 0 ? null : fromSentence(text.slice(at), p === 2);
     if (found !== null) return found;
   }

@@ -42,13 +42,21 @@ export function isWordCode(code: number): boolean {
 }
 
 const ESCAPE = /[.*+?^${}()|[\]\\]/g;
+/** Compiled literal patterns by needle (the extractor searches for a handful of fixed phrases). */
+const LITERALS = new Map<string, RegExp>();
 
 /**
  * The start index of every occurrence of the literal `needle` in `text`, left to right and not
  * overlapping, ignoring case when `ignoreCase` is set (a pattern of literal characters only: linear).
  */
 export function literalPositions(text: string, needle: string, ignoreCase: boolean): number[] {
-  const re = new RegExp(needle.replace(ESCAPE, "\\$&"), ignoreCase ? "gi" : "g");
+  const key = (ignoreCase ? "i" : "c") + needle;
+  let re = LITERALS.get(key);
+  if (re === undefined) {
+    re = new RegExp(needle.replace(ESCAPE, "\\$&"), ignoreCase ? "gi" : "g");
+    LITERALS.set(key, re);
+  }
+  re.lastIndex = 0;
   const out: number[] = [];
   for (const m of text.matchAll(re)) out.push(m.index);
   return out;

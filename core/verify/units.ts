@@ -81,7 +81,8 @@ function lookup(name: string): UnitDef | undefined {
  * value by a space or a `\\text{}`.
  */
 export function splitUnit(answer: string): Quantity | null {
-  if (answer.length > 200) return null;
+  // Every unit is written with letters or `\$`; most answers (plain numbers) have neither.
+  if (answer.length > 200 || !/[A-Za-z$]/.test(answer)) return null;
   // `\$5`: a dollar sign before the value.
   const dollar = /^\s*\\\$\s*/.exec(answer);
   if (dollar) {
