@@ -6,6 +6,7 @@
  */
 
 import { lastBoxed } from "./boxed.ts";
+import { ANSWER_FORMS, type AnswerForm } from "../verify/form.ts";
 import type { Problem } from "./problem.ts";
 
 /**
@@ -111,7 +112,8 @@ function rowToProblem(
 /**
  * Parses JSON Lines `text` of a dataset into problems. `fileName` names the source in errors and in each
  * problem's `source` (its base name without directories and extension); ids are `{source}-{row id}` (the row's
- * `id`/`idx`/`unique_id`/`ID`, else its line number). Blank lines are skipped. Throws a SyntaxError naming the file
+ * `id`/`idx`/`unique_id`/`ID`, else its line number). A row may name the answer `form` its question asks for
+ * (`"factored"`, ...; see `AnswerForm`). Blank lines are skipped. Throws a SyntaxError naming the file
  * and the 1-based line for invalid JSON, a row that is not an object, an undetectable layout, or a missing answer.
  */
 export function parseJsonl(text: string, fileName: string, layout: JsonlLayout = "auto"): Problem[] {
@@ -139,7 +141,17 @@ export function parseJsonl(text: string, fileName: string, layout: JsonlLayout =
         `${fileName}: line ${i + 1}: unknown layout (keys: ${Object.keys(row).join(", ")}); pass a layout`,
       );
     }
-    problems.push(rowToProblem(row as Row, rowLayout, source, fileName, i + 1));
+    const problem = rowToProblem(row as Row, rowLayout, source, fileName, i + 1);
+    const form = (row as Row).form;
+    if (form !== undefined) {
+      if (!ANSWER_FORMS.includes(form as AnswerForm)) {
+        throw new SyntaxError(
+          `${fileName}: line ${i + 1}: "form" must be one of ${ANSWER_FORMS.join(", ")}`,
+        );
+      }
+      problem.form = form as AnswerForm;
+    }
+    problems.push(problem);
   }
   return problems;
 }

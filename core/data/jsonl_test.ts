@@ -79,3 +79,16 @@ Deno.test("parseJsonl: malformed rows name the file and the line", () => {
   bad('{"question": "a", "answer": "#### 4"}', 'bad.jsonl: line 1: "problem" must be a string', "math");
   assertThrows(() => parseJsonl("", "x.jsonl", "csv" as never), RangeError, "unknown layout");
 });
+
+Deno.test("parseJsonl: a row may name the answer form its question asks for", () => {
+  const text = [
+    '{"problem": "Factor $x^2-1$ completely.", "answer": "(x-1)(x+1)", "form": "factored"}',
+    '{"problem": "P2", "answer": "3"}',
+  ].join("\n");
+  assertEquals(parseJsonl(text, "f.jsonl").map((p) => p.form), ["factored", undefined]);
+  assertThrows(
+    () => parseJsonl('{"problem": "a", "answer": "1", "form": "pretty"}', "f.jsonl"),
+    SyntaxError,
+    'f.jsonl: line 1: "form" must be one of factored, expanded',
+  );
+});

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { AnswerForm } from "../verify/form.ts";
+
 /** One maths problem with its gold answer. */
 export interface Problem {
   /** Stable identifier: the same problem always gets the same id (generated sets may repeat a problem). */
@@ -23,4 +25,6 @@ export interface Problem {
   source: string;
   /** Difficulty level, for generated problems (1 = easiest). */
   level?: number;
+  /** The form the answer must take when an equal value is not enough ("factor completely": `factored`). */
+  form?: AnswerForm;
 }

@@ -10,7 +10,9 @@
 import type { MathNode } from "mathjs";
 import { type CompareContext, expressionsEqual, realValue } from "./compare_expr.ts";
 import { goldRelation, predRelation } from "./compare_relation.ts";
-import { binaryNode, constantNode } from "./safe_math.ts";
+import { freeVariables } from "./evaluate.ts";
+import { binaryNode, constantNode, symbolNode } from "./safe_math.ts";
+import { compareAsSets } from "./solution_set.ts";
 import type { Value } from "./value.ts";
 
 export type { CompareContext } from "./compare_expr.ts";
@@ -82,10 +84,24 @@ function matricesEqual(g: Value[][], p: Value[][], ctx: CompareContext): boolean
   return g.every((r, i) => r.every((c, j) => compareValues(c, p[i][j], ctx)));
 }
 
+/** `node` degrees in radians. */
+function radians(node: MathNode): MathNode {
+  return binaryNode("*", node, binaryNode("/", symbolNode("pi"), constantNode(180, "180")));
+}
+
 function scalarsEqual(g: Value & { t: "expr" }, p: Value & { t: "expr" }, ctx: CompareContext): boolean {
   if (expressionsEqual(g.node, p.node, ctx)) return true;
+  // An angle in degrees against one in radians (`60^\circ` and `\frac{\pi}{3}`).
+  if (g.deg !== p.deg && !hasVariables(g.node) && !hasVariables(p.node)) {
+    const [gn, pn] = g.deg ? [radians(g.node), p.node] : [g.node, radians(p.node)];
+    if (expressionsEqual(gn, pn, ctx)) return true;
+  }
   // A percentage gold accepts the bare number of percent (`28\%` vs `28`).
   return g.pct && !p.pct && expressionsEqual(binaryNode("*", g.node, constantNode(100, "100")), p.node, ctx);
+}
+
+function hasVariables(node: MathNode): boolean {
+  return freeVariables(node).size > 0;
 }
 
 function unionParts(v: Value): Value[] {
@@ -95,6 +111,10 @@ function unionParts(v: Value): Value[] {
 /** True when the response's parsed answer `p` matches the gold's parsed answer `g`. */
 export function compareValues(g: Value, p: Value, ctx: CompareContext): boolean {
   ctx.budget.tick();
+  const asSets = compareAsSets(g, p, ctx);
+  if (asSets !== null) return asSets;
+  if (g.t === "logic") return p.t === "logic" && g.op === p.op && unordered(g.items, p.items, ctx);
+  if (p.t === "logic") return false;
   if (g.t === "rel") return goldRelation(g, p, ctx, compareValues);
   if (p.t === "rel") return predRelation(g, p, ctx, compareValues);
   if (g.t === "dots" || p.t === "dots") return false;

@@ -198,8 +198,10 @@ function realRoots(f: MathNode, name: string, ctx: CompareContext): number[] | n
 export function sameRealRoots(a: MathNode, b: MathNode, ctx: CompareContext): boolean {
   const vars = [...freeVariables(b, freeVariables(a))];
   if (vars.length !== 1) return false;
-  const ra = realRoots(a, vars[0], ctx), rb = realRoots(b, vars[0], ctx);
-  if (ra === null || rb === null || ra.length === 0 || ra.length !== rb.length) return false;
+  const ra = realRoots(a, vars[0], ctx);
+  if (ra === null || ra.length === 0) return false;
+  const rb = realRoots(b, vars[0], ctx);
+  if (rb === null || ra.length !== rb.length) return false;
   return ra.every((r, k) => Math.abs(r - rb[k]) <= 1e-6 * Math.max(1, Math.abs(r)));
 }
 

@@ -255,6 +255,18 @@ function evalBig(name: string, args: MathNode[], scope: Map<string, Complex>, bu
   return opaque(name, [lo, hi, ...probes]);
 }
 
+/**
+ * A negative real base to an exact exponent `p/q` with `q` odd is read as the real root (`(-8)^{1/3} = -2`,
+ * as `\\sqrt[3]{-8}`), the convention of school mathematics; null for every other power.
+ */
+function realOddRoot(base: Complex, exponent: MathNode, budget: Budget): Complex | null {
+  if (base.im !== 0 || !(base.re < 0)) return null;
+  const q = evalExact(exponent, budget);
+  if (q === null || q.den === 1n || q.den % 2n === 0n) return null;
+  const r = Math.pow(-base.re, Number(q.num) / Number(q.den));
+  return c(q.num % 2n === 0n ? r : -r);
+}
+
 /** Evaluates a tree in complex floating point; `scope` gives the variables' values (missing ones are NaN). */
 export function evalComplex(node: MathNode, scope: Map<string, Complex>, budget: Budget): Complex {
   budget.tick();
@@ -291,7 +303,7 @@ export function evalComplex(node: MathNode, scope: Map<string, Complex>, budget:
         case "divide":
           return cdiv(a, b);
         case "pow":
-          return cpow(a, b);
+          return realOddRoot(a, args[1], budget) ?? cpow(a, b);
       }
       return NAN;
     }

@@ -9,6 +9,14 @@
  */
 
 import { LIMITS } from "./budget.ts";
+import {
+  isSpaceCode,
+  literalPositions,
+  type NumberToken,
+  readNumber,
+  skipSpaces,
+  trimEndIndex,
+} from "./scan.ts";
 
 /** Words that may follow a number in an answer without making the text prose. */
 const NON_PROSE_WORDS = new Set(
@@ -60,26 +68,35 @@ function braceGroup(text: string, open: number): { content: string; end: number 
 /** Every `\boxed{..}` / `\fbox{..}` (also `\boxed 5`) in order, with nested braces. */
 export function findBoxed(text: string): Span[] {
   const spans: Span[] = [];
-  const re = /\\+(?:boxed|fbox)(?![a-zA-Z])\s*/g;
+  const re = /boxed|fbox/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
-    const at = m.index + m[0].length;
+    if (text[m.index - 1] !== "\\" || /[a-zA-Z]/.test(text[m.index + m[0].length] ?? "")) continue;
+    let start = m.index - 1;
+    while (start > 0 && text[start - 1] === "\\") start--;
+    const at = skipSpaces(text, m.index + m[0].length);
     if (text[at] === "{") {
       const g = braceGroup(text, at);
-      spans.push({ start: m.index, end: g.end, content: g.content });
+      spans.push({ start, end: g.end, content: g.content });
       // An unclosed box runs to the end of the text, so every later box is inside it.
       if (g.end >= text.length) break;
       re.lastIndex = g.end;
     } else {
-      const w = /^[^\s$]+/.exec(text.slice(at));
-      if (w) spans.push({ start: m.index, end: at + w[0].length, content: w[0] });
+      let end = at;
+      while (end < text.length && text[end] !== "$" && !isSpaceCode(text.charCodeAt(end))) end++;
+      if (end > at) spans.push({ start, end, content: text.slice(at, end) });
+      re.lastIndex = Math.max(re.lastIndex, at);
     }
   }
   return spans;
 }
 
+/** Longest gap between two answers that can still join them into one list. */
+const MAX_JOINER_CHARS = 200;
+
 /** Text between two answers that still lets them form one list ("and", commas, `\quad`, a short `\text`). */
 function isJoiner(gap: string): boolean {
+  if (gap.length > MAX_JOINER_CHARS) return false;
   const rest = gap
     .replace(/\\(?:text|textbf|mbox|textnormal)\s*\{[^{}]{0,40}\}/g, " ")
     .replace(/\\q?quad|\\[,;:! ]|\\\(|\\\)|\\\[|\\\]|\$/g, " ")
@@ -145,35 +162,73 @@ export function findLatexBlocks(text: string): Span[] {
   return spans.filter((s) => s.content.trim() !== "");
 }
 
-const NUMBER_RE = /(?<![\w.,])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.,]\d+)?(?:\s*\/\s*\d+)?(?:\s*(?:%|\\%))?/g;
+/** The end of `\frac{..}{..}` / `\dfrac{..}{..}` / `\sqrt{..}` (no nested braces) starting at `i`, or -1. */
+function latexTokenEnd(text: string, i: number): number {
+  let p: number, groups: number;
+  if (text.startsWith("\\frac", i)) [p, groups] = [i + 5, 2];
+  else if (text.startsWith("\\dfrac", i)) [p, groups] = [i + 6, 2];
+  else if (text.startsWith("\\sqrt", i)) [p, groups] = [i + 5, 1];
+  else return -1;
+  for (let g = 0; g < groups; g++) {
+    p = skipSpaces(text, p);
+    if (text[p] !== "{") return -1;
+    p++;
+    while (p < text.length && text[p] !== "{" && text[p] !== "}") p++;
+    if (text[p] !== "}") return -1;
+    p++;
+  }
+  return p;
+}
 
-const MATH_TOKEN_RE = new RegExp(
-  String.raw`\\d?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|\\sqrt\s*\{[^{}]*\}|` + NUMBER_RE.source,
-  "g",
-);
+/** Rewrites a number found in prose: thousands commas dropped, a decimal comma made a point. */
+function plainNumber(tok: NumberToken): string {
+  let s = tok.raw;
+  if (tok.grouped && !/^[-+]?0,/.test(s)) s = s.replace(/,(?=\d{3})/g, "");
+  return s.replace(/^([-+]?\d+),(\d+)/, "$1.$2");
+}
 
-function mathToken(raw: string): string {
-  return raw.startsWith("\\") ? raw : plainNumber(raw);
+interface MathToken {
+  token: string;
+  end: number;
+}
+
+/** The fractions, roots and numbers of a stretch of prose, left to right; stops after the first when `first`. */
+function mathTokens(text: string, first: boolean): MathToken[] {
+  const out: MathToken[] = [];
+  const next = /[\\\d+-]/g;
+  let i = 0;
+  while (i < text.length) {
+    // Jump to the next character that can start a token (a native scan, much faster than a JS loop).
+    next.lastIndex = i;
+    if (next.exec(text) === null) break;
+    i = next.lastIndex - 1;
+    const c = text.charCodeAt(i);
+    if (c === 92) {
+      const end = latexTokenEnd(text, i);
+      if (end > 0) {
+        out.push({ token: text.slice(i, end), end });
+        i = end;
+      } else i++;
+    } else if ((c >= 48 && c <= 57) || c === 43 || c === 45) {
+      const n = readNumber(text, i);
+      if (n !== null) {
+        out.push({ token: plainNumber(n), end: n.end });
+        i = n.end;
+      } else i++;
+    } else i++;
+    if (first && out.length > 0) break;
+  }
+  return out;
 }
 
 /** The first fraction, root or number in a stretch of prose, or null. */
 function firstMathToken(text: string): string | null {
-  const all = text.match(MATH_TOKEN_RE);
-  return all ? mathToken(all[0]) : null;
+  return mathTokens(text, true)[0]?.token ?? null;
 }
 
 /** The last fraction, root or number in prose with its end position, or null. */
-function lastMathToken(text: string): { token: string; end: number } | null {
-  let last: RegExpExecArray | null = null;
-  for (const m of text.matchAll(MATH_TOKEN_RE)) last = m;
-  return last ? { token: mathToken(last[0]), end: last.index + last[0].length } : null;
-}
-
-/** Rewrites a number found in prose: thousands commas dropped, a decimal comma made a point. */
-function plainNumber(raw: string): string {
-  let s = raw.replace(/\s+/g, "");
-  if (/^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?/.test(s) && !/^[-+]?0,/.test(s)) s = s.replace(/,(?=\d{3})/g, "");
-  return s.replace(/^([-+]?\d+),(\d+)/, "$1.$2");
+function lastMathToken(text: string): MathToken | null {
+  return mathTokens(text, false).pop() ?? null;
 }
 
 /** True when the text reads as a sentence rather than a bare expression (two or more ordinary words). */
@@ -192,14 +247,97 @@ export function isProse(text: string): boolean {
   return words.length === 1 && words[0].length >= 4 && stripped.trim() !== words[0];
 }
 
-const ANCHORS: RegExp[] = [
-  /final answer is\s*:?\s*|^####\s*/gim,
-  /answer is\s*:?\s*|réponse est\s*:?\s*|答案是\s*[:：]?\s*/gi,
-  /answer\s*[:：]\s*|réponse\s*[:：]\s*|答案\s*[:：]\s*/gi,
+/** One phrase that introduces an answer, and whether a colon must, may or may not follow it. */
+export interface AnswerCue {
+  /** The phrase, matched ignoring case. */
+  phrase: string;
+  /** `required`: "answer:" but not "answer"; `optional`: "answer is" and "answer is:"; `none`: no colon. */
+  colon: "required" | "optional" | "none";
+  /** The phrase counts only at the start of a line (GSM8K's `#### 72`). */
+  lineStart?: boolean;
+}
+
+/** The answer cues the extractor knows, in groups of decreasing priority (the last cue of a group wins). */
+export const ANSWER_CUES: readonly (readonly AnswerCue[])[] = [
+  [{ phrase: "final answer is", colon: "optional" }, { phrase: "####", colon: "none", lineStart: true }],
+  [
+    { phrase: "answer is", colon: "optional" },
+    { phrase: "réponse est", colon: "optional" },
+    { phrase: "答案是", colon: "optional" },
+  ],
+  [
+    { phrase: "answer", colon: "required" },
+    { phrase: "réponse", colon: "required" },
+    { phrase: "答案", colon: "required" },
+  ],
 ];
 
+/** The part of "The final answer is X. I hope it is correct." that `extractAnswer` reads first. */
+const HOPE_CUE = ANSWER_CUES[0][0];
+const HOPE = "I hope";
+/** Longest answer read between "final answer is" and "I hope". */
+const MAX_HOPE_ANSWER = 400;
+
+function isColon(c: string | undefined): boolean {
+  return c === ":" || c === "：";
+}
+
+/** Where the answer after the cue occurrence at `at` starts (spaces and colon skipped), or -1. */
+function afterCue(text: string, at: number, cue: AnswerCue): number {
+  if (cue.lineStart && at > 0 && !"\n\r\u2028\u2029".includes(text[at - 1])) return -1;
+  const i = skipSpaces(text, at + cue.phrase.length);
+  if (cue.colon === "none") return i;
+  if (isColon(text[i])) return skipSpaces(text, i + 1);
+  return cue.colon === "required" ? -1 : i;
+}
+
+/** One pattern per cue group: its phrases as literal alternatives (no quantifier, so linear). */
+const CUE_PATTERNS = ANSWER_CUES.map((group) =>
+  new RegExp(group.map((c) => c.phrase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi")
+);
+
+/** Where the answer after the last occurrence of any cue of group `g` starts, or -1. */
+function lastCue(text: string, g: number): number {
+  const group = ANSWER_CUES[g], re = CUE_PATTERNS[g];
+  let best = -1;
+  re.lastIndex = 0;
+  for (const m of text.matchAll(re)) {
+    const lower = m[0].toLowerCase();
+    const cue = group.find((c) => c.phrase.toLowerCase() === lower);
+    const start = cue === undefined ? -1 : afterCue(text, m.index, cue);
+    if (start >= 0) best = start;
+  }
+  return best;
+}
+
+/** The answer of the last "final answer is X. I hope" (X on one line, at most 400 characters), or null. */
+function hopeAnswer(text: string): string | null {
+  const hopes = literalPositions(text, HOPE, true);
+  if (hopes.length === 0) return null;
+  const cues = literalPositions(text, HOPE_CUE.phrase, true);
+  const trimmed = new Map<number, number>();
+  let h = hopes.length - 1;
+  for (let k = cues.length - 1; k >= 0; k--) {
+    const start = afterCue(text, cues[k], HOPE_CUE);
+    // The first "I hope" after the cue: cues are visited right to left, so this pointer only moves left.
+    while (h > 0 && hopes[h - 1] >= start) h--;
+    if (hopes[h] < start) continue;
+    let end = trimmed.get(hopes[h]);
+    if (end === undefined) {
+      end = trimEndIndex(text, hopes[h]);
+      trimmed.set(hopes[h], end);
+    }
+    end = Math.max(end, start);
+    if (end > start && text[end - 1] === ".") end--;
+    if (end - start > MAX_HOPE_ANSWER || text.slice(start, end).includes("\n")) continue;
+    return fromSentence(text.slice(start, end), false);
+  }
+  return null;
+}
+
 function fromSentence(candidate: string, colonAnchor: boolean): string | null {
-  let c = candidate.split(/\n|I hope/)[0];
+  // An answer sentence longer than an answer can be is cut (the cut text is still too long to parse).
+  let c = candidate.slice(0, LIMITS.maxAnswerChars + 1).split(/\n|I hope/)[0];
   if (colonAnchor) {
     const is = c.lastIndexOf(" is ");
     if (is >= 0) c = c.slice(is + 4);
@@ -213,30 +351,21 @@ function fromSentence(candidate: string, colonAnchor: boolean): string | null {
   return firstMathToken(c);
 }
 
-function lastMatch(re: RegExp, text: string): number {
-  let at = -1;
-  for (const m of text.matchAll(re)) at = m.index + m[0].length;
-  return at;
-}
-
 /**
  * Extracts the final answer of a response, or null when it has none. The result is the raw answer text
  * (several boxed answers joined by ", "); normalisation happens later.
  */
 export function extractAnswer(response: string): string | null {
   const text = answerRegion(response);
-  const hope = [...text.matchAll(/final answer is\s*:?\s*([^\n]{0,400}?)\.?\s*I hope/gi)].pop();
-  if (hope) {
-    const found = fromSentence(hope[1], false);
-    if (found !== null) return found;
-  }
+  const hope = hopeAnswer(text);
+  if (hope !== null) return hope;
   const boxed = findBoxed(text);
   if (boxed.length > 0) {
     const joined = joinAnswers(lastGroup(boxed, text));
     if (joined !== "") return joined;
   }
-  for (let p = 0; p < ANCHORS.length; p++) {
-    const at = lastMatch(ANCHORS[p], text);
+  for (let p = 0; p < ANSWER_CUES.length; p++) {
+    const at = lastCue(text, p);
     if (at < 0) continue;
     const found = fromSentence(text.slice(at), p === 2);
     if (found !== null) return found;
@@ -253,22 +382,52 @@ export function extractAnswer(response: string): string | null {
   return token?.token ?? null;
 }
 
+/** The answer of a GSM8K-style gold (`... #### 72`): the one line after the first `####` that ends the text. */
+function hashesAnswer(text: string): string | null {
+  const end = trimEndIndex(text, text.length);
+  const lastBreak = text.lastIndexOf("\n", end - 1);
+  for (const at of literalPositions(text, "####", false)) {
+    const start = skipSpaces(text, at + 4);
+    if (start > lastBreak && start < end) return text.slice(start, end);
+  }
+  return null;
+}
+
 /**
  * Extracts the answer from a gold string: a box or LaTeX blocks when it has them, otherwise the whole
  * string (gold answers are answers, not prose to search).
  */
 export function extractGold(gold: string): string | null {
   const text = answerRegion(gold);
-  const hashes = /####\s*([^\n]+?)\s*$/.exec(text);
-  if (hashes) return hashes[1];
+  const hashes = hashesAnswer(text);
+  if (hashes !== null) return hashes;
   const boxed = findBoxed(text);
   if (boxed.length > 0) return joinAnswers(lastGroup(boxed, text));
   const blocks = findLatexBlocks(text);
   if (blocks.length > 0) {
+    // `2 and $\\sqrt{3}$`: numbers beside the blocks belong to the answer when the whole is no sentence.
+    let outside = "", from = 0;
+    for (const b of blocks) [outside, from] = [outside + text.slice(from, b.start) + " ", b.end];
+    outside += text.slice(from);
+    if (!outside.includes("$") && firstMathToken(outside) !== null && !isProse(text.replace(/\$/g, " "))) {
+      return text.trim();
+    }
     const token = lastMathToken(text);
     if (token !== null && token.end > blocks[blocks.length - 1].end) return token.token;
     return joinAnswers(lastGroup(blocks, text));
   }
   const trimmed = text.trim();
-  return trimmed === "" ? null : trimmed;
+  if (trimmed === "") return null;
+  return isProse(trimmed) ? sentenceAnswer(trimmed) ?? trimmed : trimmed;
+}
+
+/** The answer a gold sentence states ("The number is 4."): after an answer cue, or its only number. */
+function sentenceAnswer(text: string): string | null {
+  for (let p = 0; p < ANSWER_CUES.length; p++) {
+    const at = lastCue(text, p);
+    const found = at < 0 ? null : fromSentence(text.slice(at), p === 2);
+    if (found !== null) return found;
+  }
+  const tokens = mathTokens(text, false);
+  return tokens.length === 1 ? tokens[0].token : null;
 }

@@ -94,9 +94,10 @@ const COMMAND_OPS: Record<string, string> = {
   rightarrow: "→",
   implies: "→",
   Rightarrow: "→",
-  wedge: ",",
-  land: ",",
-  lor: ",",
+  wedge: "∧",
+  land: "∧",
+  vee: "∨",
+  lor: "∨",
 };
 /** Accents and over/underlines: the lexer reads their argument as text, the parser as one symbol. */
 export const DECORATORS: ReadonlySet<string> = new Set([
@@ -163,6 +164,10 @@ const UNICODE_OPS: Record<string, string> = {
   "…": "…",
   "°": "°",
   "→": "→",
+  "∨": "∨",
+  "∧": "∧",
+  "⩽": "≤",
+  "⩾": "≥",
 };
 
 /** Thrown for text the lexer or parser cannot read. */
@@ -255,8 +260,9 @@ export function tokenize(s: string): Token[] {
       } else if (run === "pi") {
         out.push({ k: "sym", v: "pi" });
         i += 2;
-      } else if (run.startsWith("sqrt")) {
-        out.push({ k: "cmd", v: "sqrt" });
+      } else if (run.startsWith("sqrt") || run.startsWith("frac")) {
+        // `sqrt(2)`, `frac{1}{2}`: a command whose backslash was lost.
+        out.push({ k: "cmd", v: run.slice(0, 4) });
         i += 4;
       } else {
         out.push({ k: "sym", v: c });

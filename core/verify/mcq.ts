@@ -9,6 +9,9 @@
 import { answerRegion, findBoxed } from "./extract.ts";
 import { canonicalString } from "./normalize.ts";
 
+/** Longest response read as a bare choice once formatting is removed (`$\\text{(B)}$`). */
+const MAX_BARE_CHOICE_CHARS = 64;
+
 /** The choice letter of a multiple-choice gold answer, or null when the gold is not one. */
 export function goldChoice(gold: string): string | null {
   const c = canonicalString(gold);
@@ -22,11 +25,16 @@ export function responseChoice(response: string): string | null {
   const text = answerRegion(response);
   const boxed = findBoxed(text);
   if (boxed.length > 0) {
-    const c = canonicalString(boxed[boxed.length - 1].content).replace(/[()]/g, "");
-    return /^[A-E]$/.test(c) ? c : null;
+    // `B`, `(B)`, `\\text{(B)}`, and a letter with its option's text: `B) 12`, `(D) \\frac12`, `C. 24`.
+    const c = canonicalString(boxed[boxed.length - 1].content);
+    const m = /^\(([A-E])\)|^([A-E])(?:[).:]|$)/.exec(c);
+    return m ? m[1] ?? m[2] : null;
   }
-  const whole = canonicalString(text).replace(/[()]/g, "");
-  if (/^[A-E]$/.test(whole)) return whole;
+  const trimmed = text.trim();
+  if (trimmed.length <= MAX_BARE_CHOICE_CHARS) {
+    const whole = canonicalString(trimmed).replace(/[()]/g, "");
+    if (/^[A-E]$/.test(whole)) return whole;
+  }
   if (text.includes("\\")) return null;
   const lead = /^\s*\(?([A-E])\)?(?![A-Za-z])/.exec(text);
   if (lead) return lead[1];

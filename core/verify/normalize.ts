@@ -6,15 +6,34 @@
  * @module
  */
 
+import { isSpaceCode, trimEndIndex } from "./scan.ts";
+
 const UNIT_WORDS =
   "units?|square|sq|cubic|feet|foot|ft|inches|inch|cm|mm|km|m|meters?|metres?|miles?|mi|yards?|yd|grams?|g|kg|" +
   "mg|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?|dollars?|cents?|yuan|euros?|" +
   "pounds?|lbs?|ounces?|oz|degrees?|radians?|rad|ways|people|students|liters?|litres?|L|mL|ml|mph|eV|" +
   "Pa|Hz|mol|kJ|kW|kWh|nm|Å";
 
+const TRAILING_PUNCTUATION = ".,;:?。";
+
 const TRAILING_UNIT = new RegExp(`(\\S)\\s+(?:${UNIT_WORDS})(?:\\s*\\^\\s*\\{?\\d\\}?)?\\s*$`);
 const TRAILING_LATEX_UNIT =
-  /(\S)\s*(?:[/*]\s*)?(?:\\(?:text|textnormal|textbf|textit|mbox)\s*\{[^{}]*\}|\\mathrm\s*\{(?:\s+[^{}]*|\s*[A-Za-z]{2,}\s*)\}|(?<=[\d\s])\{\s*~?[A-Za-z]{2,}\s*\})(?:\s*\^\s*\{?-?\d\}?)?\s*$/;
+  /(\S)\s*(?:[/*]\s*)?(?:\\(?:text|textnormal|textbf|textit|mbox)\s*\{[^{}]*\}|\\mathrm\s*\{(?:\s[^{}]*|\s*[A-Za-z]{2,}\s*)\}|(?<=[\d\s])\{\s*~?[A-Za-z]{2,}\s*\})(?:\s*\^\s*\{?-?\d\}?)?\s*$/;
+
+/** `s` without a final `\\` or `\` (and the spaces around it). */
+function stripTrailingBackslashes(s: string): string {
+  let end = trimEndIndex(s, s.length);
+  if (s[end - 1] !== "\\") return s;
+  end -= s[end - 2] === "\\" ? 2 : 1;
+  return s.slice(0, trimEndIndex(s, end));
+}
+
+/** `s` without trailing spaces and sentence punctuation. */
+function stripTrailingPunctuation(s: string): string {
+  let end = s.length;
+  while (end > 0 && (isSpaceCode(s.charCodeAt(end - 1)) || TRAILING_PUNCTUATION.includes(s[end - 1]))) end--;
+  return s.slice(0, end);
+}
 
 function mixedNumber(whole: string, num: string, den: string, lead: string): string {
   const n = Number(num), d = Number(den);
@@ -41,15 +60,17 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/(\d)\s*(?:\{,\}|,\\!)\s*(?=\d{3}(?!\d))/g, "$1");
   s = s.replace(/\\q?quad(?![a-z])|(?<!\\)\\[,;:! ]|~/g, " ");
   s = s.replace(/\\%|％/g, "%");
-  s = s.replace(/\s*(?:\\text\s*\{\s*)?(?:percentage|percent|pct)(?![a-zA-Z])(?:\s*\})?/gi, "%");
+  s = s.replace(/(?<!\s)\s*(?:\\text\s*\{\s*)?(?:percentage|percent|pct)(?![a-zA-Z])(?:\s*\})?/gi, "%");
   s = s.replace(/\^\s*\{?\s*\\circ\s*\}?|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])|°/g, "°");
   s = s.replace(/[€£¥]|\\euro(?![a-zA-Z])|\\pounds(?![a-zA-Z])/g, "");
   s = s.replace(/\\(?:dots|ldots|cdots|dotsc|dotsb)(?![a-zA-Z])|\.{3}|…/g, "\\dots ");
-  s = s.replace(/(?<=[\d)}])or(?=[A-Z(\\])/g, ", ");
-  s = s.replace(/\\text\s*\{\s*(?:and|or)\s*\}/g, ",").replace(/,?\s+(?:and|or)\s+/g, ", ");
+  // "or" joins alternatives (a list, or the union of inequalities); "and" joins list members.
+  s = s.replace(/(?<=[\d)}])or(?=[A-Z(\\])/g, " \\lor ");
+  s = s.replace(/\\text\s*\{\s*or\s*\}|(?<![\s,]),?\s+or\s+/g, " \\lor ");
+  s = s.replace(/\\text\s*\{\s*and\s*\}/g, ",").replace(/(?<![\s,]),?\s+and\s+/g, ", ");
   for (let i = 0; i < 4; i++) {
     const before = s;
-    s = s.replace(/\s*(?:\\\\|\\)\s*$/, "").replace(/[\s.,;:?。]+$/, "");
+    s = stripTrailingPunctuation(stripTrailingBackslashes(s));
     s = s.replace(TRAILING_LATEX_UNIT, "$1").replace(TRAILING_UNIT, "$1");
     if (s === before) break;
   }

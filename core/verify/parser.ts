@@ -27,6 +27,14 @@ const MATRIX_ENVS = new Set([
   "smallmatrix",
   "array",
 ]);
+/** Separators of list items; `∨` and `∧` ("or", "and") also join inequalities into one set. */
+const SEPARATORS = new Set([",", ";", "∨", "∧"]);
+const INEQUALITY_OPS = new Set(["<", ">", "≤", "≥", "≠"]);
+
+function isInequality(v: Value): boolean {
+  return v.t === "rel" && v.ops.some((o) => INEQUALITY_OPS.has(o));
+}
+
 const TRIG = new Set(["sin", "cos", "tan", "sec", "csc", "cot"]);
 const ATOM_OPS = new Set(["(", "[", "{", "\\{", "⌊", "⌈"]);
 
@@ -94,7 +102,7 @@ export function expandPm(v: Value): Value {
       let nodes = [v.node];
       for (let round = 0; round < 4 && nodes.some(containsPm); round++) nodes = nodes.flatMap(expandOnce);
       if (nodes.some(containsPm)) throw new LimitError("too many \\pm");
-      return { t: "list", items: nodes.map((n) => expr(n, v.pct)) };
+      return { t: "list", items: nodes.map((n) => expr(n, v.pct)), pm: true };
     }
     case "list":
       return { t: "list", items: v.items.map(expandPm) };
@@ -115,6 +123,9 @@ class Parser {
   #absDepth = 0;
   #trig = 0;
   #pct = false;
+  #deg = false;
+  /** Brace groups being read: `\\pm` inside one is expanded by the item around it, not there. */
+  #braces = 0;
 
   constructor(toks: Token[], budget: Budget) {
     this.#toks = toks.filter((t) => !(t.k === "text" && t.v.trim() === ""));
@@ -123,7 +134,8 @@ class Parser {
 
   top(): Value {
     if (this.#toks.length === 0) throw new ParseError("empty answer");
-    const items = this.#items(new Set());
+    // `1, 2 \\pm \\sqrt{3}`: the members of a `\\pm` expansion are members of the list around it.
+    const items = this.#items(new Set()).flatMap((v) => v.t === "list" && v.pm ? v.items : [v]);
     if (this.#i < this.#toks.length) throw new ParseError(`unexpected ${this.#peek()?.v}`);
     return items.length === 1 ? items[0] : { t: "list", items };
   }
@@ -154,18 +166,24 @@ class Parser {
 
   #items(closers: Set<string>): Value[] {
     const items: Value[] = [];
+    const joins = new Set<string>();
     while (true) {
       const t = this.#peek();
       if (t === undefined || (t.k === "op" && closers.has(t.v))) break;
-      if (t.k === "op" && (t.v === "," || t.v === ";")) {
+      if (t.k === "op" && SEPARATORS.has(t.v)) {
+        joins.add(t.v);
         this.#i++;
         continue;
       }
       items.push(this.#item());
       const n = this.#peek();
       if (n === undefined || (n.k === "op" && closers.has(n.v))) break;
-      if (n.k === "op" && (n.v === "," || n.v === ";")) continue;
+      if (n.k === "op" && SEPARATORS.has(n.v)) continue;
       throw new ParseError(`unexpected ${n.v}`);
+    }
+    // Inequalities joined by "or"/"and" describe one set; anything else joined so is a plain list.
+    if ((joins.has("∨") || joins.has("∧")) && items.length > 1 && items.every(isInequality)) {
+      return [{ t: "logic", op: joins.has("∨") ? "or" : "and", items }];
     }
     return items;
   }
@@ -176,6 +194,8 @@ class Parser {
     this.#pct = false;
     const t = this.#peek();
     const after = this.#peek(1);
+    const savedDeg = this.#deg;
+    this.#deg = false;
     let result: Value;
     if (
       t?.k === "text" && PLAIN_TEXT.has(t.cmd) && /[A-Za-z]{2}|[A-Za-z]\W|\W[A-Za-z]/.test(t.v.trim()) &&
@@ -188,8 +208,9 @@ class Parser {
       result = this.#relation();
     }
     this.#pct = savedPct;
+    this.#deg = savedDeg;
     this.#depth--;
-    return expandPm(result);
+    return this.#braces > 0 ? result : expandPm(result);
   }
 
   #relation(): Value {
@@ -200,6 +221,7 @@ class Parser {
       terms.push(this.#setExpr());
     }
     if (this.#pct && terms.length === 1 && terms[0].t === "expr") return { ...terms[0], pct: true };
+    if (this.#deg && terms.length === 1 && terms[0].t === "expr") return { ...terms[0], deg: true };
     let lo = 0, hi = terms.length - 1;
     const approx = ops.indexOf("≈");
     if (approx >= 0) {
@@ -351,7 +373,9 @@ class Parser {
   #braced(): Value {
     this.#expectOp("{");
     this.#enter();
+    this.#braces++;
     const items = this.#items(new Set(["}"]));
+    this.#braces--;
     this.#expectOp("}");
     this.#depth--;
     if (items.length !== 1) throw new ParseError("expected one expression in braces");
@@ -376,7 +400,7 @@ class Parser {
         if (this.#trig > 0) {
           const deg = binaryNode("/", symbolNode("pi"), constantNode(180, "180"));
           v = expr(this.#node(binaryNode("*", this.#expr(v), deg)));
-        }
+        } else this.#deg = true;
       } else if (this.#isOp("'")) {
         this.#i++;
         v = expr(this.#node(functionNode("prime", [this.#expr(v)])));

@@ -17,7 +17,17 @@ export interface Verdict {
   extracted: string | null;
   /** A short human-readable explanation of the status. */
   reason: string;
+  /**
+   * Set when the rules' "wrong"/"unparseable" went to the LLM judge: what it decided (`failed`: no usable
+   * reply, so the rule verdict stands).
+   */
+  judged?: "correct" | "wrong" | "failed";
 }
+
+import type { AnswerForm } from "./form.ts";
+import type { Judge } from "./judge.ts";
+
+export type { AnswerForm } from "./form.ts";
 
 /** Options of {@linkcode verify}; every field is optional. */
 export interface VerifyOptions {
@@ -37,6 +47,25 @@ export interface VerifyOptions {
    * `allow_set_relation_comp`). Off by default: the gold decides the form.
    */
   relationAsSet?: boolean;
+  /**
+   * The question asks for the gold's unit: an equal quantity in another unit of the same dimension
+   * (`5000 g` for `5 kg`) is wrong. Off by default (such answers are converted and compared). A different
+   * dimension, or another unit with the same number (`3.5 gal` for `3.5 L`), is wrong either way.
+   */
+  sameUnit?: boolean;
+  /**
+   * The form the question asks for ("factor completely": `factored`); an equal answer in another form is
+   * wrong. See {@linkcode AnswerForm}.
+   */
+  form?: AnswerForm;
   /** Seed of the random points used to compare symbolic expressions (default fixed, so verdicts repeat). */
   seed?: number;
+}
+
+/** Options of {@linkcode verify} with the LLM-judge fallback. */
+export interface JudgedVerifyOptions extends VerifyOptions {
+  /** The judge asked when the rules say "wrong" or "unparseable" (see `createJudge`, `judgeFromEnv`). */
+  judge: Judge;
+  /** The question, shown to the judge when known. */
+  question?: string;
 }

@@ -12,18 +12,26 @@ export type RelOp = "=" | "<" | ">" | "≤" | "≥" | "≠" | "∈";
 
 /** A parsed answer. */
 export type Value =
-  /** A scalar expression; `pct` marks a percentage (the node already holds the value / 100). */
-  | { t: "expr"; node: MathNode; pct: boolean }
+  /**
+   * A scalar expression; `pct` marks a percentage (the node already holds the value / 100), `deg` an angle
+   * written in degrees outside a trigonometric function (the node holds the number of degrees).
+   */
+  | { t: "expr"; node: MathNode; pct: boolean; deg?: boolean }
   /** Words (`\text{Evelyn}`), compared as text. */
   | { t: "text"; text: string }
-  /** An unordered collection: a bare comma list, a `{..}` set, several boxed answers, a `\pm` expansion. */
-  | { t: "list"; items: Value[] }
+  /**
+   * An unordered collection: a bare comma list, a `{..}` set, several boxed answers, a `\pm` expansion
+   * (marked `pm`, so that a list around it takes its members as its own).
+   */
+  | { t: "list"; items: Value[]; pm?: boolean }
   /** An ordered tuple or an interval: `(a, b)`, `[a, b)`, `(1, 2, 3)`. */
   | { t: "tuple"; items: Value[]; open: "(" | "["; close: ")" | "]" }
   /** A union of intervals or sets. */
   | { t: "union"; parts: Value[] }
   /** A matrix or vector (rows of cells). */
   | { t: "matrix"; rows: Value[][] }
+  /** Relations joined by "or" (`\\lor`, `\\vee`) or "and" (`\\land`, `\\wedge`): `x < -2 \\lor x > 3`. */
+  | { t: "logic"; op: "or" | "and"; items: Value[] }
   /** A relation chain `terms[0] ops[0] terms[1] ...`. */
   | { t: "rel"; terms: Value[]; ops: RelOp[] }
   /** A time of day `hh:mm[:ss]`, in seconds; `ratio` reads `hh:mm` as the ratio `hh/mm` instead. */

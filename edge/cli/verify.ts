@@ -2,17 +2,24 @@
  * `deno task verify [FILE]`: checks JSONL lines `{ "gold": ..., "pred": ... }` (or `"response"` instead of
  * `"pred"`, optional `"truncated": true`) read from FILE or stdin, and writes one JSON verdict per input line,
  * in order. A malformed line gets `{ "error": "..." }` and the run goes on.
- * `deno task verify --gold X --response Y` checks one pair.
+ * `deno task verify --gold X --response Y` checks one pair. A line may also carry `"question"` (shown to the
+ * judge) and `"form"` (the answer form its question asks for, e.g. `"factored"`).
+ *
+ * With `--judge-url URL` (or `OREAL_JUDGE_URL`), the rules' "wrong"/"unparseable" verdicts go to an
+ * OpenAI-compatible judge model: `--judge-model` or `OREAL_JUDGE_MODEL` names it, `OREAL_JUDGE_API_KEY` is its
+ * key, `OREAL_JUDGE_TIMEOUT_MS` its time limit.
  *
  * @module
  */
 
-import { verify } from "../../core/verify/mod.ts";
-import type { VerifyOptions } from "../../core/verify/mod.ts";
+import { ANSWER_FORMS, judgeFromEnv, verify } from "../../core/verify/mod.ts";
+import type { AnswerForm, Judge, Verdict, VerifyOptions } from "../../core/verify/mod.ts";
 
 const USAGE = `usage: deno task verify [FILE]                       (JSONL on FILE or stdin)
        deno task verify --gold X --response Y [--truncated]
-options: --timeout-ms N   time budget per verification (default 2000)`;
+options: --timeout-ms N      time budget per verification (default 2000)
+         --judge-url URL     send "wrong"/"unparseable" verdicts to this OpenAI-compatible endpoint
+         --judge-model NAME  the judge model (default: OREAL_JUDGE_MODEL); key from OREAL_JUDGE_API_KEY`;
 
 /** Parsed command line. */
 export interface CliArgs {
@@ -24,6 +31,10 @@ export interface CliArgs {
   response?: string;
   /** Options applied to every verification. */
   options: VerifyOptions;
+  /** Judge endpoint given on the command line. */
+  judgeUrl?: string;
+  /** Judge model given on the command line. */
+  judgeModel?: string;
 }
 
 /** Parses the command line; throws an Error with a usage message on bad arguments. */
@@ -42,7 +53,9 @@ export function parseArgs(args: string[]): CliArgs {
       const n = Number(value());
       if (!Number.isFinite(n) || n <= 0) throw new Error(`--timeout-ms must be a positive number\n${USAGE}`);
       out.options.timeoutMs = n;
-    } else if (a === "--help" || a === "-h") throw new Error(USAGE);
+    } else if (a === "--judge-url") out.judgeUrl = value();
+    else if (a === "--judge-model") out.judgeModel = value();
+    else if (a === "--help" || a === "-h") throw new Error(USAGE);
     else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
     else if (out.file === undefined) out.file = a;
     else throw new Error(`only one FILE may be given\n${USAGE}`);
@@ -56,8 +69,18 @@ export function parseArgs(args: string[]): CliArgs {
   return out;
 }
 
-/** The verdict (or error) object for one JSONL input line. */
-export function verifyLine(line: string, options: VerifyOptions): Record<string, unknown> {
+/** The verdict (or error) object for one JSONL input line; a promise when a judge is given. */
+export function verifyLine(line: string, options: VerifyOptions): Record<string, unknown>;
+export function verifyLine(
+  line: string,
+  options: VerifyOptions,
+  judge: Judge | null,
+): Record<string, unknown> | Promise<Record<string, unknown>>;
+export function verifyLine(
+  line: string,
+  options: VerifyOptions,
+  judge: Judge | null = null,
+): Record<string, unknown> | Promise<Record<string, unknown>> {
   let row: unknown;
   try {
     row = JSON.parse(line);
@@ -74,10 +97,30 @@ export function verifyLine(line: string, options: VerifyOptions): Record<string,
   if (r.truncated !== undefined && typeof r.truncated !== "boolean") {
     return { error: '"truncated" must be a boolean' };
   }
-  return {
-    ...verify(r.gold, response, { ...options, truncated: r.truncated === true || options.truncated }),
-  };
+  if (r.question !== undefined && typeof r.question !== "string") {
+    return { error: '"question" must be a string' };
+  }
+  if (r.form !== undefined && !ANSWER_FORMS.includes(r.form as AnswerForm)) {
+    return { error: `"form" must be one of ${ANSWER_FORMS.join(", ")}` };
+  }
+  const lineOptions: VerifyOptions = { ...options, truncated: r.truncated === true || options.truncated };
+  if (r.form !== undefined) lineOptions.form = r.form as AnswerForm;
+  if (judge === null) return { ...verify(r.gold, response, lineOptions) };
+  const question = r.question as string | undefined;
+  return verify(r.gold, response, { ...lineOptions, judge, question }).then((v: Verdict) => ({ ...v }));
 }
+
+/** An environment variable, or undefined when it is unset or may not be read (no `--allow-env`). */
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lines judged at once when a judge is used (their verdicts are still written in input order). */
+const JUDGE_CONCURRENCY = 8;
 
 async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let rest = "";
@@ -99,8 +142,18 @@ export async function main(args: string[]): Promise<number> {
     console.error((e as Error).message);
     return 2;
   }
+  let judge: Judge | null;
+  try {
+    judge = judgeFromEnv(readEnv, { url: cli.judgeUrl, model: cli.judgeModel });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
   if (cli.gold !== undefined) {
-    console.log(JSON.stringify(verify(cli.gold, cli.response!, cli.options)));
+    const v = judge === null
+      ? verify(cli.gold, cli.response!, cli.options)
+      : await verify(cli.gold, cli.response!, { ...cli.options, judge });
+    console.log(JSON.stringify(v));
     return 0;
   }
   let input: ReadableStream<Uint8Array>;
@@ -113,16 +166,21 @@ export async function main(args: string[]): Promise<number> {
   const encoder = new TextEncoder();
   const writer = Deno.stdout.writable.getWriter();
   let buffer = "";
-  for await (const raw of lines(input)) {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    const out = line.trim() === "" ? { error: "empty line" } : verifyLine(line, cli.options);
-    buffer += JSON.stringify(out) + "\n";
-    if (buffer.length > 1 << 16) {
+  let batch: (Record<string, unknown> | Promise<Record<string, unknown>>)[] = [];
+  const flush = async (force: boolean) => {
+    for (const out of await Promise.all(batch)) buffer += JSON.stringify(out) + "\n";
+    batch = [];
+    if (force || buffer.length > 1 << 16) {
       await writer.write(encoder.encode(buffer));
       buffer = "";
     }
+  };
+  for await (const raw of lines(input)) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    batch.push(line.trim() === "" ? { error: "empty line" } : verifyLine(line, cli.options, judge));
+    if (judge === null || batch.length >= JUDGE_CONCURRENCY) await flush(false);
   }
-  await writer.write(encoder.encode(buffer));
+  await flush(true);
   writer.releaseLock();
   return 0;
 }

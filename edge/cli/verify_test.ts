@@ -93,3 +93,55 @@ Deno.test("cli: argument parsing and line checking", () => {
     error: '"truncated" must be a boolean',
   });
 });
+
+Deno.test("cli: --judge-url sends the rules' wrong verdicts to an OpenAI-compatible judge over HTTP", async () => {
+  const prompts: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const body = await req.json();
+    prompts.push(body.messages[0].content);
+    const content = body.messages[0].content.includes("Candidate answer:\nseven") ? "A" : "B";
+    return Response.json({ choices: [{ message: { role: "assistant", content } }] });
+  });
+  try {
+    const input = [
+      { gold: "7", pred: "\\boxed{7}" },
+      { gold: "7", pred: "\\boxed{seven}", question: "What is 3 + 4?" },
+      { gold: "7", pred: "\\boxed{8}" },
+      { gold: "(x-1)(x+1)", pred: "\\boxed{x^2-1}", form: "factored" },
+    ].map((r) => JSON.stringify(r)).join("\n");
+    const cmd = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-net=127.0.0.1",
+        "--allow-env",
+        SCRIPT,
+        "--judge-url",
+        `http://127.0.0.1:${server.addr.port}/v1`,
+        "--judge-model",
+        "judge-1",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { OREAL_JUDGE_URL: "", OREAL_JUDGE_MODEL: "" },
+    });
+    const child = cmd.spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(input));
+    await w.close();
+    const out = await child.output();
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    const rows = new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(rows.map((r) => [r.correct, r.judged ?? null]), [
+      [true, null],
+      [true, "correct"],
+      [false, "wrong"],
+      [false, "wrong"],
+    ]);
+    assertEquals(prompts.length, 3);
+    assert(prompts[0].includes("What is 3 + 4?"));
+  } finally {
+    await server.shutdown();
+  }
+});
