@@ -11,6 +11,7 @@ import { verify } from "../../core/verify/mod.ts";
 import { createApp, DEFAULT_LIMITS, type EdgeLimits } from "../app.ts";
 import { loadModelDir } from "../inference/load_model_dir.ts";
 import type { ExecutionProvider } from "../inference/onnx_decoder.ts";
+import { VerifyPool } from "../verify_pool/pool.ts";
 
 /** Everything `serve` needs, from the command line and the environment. */
 export interface ServeConfig {
@@ -28,6 +29,8 @@ export interface ServeConfig {
   concurrency: number;
   /** Run inference on the server's thread instead of in workers. */
   inProcess: boolean;
+  /** Verification workers. */
+  verifyWorkers: number;
   /** Bearer token, from OREAL_API_KEY. */
   apiKey?: string;
   /** CORS origins, from OREAL_CORS_ORIGINS. */
@@ -44,7 +47,8 @@ export const USAGE = `usage: deno task serve [options]
   --port N               port (default 8787; 0 picks a free port)
   --host HOST            host (default 127.0.0.1)
   --concurrency N        generations at once, one worker each (default 1)
-  --in-process           run inference on the server's thread instead of in workers
+  --in-process           run inference and verification on the server's thread instead of in workers
+  --verify-workers N     verification workers (default 2); a stuck one is replaced after its deadline
   --max-tokens N         cap on max_tokens (default ${DEFAULT_LIMITS.maxTokensCap})
   --max-batch N          most items per verify batch (default ${DEFAULT_LIMITS.maxBatchItems})
   --max-body-bytes N     largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})
@@ -75,6 +79,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
       host: { type: "string" },
       concurrency: { type: "string" },
       "in-process": { type: "boolean" },
+      "verify-workers": { type: "string" },
       "max-tokens": { type: "string" },
       "max-batch": { type: "string" },
       "max-body-bytes": { type: "string" },
@@ -98,6 +103,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
     host: values.host ?? "127.0.0.1",
     concurrency: integer(values.concurrency, "concurrency", 1, 1),
     inProcess: values["in-process"] ?? false,
+    verifyWorkers: integer(values["verify-workers"], "verify-workers", 2, 1),
     apiKey: apiKey ? apiKey : undefined,
     corsOrigins: origins,
     limits: {
@@ -111,8 +117,14 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
   };
 }
 
-/** Starts the server for `config`; the model loads in the background (`/readyz` says when it is ready). */
+/**
+ * Starts the server for `config`; the model loads in the background (`/readyz` says when it is ready).
+ * Verification runs in a pool of workers unless `inProcess` is set.
+ */
 export function serve(config: ServeConfig): Deno.HttpServer<Deno.NetAddr> {
+  // Workers started after onnxruntime-web ran on this thread do not work, so with in-process inference the
+  // pool could not replace a stuck worker: verification then runs on this thread too.
+  const pool = config.inProcess ? undefined : new VerifyPool({ workers: config.verifyWorkers });
   const model = config.modelDir === undefined ? undefined : loadModelDir(config.modelDir, {
     provider: config.provider,
     id: config.modelId,
@@ -125,7 +137,7 @@ export function serve(config: ServeConfig): Deno.HttpServer<Deno.NetAddr> {
       console.error(`edge: loading ${config.modelDir} failed: ${err instanceof Error ? err.message : err}`),
   );
   const app = createApp({
-    verify,
+    verify: pool ? (gold, response, options) => pool.verify(gold, response, options) : verify,
     model,
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,

@@ -14,6 +14,7 @@ Deno.test("parseServeConfig: defaults", () => {
     host: "127.0.0.1",
     concurrency: 1,
     inProcess: false,
+    verifyWorkers: 2,
     apiKey: undefined,
     corsOrigins: [],
     limits: { ...DEFAULT_LIMITS },
@@ -40,12 +41,19 @@ Deno.test("parseServeConfig: flags and environment", () => {
       "--max-batch",
       "8",
       "--in-process",
+      "--verify-workers",
+      "3",
     ],
     (name) => env[name],
   );
   assertEquals([c.modelDir, c.port, c.host, c.provider, c.apiKey], ["runs/m", 0, "0.0.0.0", "webgpu", "k"]);
   assertEquals(c.corsOrigins, ["https://a.example", "https://b.example"]);
-  assertEquals([c.limits.maxTokensCap, c.limits.maxBatchItems, c.inProcess], [64, 8, true]);
+  assertEquals([c.limits.maxTokensCap, c.limits.maxBatchItems, c.inProcess, c.verifyWorkers], [
+    64,
+    8,
+    true,
+    3,
+  ]);
 });
 
 Deno.test("parseServeConfig: bad flags are clear errors", () => {
