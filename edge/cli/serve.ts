@@ -50,6 +50,7 @@ export const USAGE = `usage: deno task serve [options]
   --in-process           run inference and verification on the server's thread instead of in workers
   --verify-workers N     verification workers (default 2); a stuck one is replaced after its deadline
   --max-tokens N         cap on max_tokens (default ${DEFAULT_LIMITS.maxTokensCap})
+  --max-request-tokens N most tokens one generation request may ask for: prompts × n × max_tokens (default ${DEFAULT_LIMITS.maxRequestTokens})
   --max-batch N          most items per verify batch (default ${DEFAULT_LIMITS.maxBatchItems})
   --max-body-bytes N     largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})
   --time-limit-ms N      time budget per request (default ${DEFAULT_LIMITS.requestTimeMs})
@@ -82,6 +83,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
       "verify-workers": { type: "string" },
       "max-tokens": { type: "string" },
       "max-batch": { type: "string" },
+      "max-request-tokens": { type: "string" },
       "max-body-bytes": { type: "string" },
       "time-limit-ms": { type: "string" },
       "verify-time-ms": { type: "string" },
@@ -113,6 +115,13 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
       requestTimeMs: integer(values["time-limit-ms"], "time-limit-ms", DEFAULT_LIMITS.requestTimeMs, 1),
       verifyTimeMs: integer(values["verify-time-ms"], "verify-time-ms", DEFAULT_LIMITS.verifyTimeMs, 1),
       maxChoices: DEFAULT_LIMITS.maxChoices,
+      bodyTimeMs: DEFAULT_LIMITS.bodyTimeMs,
+      maxRequestTokens: integer(
+        values["max-request-tokens"],
+        "max-request-tokens",
+        DEFAULT_LIMITS.maxRequestTokens,
+        1,
+      ),
     },
   };
 }
