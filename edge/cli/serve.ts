@@ -12,6 +12,7 @@ import { createApp, DEFAULT_LIMITS, type EdgeLimits } from "../app.ts";
 import { loadModelDir } from "../inference/load_model_dir.ts";
 import type { ExecutionProvider } from "../inference/onnx_decoder.ts";
 import { VerifyPool } from "../verify_pool/pool.ts";
+import { DEFAULT_SERVER_LIMITS, type HttpServer, serveHttp, type ServerLimits } from "../http/server.ts";
 
 /** Everything `serve` needs, from the command line and the environment. */
 export interface ServeConfig {
@@ -35,8 +36,10 @@ export interface ServeConfig {
   apiKey?: string;
   /** CORS origins, from OREAL_CORS_ORIGINS. */
   corsOrigins: string[];
-  /** Limits. */
+  /** Limits of the app. */
   limits: EdgeLimits;
+  /** Limits of the HTTP server (connections and timeouts). */
+  server: ServerLimits;
 }
 
 /** The usage text. */
@@ -55,6 +58,11 @@ export const USAGE = `usage: deno task serve [options]
   --max-body-bytes N     largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})
   --time-limit-ms N      time budget per request (default ${DEFAULT_LIMITS.requestTimeMs})
   --verify-time-ms N     time budget per verification (default ${DEFAULT_LIMITS.verifyTimeMs})
+  --body-time-ms N       time a request body may take to arrive (default ${DEFAULT_LIMITS.bodyTimeMs})
+  --max-connections N    connections open at once; more get a 503 (default ${DEFAULT_SERVER_LIMITS.maxConnections})
+  --idle-time-ms N       close a connection idle this long (default ${DEFAULT_SERVER_LIMITS.idleTimeMs})
+  --header-time-ms N     time a request's head may take to arrive (default ${DEFAULT_SERVER_LIMITS.headerTimeMs})
+  --write-time-ms N      cut a client that reads nothing for this long (default ${DEFAULT_SERVER_LIMITS.writeTimeMs})
 environment: OREAL_API_KEY (bearer token), OREAL_CORS_ORIGINS (comma-separated origins, * for any)`;
 
 function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
@@ -87,6 +95,11 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
       "max-body-bytes": { type: "string" },
       "time-limit-ms": { type: "string" },
       "verify-time-ms": { type: "string" },
+      "body-time-ms": { type: "string" },
+      "max-connections": { type: "string" },
+      "idle-time-ms": { type: "string" },
+      "header-time-ms": { type: "string" },
+      "write-time-ms": { type: "string" },
     },
   });
   const provider = values.provider ?? "wasm";
@@ -115,13 +128,30 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
       requestTimeMs: integer(values["time-limit-ms"], "time-limit-ms", DEFAULT_LIMITS.requestTimeMs, 1),
       verifyTimeMs: integer(values["verify-time-ms"], "verify-time-ms", DEFAULT_LIMITS.verifyTimeMs, 1),
       maxChoices: DEFAULT_LIMITS.maxChoices,
-      bodyTimeMs: DEFAULT_LIMITS.bodyTimeMs,
+      bodyTimeMs: integer(values["body-time-ms"], "body-time-ms", DEFAULT_LIMITS.bodyTimeMs, 1),
       maxRequestTokens: integer(
         values["max-request-tokens"],
         "max-request-tokens",
         DEFAULT_LIMITS.maxRequestTokens,
         1,
       ),
+    },
+    server: {
+      ...DEFAULT_SERVER_LIMITS,
+      maxConnections: integer(
+        values["max-connections"],
+        "max-connections",
+        DEFAULT_SERVER_LIMITS.maxConnections,
+        1,
+      ),
+      idleTimeMs: integer(values["idle-time-ms"], "idle-time-ms", DEFAULT_SERVER_LIMITS.idleTimeMs, 1),
+      headerTimeMs: integer(
+        values["header-time-ms"],
+        "header-time-ms",
+        DEFAULT_SERVER_LIMITS.headerTimeMs,
+        1,
+      ),
+      writeTimeMs: integer(values["write-time-ms"], "write-time-ms", DEFAULT_SERVER_LIMITS.writeTimeMs, 1),
     },
   };
 }
@@ -130,7 +160,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
  * Starts the server for `config`; the model loads in the background (`/readyz` says when it is ready).
  * Verification runs in a pool of workers unless `inProcess` is set.
  */
-export function serve(config: ServeConfig): Deno.HttpServer<Deno.NetAddr> {
+export function serve(config: ServeConfig): HttpServer {
   // Workers started after onnxruntime-web ran on this thread do not work, so with in-process inference the
   // pool could not replace a stuck worker: verification then runs on this thread too.
   const pool = config.inProcess ? undefined : new VerifyPool({ workers: config.verifyWorkers });
@@ -152,14 +182,43 @@ export function serve(config: ServeConfig): Deno.HttpServer<Deno.NetAddr> {
     corsOrigins: config.corsOrigins,
     limits: config.limits,
   });
-  return Deno.serve({
+  return serveHttp({
     port: config.port,
     hostname: config.host,
+    limits: { ...config.server, maxConnections: connectionCap(config.server.maxConnections) },
     onListen: ({ hostname, port }) => {
       const auth = config.apiKey ? "bearer auth on" : "no auth";
       console.log(`edge: listening on http://${hostname}:${port} (${auth})`);
     },
-  }, app.fetch);
+  }, (request) => app.fetch(request));
+}
+
+/** Descriptors kept free for workers, model files and refusals, below the connection cap. */
+const DESCRIPTOR_RESERVE = 32;
+
+/**
+ * How many more files this process can open now, up to `atMost`: it opens /dev/null until the system
+ * refuses (or `atMost` are open) and closes them again. Undefined when /dev/null cannot be opened at all.
+ */
+export function spareDescriptors(atMost: number): number | undefined {
+  const files: Deno.FsFile[] = [];
+  try {
+    while (files.length < atMost) files.push(Deno.openSync("/dev/null"));
+  } catch (err) {
+    if (files.length === 0 && !/too many open files/i.test(String(err))) return undefined;
+  } finally {
+    for (const f of files) f.close();
+  }
+  return files.length;
+}
+
+/** The connection cap: `wanted`, lowered to stay `DESCRIPTOR_RESERVE` below the descriptors this process has. */
+export function connectionCap(wanted: number): number {
+  const spare = spareDescriptors(wanted + DESCRIPTOR_RESERVE);
+  if (spare === undefined || spare >= wanted + DESCRIPTOR_RESERVE) return wanted;
+  const cap = Math.max(1, spare - DESCRIPTOR_RESERVE);
+  console.log(`edge: only ${spare} file descriptors are free (ulimit -n); at most ${cap} connections`);
+  return cap;
 }
 
 if (import.meta.main) {
