@@ -3,15 +3,26 @@
  * drives it with `wrk` when it is installed (`apt-get install wrk`), otherwise with a bounded built-in load
  * generator (keep-alive fetch loops in this process). Prints requests per second and p50 / p99 latency.
  *
- *   deno run -A bench/edge_verify_load.ts [--seconds 10] [--connections 32] [--generator wrk|builtin]
+ *   deno run -A bench/edge_verify_load.ts [--seconds 10] [--connections 16] [--generator wrk|builtin]
+ *     [--pathological-per-second 1] [--reference]
  *
- * The body is a single numeric answer: `{"gold":"42","response":"... \\boxed{42}."}`.
+ * The body is a single numeric answer: `{"gold":"42","response":"... \\boxed{42}."}`. With
+ * `--pathological-per-second N`, a separate client also sends N requests a second whose 64 KB response makes
+ * the old answer extraction backtrack catastrophically (each is answered `timeout` once its deadline passes).
+ * `--reference` measures the pre-hardening setup instead (`Deno.serve`, verification on the server's thread);
+ * it cannot be combined with pathological requests, which would freeze it.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { readListeningUrl } from "../tests/edge_harness.ts";
+import {
+  pathologicalResponse,
+  percentile,
+  startReference,
+  startServe,
+  waitForVerifier,
+} from "./edge_servers.ts";
 
 const BODY = JSON.stringify({
   gold: "42",
@@ -27,20 +38,6 @@ interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
-}
-
-async function startServer(): Promise<{ url: string; child: Deno.ChildProcess }> {
-  const serve = new URL("../edge/cli/serve.ts", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", serve, "--port", "0"],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  return { url: await readListeningUrl(child.stdout.pipeThrough(new TextDecoderStream())), child };
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 async function builtin(url: string, seconds: number, connections: number): Promise<LoadResult> {
@@ -122,23 +119,55 @@ async function hasWrk(): Promise<boolean> {
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { seconds: { type: "string" }, connections: { type: "string" }, generator: { type: "string" } },
+    options: {
+      seconds: { type: "string" },
+      connections: { type: "string" },
+      generator: { type: "string" },
+      "pathological-per-second": { type: "string" },
+      reference: { type: "boolean" },
+    },
   });
   const seconds = Number(values.seconds ?? 10);
-  const connections = Number(values.connections ?? 32);
-  const { url, child } = await startServer();
+  const connections = Number(values.connections ?? 16);
+  const perSecond = Number(values["pathological-per-second"] ?? 0);
+  if (values.reference && perSecond > 0) throw new Error("--reference freezes on pathological requests");
+  const server = values.reference ? await startReference() : await startServe();
+  const url = server.url;
+  const stop = new AbortController();
+  const pathological: Promise<unknown>[] = [];
+  const pathologicalStatuses: Record<string, number> = {};
   try {
-    // Warm up (JIT, verifier caches) before measuring.
-    await builtin(url, 1, 4);
+    await waitForVerifier(url);
+    // Warm up (JIT, verifier caches, every worker loaded) before measuring.
+    await builtin(url, 3, 4);
+    if (perSecond > 0) {
+      const body = JSON.stringify({ gold: "1", response: pathologicalResponse(65536) });
+      const timer = setInterval(() => {
+        pathological.push(
+          fetch(`${url}/v1/verify`, { method: "POST", body, signal: stop.signal })
+            .then(async (res) => {
+              const key = `${res.status} ${(await res.json()).status}`;
+              pathologicalStatuses[key] = (pathologicalStatuses[key] ?? 0) + 1;
+            })
+            .catch(() => {}),
+        );
+      }, 1000 / perSecond);
+      stop.signal.addEventListener("abort", () => clearInterval(timer));
+    }
     const useWrk = values.generator ? values.generator === "wrk" : await hasWrk();
     const result = useWrk ? await wrk(url, seconds, connections) : await builtin(url, seconds, connections);
-    console.log(JSON.stringify(result, null, 2));
+    stop.abort();
+    await Promise.all(pathological);
+    console.log(JSON.stringify({ ...result, pathologicalStatuses }, null, 2));
+    const setup = values.reference ? "reference: Deno.serve, verify on thread" : "serve: worker pool";
+    const mix = perSecond > 0 ? `, ${perSecond} pathological req/s` : "";
     console.log(
-      `/v1/verify: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, ` +
-        `p99 ${result.p99Ms.toFixed(2)} ms (${result.generator}, ${result.errors} errors)`,
+      `/v1/verify (${setup}${mix}): ${result.requestsPerSecond.toFixed(0)} req/s, ` +
+        `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.generator}, ` +
+        `${result.errors} errors)`,
     );
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    stop.abort();
+    await server.stop();
   }
 }

@@ -14,11 +14,11 @@
  * @module
  */
 
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { bearerAuth } from "./http/auth.ts";
+import { boundedBody } from "./http/body.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
 import type { LanguageModel } from "./inference/language_model.ts";
 import { openAIRoutes } from "./routes/openai.ts";
@@ -34,6 +34,10 @@ export interface EdgeLimits {
   maxTokensCap: number;
   /** Largest `n` (choices per prompt). */
   maxChoices: number;
+  /** Most tokens one generation request may ask for: prompts × n × max_tokens. */
+  maxRequestTokens: number;
+  /** Time a request body may take to arrive, in milliseconds. */
+  bodyTimeMs: number;
   /** Time budget of one request, in milliseconds. */
   requestTimeMs: number;
   /** Time budget of one verification, in milliseconds (within the request's). */
@@ -46,6 +50,8 @@ export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
   maxBodyBytes: 1 << 20,
   maxTokensCap: 1024,
   maxChoices: 8,
+  maxRequestTokens: 16_384,
+  bodyTimeMs: 10_000,
   requestTimeMs: 60_000,
   verifyTimeMs: 2_000,
 });
@@ -71,7 +77,7 @@ type ModelState =
   | { state: "none" }
   | { state: "loading" }
   | { state: "ready"; model: LanguageModel }
-  | { state: "failed"; error: string };
+  | { state: "failed" };
 
 function trackModel(model: EdgeOptions["model"]): { get: () => ModelState } {
   let state: ModelState = { state: "none" };
@@ -79,11 +85,28 @@ function trackModel(model: EdgeOptions["model"]): { get: () => ModelState } {
     state = { state: "loading" };
     model.then(
       (m) => state = { state: "ready", model: m },
-      (err) => state = { state: "failed", error: err instanceof Error ? err.message : String(err) },
+      () => state = { state: "failed" },
     );
   } else if (model) state = { state: "ready", model };
   return { get: () => state };
 }
+
+/** Refuses a query string that repeats a parameter, rather than silently taking one of the values. */
+const singleQueryValues: MiddlewareHandler = async (c, next) => {
+  if (!c.req.url.includes("?")) return await next();
+  const search = new URL(c.req.url).searchParams;
+  const seen = new Set<string>();
+  for (const key of search.keys()) {
+    if (seen.has(key)) {
+      throw new ApiError(400, `the query parameter '${key}' is given more than once`, {
+        param: key,
+        code: "repeated_parameter",
+      });
+    }
+    seen.add(key);
+  }
+  await next();
+};
 
 /** Builds the edge app. Nothing is read from the environment or the file system. */
 export function createApp(options: EdgeOptions): Hono {
@@ -125,21 +148,13 @@ export function createApp(options: EdgeOptions): Hono {
     if (s.state === "ready") return c.json({ status: "ready", model: s.model.id });
     if (s.state === "none") return c.json({ status: "ready", model: null });
     if (s.state === "loading") return c.json({ status: "loading", model: null }, 503);
-    return c.json({ status: "failed", model: null, error: s.error }, 503);
+    // The reason stays in the server's log: it may name files, and this route needs no key.
+    return c.json({ status: "failed", model: null, error: "the model could not be loaded" }, 503);
   });
 
   if (options.apiKey) app.use("/v1/*", bearerAuth(options.apiKey));
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: limits.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, `the request body is larger than ${limits.maxBodyBytes} bytes`, {
-          code: "body_too_large",
-        });
-      },
-    }),
-  );
+  app.use("/v1/*", singleQueryValues);
+  app.use("/v1/*", boundedBody({ maxBytes: limits.maxBodyBytes, timeMs: limits.bodyTimeMs }));
 
   app.route(
     "/",
@@ -162,6 +177,7 @@ export function createApp(options: EdgeOptions): Hono {
         maxTokensCap: limits.maxTokensCap,
         maxChoices: limits.maxChoices,
         maxPrompts: limits.maxBatchItems,
+        maxRequestTokens: limits.maxRequestTokens,
       },
       timeLimitMs: limits.requestTimeMs,
     }),

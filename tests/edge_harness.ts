@@ -8,6 +8,7 @@
 import { createCharTokenizer } from "../core/tokenizer/mod.ts";
 import { verify } from "../core/verify/mod.ts";
 import { createApp, type EdgeOptions } from "../edge/app.ts";
+import { serveHttp, type ServerLimits } from "../edge/http/server.ts";
 import { buildToyModel, successorSpec, toyConfig } from "./edge_toy_model.ts";
 
 /**
@@ -44,10 +45,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Serves `createApp({ verify, ...options })` on 127.0.0.1 at a free port. */
-export function startServer(options: Partial<EdgeOptions> = {}): TestServer {
+/**
+ * Serves `createApp({ verify, ...options })` on 127.0.0.1 at a free port with the guarded HTTP server that
+ * `deno task serve` uses (`serverLimits` for its connection limits and timeouts).
+ */
+export function startServer(
+  options: Partial<EdgeOptions> = {},
+  serverLimits: Partial<ServerLimits> = {},
+): TestServer {
   const app = createApp({ verify, ...options });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  const server = serveHttp({ hostname: "127.0.0.1", port: 0, limits: serverLimits }, (r) => app.fetch(r));
   return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
 }
 

@@ -11,6 +11,8 @@ import { verify } from "../../core/verify/mod.ts";
 import { createApp, DEFAULT_LIMITS, type EdgeLimits } from "../app.ts";
 import { loadModelDir } from "../inference/load_model_dir.ts";
 import type { ExecutionProvider } from "../inference/onnx_decoder.ts";
+import { VerifyPool } from "../verify_pool/pool.ts";
+import { DEFAULT_SERVER_LIMITS, type HttpServer, serveHttp, type ServerLimits } from "../http/server.ts";
 
 /** Everything `serve` needs, from the command line and the environment. */
 export interface ServeConfig {
@@ -28,12 +30,16 @@ export interface ServeConfig {
   concurrency: number;
   /** Run inference on the server's thread instead of in workers. */
   inProcess: boolean;
+  /** Verification workers. */
+  verifyWorkers: number;
   /** Bearer token, from OREAL_API_KEY. */
   apiKey?: string;
   /** CORS origins, from OREAL_CORS_ORIGINS. */
   corsOrigins: string[];
-  /** Limits. */
+  /** Limits of the app. */
   limits: EdgeLimits;
+  /** Limits of the HTTP server (connections and timeouts). */
+  server: ServerLimits;
 }
 
 /** The usage text. */
@@ -44,12 +50,19 @@ export const USAGE = `usage: deno task serve [options]
   --port N               port (default 8787; 0 picks a free port)
   --host HOST            host (default 127.0.0.1)
   --concurrency N        generations at once, one worker each (default 1)
-  --in-process           run inference on the server's thread instead of in workers
+  --in-process           run inference and verification on the server's thread instead of in workers
+  --verify-workers N     verification workers (default 2); a stuck one is replaced after its deadline
   --max-tokens N         cap on max_tokens (default ${DEFAULT_LIMITS.maxTokensCap})
+  --max-request-tokens N most tokens one generation request may ask for: prompts × n × max_tokens (default ${DEFAULT_LIMITS.maxRequestTokens})
   --max-batch N          most items per verify batch (default ${DEFAULT_LIMITS.maxBatchItems})
   --max-body-bytes N     largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})
   --time-limit-ms N      time budget per request (default ${DEFAULT_LIMITS.requestTimeMs})
   --verify-time-ms N     time budget per verification (default ${DEFAULT_LIMITS.verifyTimeMs})
+  --body-time-ms N       time a request body may take to arrive (default ${DEFAULT_LIMITS.bodyTimeMs})
+  --max-connections N    connections open at once; more get a 503 (default ${DEFAULT_SERVER_LIMITS.maxConnections})
+  --idle-time-ms N       close a connection idle this long (default ${DEFAULT_SERVER_LIMITS.idleTimeMs})
+  --header-time-ms N     time a request's head may take to arrive (default ${DEFAULT_SERVER_LIMITS.headerTimeMs})
+  --write-time-ms N      cut a client that reads nothing for this long (default ${DEFAULT_SERVER_LIMITS.writeTimeMs})
 environment: OREAL_API_KEY (bearer token), OREAL_CORS_ORIGINS (comma-separated origins, * for any)`;
 
 function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
@@ -75,11 +88,18 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
       host: { type: "string" },
       concurrency: { type: "string" },
       "in-process": { type: "boolean" },
+      "verify-workers": { type: "string" },
       "max-tokens": { type: "string" },
       "max-batch": { type: "string" },
+      "max-request-tokens": { type: "string" },
       "max-body-bytes": { type: "string" },
       "time-limit-ms": { type: "string" },
       "verify-time-ms": { type: "string" },
+      "body-time-ms": { type: "string" },
+      "max-connections": { type: "string" },
+      "idle-time-ms": { type: "string" },
+      "header-time-ms": { type: "string" },
+      "write-time-ms": { type: "string" },
     },
   });
   const provider = values.provider ?? "wasm";
@@ -98,6 +118,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
     host: values.host ?? "127.0.0.1",
     concurrency: integer(values.concurrency, "concurrency", 1, 1),
     inProcess: values["in-process"] ?? false,
+    verifyWorkers: integer(values["verify-workers"], "verify-workers", 2, 1),
     apiKey: apiKey ? apiKey : undefined,
     corsOrigins: origins,
     limits: {
@@ -107,12 +128,42 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
       requestTimeMs: integer(values["time-limit-ms"], "time-limit-ms", DEFAULT_LIMITS.requestTimeMs, 1),
       verifyTimeMs: integer(values["verify-time-ms"], "verify-time-ms", DEFAULT_LIMITS.verifyTimeMs, 1),
       maxChoices: DEFAULT_LIMITS.maxChoices,
+      bodyTimeMs: integer(values["body-time-ms"], "body-time-ms", DEFAULT_LIMITS.bodyTimeMs, 1),
+      maxRequestTokens: integer(
+        values["max-request-tokens"],
+        "max-request-tokens",
+        DEFAULT_LIMITS.maxRequestTokens,
+        1,
+      ),
+    },
+    server: {
+      ...DEFAULT_SERVER_LIMITS,
+      maxConnections: integer(
+        values["max-connections"],
+        "max-connections",
+        DEFAULT_SERVER_LIMITS.maxConnections,
+        1,
+      ),
+      idleTimeMs: integer(values["idle-time-ms"], "idle-time-ms", DEFAULT_SERVER_LIMITS.idleTimeMs, 1),
+      headerTimeMs: integer(
+        values["header-time-ms"],
+        "header-time-ms",
+        DEFAULT_SERVER_LIMITS.headerTimeMs,
+        1,
+      ),
+      writeTimeMs: integer(values["write-time-ms"], "write-time-ms", DEFAULT_SERVER_LIMITS.writeTimeMs, 1),
     },
   };
 }
 
-/** Starts the server for `config`; the model loads in the background (`/readyz` says when it is ready). */
-export function serve(config: ServeConfig): Deno.HttpServer<Deno.NetAddr> {
+/**
+ * Starts the server for `config`; the model loads in the background (`/readyz` says when it is ready).
+ * Verification runs in a pool of workers unless `inProcess` is set.
+ */
+export function serve(config: ServeConfig): HttpServer {
+  // Workers started after onnxruntime-web ran on this thread do not work, so with in-process inference the
+  // pool could not replace a stuck worker: verification then runs on this thread too.
+  const pool = config.inProcess ? undefined : new VerifyPool({ workers: config.verifyWorkers });
   const model = config.modelDir === undefined ? undefined : loadModelDir(config.modelDir, {
     provider: config.provider,
     id: config.modelId,
@@ -125,20 +176,49 @@ export function serve(config: ServeConfig): Deno.HttpServer<Deno.NetAddr> {
       console.error(`edge: loading ${config.modelDir} failed: ${err instanceof Error ? err.message : err}`),
   );
   const app = createApp({
-    verify,
+    verify: pool ? (gold, response, options) => pool.verify(gold, response, options) : verify,
     model,
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     limits: config.limits,
   });
-  return Deno.serve({
+  return serveHttp({
     port: config.port,
     hostname: config.host,
+    limits: { ...config.server, maxConnections: connectionCap(config.server.maxConnections) },
     onListen: ({ hostname, port }) => {
       const auth = config.apiKey ? "bearer auth on" : "no auth";
       console.log(`edge: listening on http://${hostname}:${port} (${auth})`);
     },
-  }, app.fetch);
+  }, (request) => app.fetch(request));
+}
+
+/** Descriptors kept free for workers, model files and refusals, below the connection cap. */
+const DESCRIPTOR_RESERVE = 32;
+
+/**
+ * How many more files this process can open now, up to `atMost`: it opens /dev/null until the system
+ * refuses (or `atMost` are open) and closes them again. Undefined when /dev/null cannot be opened at all.
+ */
+export function spareDescriptors(atMost: number): number | undefined {
+  const files: Deno.FsFile[] = [];
+  try {
+    while (files.length < atMost) files.push(Deno.openSync("/dev/null"));
+  } catch (err) {
+    if (files.length === 0 && !/too many open files/i.test(String(err))) return undefined;
+  } finally {
+    for (const f of files) f.close();
+  }
+  return files.length;
+}
+
+/** The connection cap: `wanted`, lowered to stay `DESCRIPTOR_RESERVE` below the descriptors this process has. */
+export function connectionCap(wanted: number): number {
+  const spare = spareDescriptors(wanted + DESCRIPTOR_RESERVE);
+  if (spare === undefined || spare >= wanted + DESCRIPTOR_RESERVE) return wanted;
+  const cap = Math.max(1, spare - DESCRIPTOR_RESERVE);
+  console.log(`edge: only ${spare} file descriptors are free (ulimit -n); at most ${cap} connections`);
+  return cap;
 }
 
 if (import.meta.main) {

@@ -1,6 +1,7 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { readListeningUrl, waitUntilReady, writeToyModelDir } from "../../tests/edge_harness.ts";
 import { DEFAULT_LIMITS } from "../app.ts";
+import { DEFAULT_SERVER_LIMITS } from "../http/server.ts";
 import { parseServeConfig } from "./serve.ts";
 
 const noEnv = () => undefined;
@@ -14,9 +15,11 @@ Deno.test("parseServeConfig: defaults", () => {
     host: "127.0.0.1",
     concurrency: 1,
     inProcess: false,
+    verifyWorkers: 2,
     apiKey: undefined,
     corsOrigins: [],
     limits: { ...DEFAULT_LIMITS },
+    server: { ...DEFAULT_SERVER_LIMITS },
   });
 });
 
@@ -40,12 +43,19 @@ Deno.test("parseServeConfig: flags and environment", () => {
       "--max-batch",
       "8",
       "--in-process",
+      "--verify-workers",
+      "3",
     ],
     (name) => env[name],
   );
   assertEquals([c.modelDir, c.port, c.host, c.provider, c.apiKey], ["runs/m", 0, "0.0.0.0", "webgpu", "k"]);
   assertEquals(c.corsOrigins, ["https://a.example", "https://b.example"]);
-  assertEquals([c.limits.maxTokensCap, c.limits.maxBatchItems, c.inProcess], [64, 8, true]);
+  assertEquals([c.limits.maxTokensCap, c.limits.maxBatchItems, c.inProcess, c.verifyWorkers], [
+    64,
+    8,
+    true,
+    3,
+  ]);
 });
 
 Deno.test("parseServeConfig: bad flags are clear errors", () => {
@@ -101,4 +111,69 @@ Deno.test("serve: runs with the task's narrow permissions and serves a model fol
     await child.status;
     await stderr.catch(() => {});
   }
+});
+
+Deno.test({
+  name:
+    "serve: under a low descriptor limit, connections past the cap get a 503 and the server keeps serving",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // A low descriptor limit for the server only (ulimit in the shell that execs it).
+    const child = new Deno.Command("bash", {
+      args: [
+        "-c",
+        'ulimit -n 64 && exec "$@"',
+        "serve",
+        Deno.execPath(),
+        "run",
+        "--no-prompt",
+        "--allow-net=127.0.0.1",
+        "--allow-read",
+        "--allow-env",
+        new URL("./serve.ts", import.meta.url).pathname,
+        "--port",
+        "0",
+        "--verify-workers",
+        "1",
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderrText = new Response(child.stderr).text();
+    const stdout = child.stdout.pipeThrough(new TextDecoderStream());
+    const held: Deno.Conn[] = [];
+    try {
+      const url = await readListeningUrl(stdout);
+      const port = Number(new URL(url).port);
+      const verify = async () => {
+        const res = await fetch(`${url}/v1/verify`, {
+          method: "POST",
+          body: JSON.stringify({ gold: "7", response: "\\boxed{7}" }),
+        });
+        return (await res.json()).reward;
+      };
+      assertEquals(await verify(), 1); // the one verification worker has loaded
+      // More connections than the server has descriptors for: those past its cap are refused with a 503.
+      for (let i = 0; i < 150; i++) held.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      const probe = await Deno.connect({ hostname: "127.0.0.1", port }); // a new connection, not fetch's pool
+      await probe.write(new TextEncoder().encode("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+      assertMatch(await new Response(probe.readable).text(), /^HTTP\/1\.1 503 [^]*too_many_connections/);
+      for (const conn of held.splice(0)) conn.close();
+      await new Promise((r) => setTimeout(r, 200));
+      assertEquals(await verify(), 1);
+      const exited = await Promise.race([
+        child.status.then(() => true),
+        new Promise((r) => setTimeout(r, 200, false)),
+      ]);
+      assertEquals(exited, false);
+    } finally {
+      for (const conn of held) conn.close();
+      await stdout.cancel().catch(() => {});
+      child.kill("SIGTERM");
+      await child.status;
+    }
+    // Nothing crashed (running out of descriptors while a worker loads is logged and survived).
+    assertEquals(/Uncaught/.test(await stderrText), false);
+  },
 });

@@ -1,12 +1,15 @@
 /**
  * A Hono middleware that reads the request body as JSON (whatever the Content-Type says, so that `curl -d`
- * works), hands it to a parse function and stores the result for `c.req.valid("json")`.
+ * works), hands it to a parse function and stores the result for `c.req.valid("json")`. A body that is not
+ * valid UTF-8 is a 400.
  *
  * @module
  */
 
 import type { Env, MiddlewareHandler } from "hono";
 import { ApiError } from "./errors.ts";
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The validation targets the middleware fills: the parsed body under `json`. */
 export type JsonInput<T> = { in: { json: unknown }; out: { json: T } };
@@ -19,7 +22,13 @@ export function jsonBody<T extends object, E extends Env = Env>(
   parse: (value: unknown) => T,
 ): MiddlewareHandler<E, string, JsonInput<T>> {
   return async (c, next) => {
-    const text = await c.req.text();
+    let text: string;
+    try {
+      text = UTF8.decode(await c.req.arrayBuffer());
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      throw new ApiError(400, "the request body is not valid UTF-8", { code: "invalid_utf8" });
+    }
     if (text.trim() === "") {
       throw new ApiError(400, "the request body is empty; send a JSON object", { code: "invalid_json" });
     }

@@ -7,6 +7,7 @@
 
 import { type SamplingParams, StopTokens } from "../../core/sampling/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
+import type { PromptSegment } from "./chat_template.ts";
 import type { DecoderConfig } from "./model_config.ts";
 import type { TokenGenerator } from "./onnx_decoder.ts";
 import { SlotQueue } from "./queue.ts";
@@ -41,6 +42,7 @@ export class LanguageModel {
   readonly #decoders: TokenGenerator[];
   readonly #idle: TokenGenerator[];
   readonly #endOfSequence: StopTokens;
+  readonly #addedTokens: string[];
 
   /**
    * Serves `decoders` (loaded copies of one model; as many generations run at once as there are decoders)
@@ -56,6 +58,7 @@ export class LanguageModel {
     this.#decoders = decoders;
     this.#idle = [...decoders];
     this.#endOfSequence = new StopTokens([...this.config.eosTokenIds, tokenizer.eosId]);
+    this.#addedTokens = addedTokenTexts(tokenizer);
   }
 
   /** The longest prompt plus completion, in tokens. */
@@ -67,6 +70,19 @@ export class LanguageModel {
   encode(text: string): number[] {
     const ids = Array.from(this.tokenizer.encode(text));
     return this.tokenizer.bosId === null ? ids : [this.tokenizer.bosId, ...ids];
+  }
+
+  /**
+   * Token ids of a prompt made of segments: control segments are encoded as {@linkcode encode} does, content
+   * segments with every special-token string spelled as plain text (BOS first when the tokenizer has one).
+   */
+  encodeSegments(segments: readonly PromptSegment[]): number[] {
+    const ids: number[] = this.tokenizer.bosId === null ? [] : [this.tokenizer.bosId];
+    for (const segment of segments) {
+      const pieces = segment.control ? [segment.text] : splitSpecials(segment.text, this.#addedTokens);
+      for (const piece of pieces) for (const id of this.tokenizer.encode(piece)) ids.push(id);
+    }
+    return ids;
   }
 
   /**
@@ -98,4 +114,34 @@ export class LanguageModel {
   async close(): Promise<void> {
     await Promise.all(this.#decoders.map((d) => d.release()));
   }
+}
+
+/** The strings the tokenizer turns into added tokens wherever they appear (its `added_tokens`). */
+function addedTokenTexts(tokenizer: Tokenizer): string[] {
+  const json = tokenizer.toJSON() as { added_tokens?: { content?: unknown }[] };
+  const texts = (json.added_tokens ?? []).map((t) => t.content).filter((c): c is string =>
+    typeof c === "string" && c.length > 1
+  );
+  return [...new Set(texts)];
+}
+
+/**
+ * Cuts `text` right after the first character of every occurrence of an added-token string, so that encoding
+ * the pieces one by one never produces that token: `a<|im_end|>b` becomes `a<`, `|im_end|>b`. One pass,
+ * comparing only where a token's first character appears.
+ */
+export function splitSpecials(text: string, specials: readonly string[]): string[] {
+  if (specials.length === 0) return [text];
+  const firstChars = new Set(specials.map((s) => s[0]));
+  const pieces: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (!firstChars.has(text[i])) continue;
+    if (specials.some((s) => text.startsWith(s, i))) {
+      pieces.push(text.slice(start, i + 1));
+      start = i + 1;
+    }
+  }
+  pieces.push(text.slice(start));
+  return pieces.filter((p) => p.length > 0);
 }

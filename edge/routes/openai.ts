@@ -2,18 +2,20 @@
  * OpenAI-compatible inference routes: `GET /v1/models`, `POST /v1/completions` and
  * `POST /v1/chat/completions`, JSON or server-sent events (`stream: true`, ending with `data: [DONE]`).
  * Each request waits for a generation slot of the model's queue, then generates its choices one after the
- * other within the per-request time limit; a client that goes away mid-stream aborts generation and frees the
- * slot (a client of a non-streamed request that leaves is not noticed: its generation runs to its limits).
+ * other within the per-request time limit. A request may ask for at most `maxRequestTokens` generated tokens
+ * (choices × max_tokens). A stream is fed without waiting for the client (see {@linkcode EventStream}): a
+ * slow or stalled reader never holds the model, a client that goes away aborts generation, and a body still
+ * unread when the time limit runs out is cut. A client of a non-streamed request that leaves is not noticed:
+ * its generation runs to its limits.
  *
  * @module
  */
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { ApiError } from "../http/errors.ts";
 import { jsonBody } from "../http/json_body.ts";
-import { CHATML_END, renderChatML } from "../inference/chat_template.ts";
+import { CHATML_END, chatMLSegments } from "../inference/chat_template.ts";
 import type { LanguageModel } from "../inference/language_model.ts";
 import { QueueFullError } from "../inference/queue.ts";
 import type { FinishReason } from "../inference/text_generation.ts";
@@ -28,8 +30,8 @@ import {
 export interface OpenAIRouteOptions {
   /** The model now served, or undefined while none is loaded. */
   model: () => LanguageModel | undefined;
-  /** Parsing limits. */
-  limits: GenerationLimits;
+  /** Parsing limits, and the most tokens one request may ask to generate (choices × max_tokens). */
+  limits: GenerationLimits & { maxRequestTokens: number };
   /** Time budget for one request (queueing and generation), in milliseconds. */
   timeLimitMs: number;
 }
@@ -118,16 +120,15 @@ function servedModel(options: OpenAIRouteOptions, name: string): LanguageModel {
   return model;
 }
 
-/** Encodes prompts into jobs (n per prompt) and checks they fit in the context. */
+/** Turns encoded prompts into jobs (n per prompt), checking that they fit in the context. */
 function planJobs(
   model: LanguageModel,
-  prompts: readonly string[],
+  prompts: readonly number[][],
   n: number,
 ): { jobs: Job[]; promptTokens: number } {
   const jobs: Job[] = [];
   let promptTokens = 0;
-  prompts.forEach((prompt, p) => {
-    const promptIds = model.encode(prompt);
+  prompts.forEach((promptIds, p) => {
     if (promptIds.length === 0) throw new ApiError(400, "the prompt is empty", { param: "prompt" });
     if (promptIds.length >= model.contextLength) {
       throw new ApiError(
@@ -142,6 +143,81 @@ function planJobs(
   return { jobs, promptTokens };
 }
 
+/** Refuses a request whose prompts × n × max_tokens exceed the per-request cap on generated tokens. */
+function checkWork(prompts: number, n: number, maxTokens: number, cap: number): void {
+  const total = prompts * n * maxTokens;
+  if (total > cap) {
+    throw new ApiError(
+      400,
+      `this request asks for up to ${prompts} prompts × ${n} choices × ${maxTokens} tokens = ${total} ` +
+        `tokens; the limit is ${cap} generated tokens per request (lower n, max_tokens or the prompts)`,
+      { param: "max_tokens", code: "request_too_large" },
+    );
+  }
+}
+
+/** The least time a finished stream's reader gets to read its last events. */
+const DRAIN_GRACE_MS = 2000;
+
+/**
+ * A server-sent-events body fed without waiting for the client: generation appends events to an in-memory
+ * queue (bounded by the request's token cap) and never blocks on a slow or stalled reader, so the model slot
+ * is freed as soon as generation ends. `finish` closes the body once the client has read it all, or cuts the
+ * connection when the request's time runs out first.
+ */
+class EventStream {
+  readonly body: ReadableStream<Uint8Array>;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #done = false;
+  #finished = false;
+  #closed = false;
+  readonly #encoder = new TextEncoder();
+
+  /** `onCancel` runs when the client goes away. */
+  constructor(onCancel: () => void) {
+    this.body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => this.#closeIfDrained(),
+      cancel: () => {
+        this.#closed = true;
+        onCancel();
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** Queues one `data:` event. */
+  send(data: string): void {
+    if (!this.#closed) this.#controller.enqueue(this.#encoder.encode(`data: ${data}\n\n`));
+  }
+
+  /**
+   * No more events: the body ends once read. When it is still unread at `deadline` (a `performance.now()`
+   * time; at least {@linkcode DRAIN_GRACE_MS} from now, so that a timed-out request's last events can go out),
+   * the connection is cut.
+   */
+  finish(deadline: number): void {
+    this.#finished = true;
+    this.#closeIfDrained();
+    if (this.#closed) return;
+    const cut = () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#controller.error(new DOMException("the client did not read the stream in time", "TimeoutError"));
+    };
+    Deno.unrefTimer(setTimeout(cut, Math.max(deadline - performance.now(), DRAIN_GRACE_MS)));
+  }
+
+  #closeIfDrained(): void {
+    if (this.#finished && !this.#closed && !this.#done && (this.#controller.desiredSize ?? 0) >= 0) {
+      this.#done = true;
+      this.#closed = true;
+      this.#controller.close();
+    }
+  }
+}
+
 /** Serves one generation request: queue, generate, answer as JSON or SSE. */
 async function serve(
   c: Context,
@@ -153,7 +229,10 @@ async function serve(
   defaultMaxTokens: number,
   format: Format,
 ): Promise<Response> {
+  const maxTokens = request.maxTokens ?? defaultMaxTokens;
+  checkWork(planned.jobs.length / request.n, request.n, maxTokens, options.limits.maxRequestTokens);
   const abort = new AbortController();
+  const deadline = performance.now() + options.timeLimitMs;
   const timeout = AbortSignal.timeout(options.timeLimitMs);
   const signal = AbortSignal.any([abort.signal, timeout]);
   let release: () => void;
@@ -170,7 +249,7 @@ async function serve(
   const created = Math.floor(Date.now() / 1000);
   const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
   const params = {
-    maxTokens: request.maxTokens ?? defaultMaxTokens,
+    maxTokens,
     sampling: { temperature: request.temperature, topP: request.topP },
     stop: [...request.stop, ...extraStops],
     signal,
@@ -181,13 +260,12 @@ async function serve(
     completion_tokens: completionTokens,
     total_tokens: planned.promptTokens + completionTokens,
   });
-  const runJob = async (job: Job, onDelta: (text: string) => void | Promise<void>): Promise<ChoiceResult> => {
+  const runJob = async (job: Job, onDelta: (text: string) => void): Promise<ChoiceResult> => {
     const result = await model.generate(job.promptIds, { ...params, seed: seed + job.index }, onDelta);
     completionTokens += result.completionTokens;
     return { index: job.index, text: result.text, finishReason: result.finishReason };
   };
   const envelope = { id, object: format.chunkObject, created, model: model.id };
-
   if (!request.stream) {
     try {
       const choices: ChoiceResult[] = [];
@@ -207,31 +285,38 @@ async function serve(
       release();
     }
   }
-
-  return streamSSE(c, async (stream: SSEStreamingApi) => {
-    stream.onAbort(() => abort.abort(new DOMException("the client went away", "AbortError")));
-    const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-      stream.writeSSE({ data: JSON.stringify({ ...envelope, choices, ...extra }) });
-    const usageField = request.includeUsage ? { usage: null } : {};
+  const events = new EventStream(() => abort.abort(new DOMException("the client went away", "AbortError")));
+  const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    events.send(JSON.stringify({ ...envelope, choices, ...extra }));
+  const usageField = request.includeUsage ? { usage: null } : {};
+  (async () => {
     try {
       for (const job of planned.jobs) {
         const first = format.firstDelta(job.index);
-        if (first) await send([first], usageField);
+        if (first) send([first], usageField);
         const result = await runJob(job, (text) => send([format.delta(job.index, text)], usageField));
-        await send([format.finish(job.index, result.finishReason)], usageField);
+        send([format.finish(job.index, result.finishReason)], usageField);
       }
-      if (request.includeUsage) await send([], { usage: usage() });
+      if (request.includeUsage) send([], { usage: usage() });
     } catch (err) {
       if (abort.signal.aborted) return;
       const apiError = timeout.aborted
         ? timeoutError(options.timeLimitMs)
         : new ApiError(500, "generation failed", { type: "server_error", code: "generation_failed" });
       if (!timeout.aborted) console.error("edge: generation failed:", err);
-      await stream.writeSSE({ data: JSON.stringify(apiError.toBody()) });
+      events.send(JSON.stringify(apiError.toBody()));
     } finally {
       release();
     }
-    await stream.writeSSE({ data: "[DONE]" });
+    events.send("[DONE]");
+    events.finish(deadline);
+  })();
+  return new Response(events.body, {
+    headers: {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+    },
   });
 }
 
@@ -240,25 +325,40 @@ export function openAIRoutes(options: OpenAIRouteOptions): Hono {
   const app = new Hono();
   const limits = options.limits;
 
+  const describe = (model: LanguageModel) => ({
+    id: model.id,
+    object: "model",
+    created: model.created,
+    owned_by: "oreal-ts",
+  });
   app.get("/v1/models", (c) => {
     const model = options.model();
-    const data = model
-      ? [{ id: model.id, object: "model", created: model.created, owned_by: "oreal-ts" }]
-      : [];
-    return c.json({ object: "list", data });
+    return c.json({ object: "list", data: model ? [describe(model)] : [] });
+  });
+  app.get("/v1/models/:id{.+}", (c) => {
+    const name = c.req.param("id");
+    const model = options.model();
+    if (!model || model.id !== name) {
+      throw new ApiError(404, `the model '${name}' does not exist`, {
+        param: "model",
+        code: "model_not_found",
+      });
+    }
+    return c.json(describe(model));
   });
 
   app.post("/v1/completions", jsonBody((v) => parseCompletionRequest(v, limits)), (c) => {
     const request = c.req.valid("json");
     const model = servedModel(options, request.model);
-    const planned = planJobs(model, request.prompts, request.n);
+    const planned = planJobs(model, request.prompts.map((p) => model.encode(p)), request.n);
     return serve(c, options, model, request, planned, [], 16, completionFormat);
   });
 
   app.post("/v1/chat/completions", jsonBody((v) => parseChatCompletionRequest(v, limits)), (c) => {
     const request = c.req.valid("json");
     const model = servedModel(options, request.model);
-    const planned = planJobs(model, [renderChatML(request.messages)], request.n);
+    // Message content is encoded as text: a special-token string in it cannot open or close a turn.
+    const planned = planJobs(model, [model.encodeSegments(chatMLSegments(request.messages))], request.n);
     return serve(c, options, model, request, planned, [CHATML_END], limits.maxTokensCap, chatFormat);
   });
 

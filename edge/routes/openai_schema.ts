@@ -2,7 +2,8 @@
  * Parsing of OpenAI completion and chat-completion request bodies into checked values, with the limits of
  * this server (a `max_tokens` cap, most choices per request, most prompts per request). Unknown fields are
  * ignored, as OpenAI-compatible servers do; fields this server cannot honour (`echo`, `logprobs`, `best_of`,
- * `suffix`, `tools`, ...) are refused with a 400 rather than silently dropped.
+ * `suffix`, `presence_penalty` and `frequency_penalty` other than 0, `response_format` other than text,
+ * `tools`, `tool_choice`, ...) are refused with a 400 rather than silently dropped.
  *
  * @module
  */
@@ -61,15 +62,29 @@ export interface ChatCompletionRequest extends GenerationRequest {
   messages: ChatMessage[];
 }
 
+const nonEmptyList = (v: unknown) => !Array.isArray(v) || v.length > 0;
+
+/** Fields this server cannot honour, each with the test of whether a value asks for something. */
 const UNSUPPORTED: Record<string, (value: unknown) => boolean> = {
-  echo: (v) => v === true,
+  echo: (v) => v !== false,
   logprobs: (v) => v !== false,
-  top_logprobs: () => true,
+  top_logprobs: (v) => v !== 0,
   best_of: (v) => v !== 1,
-  suffix: () => true,
-  logit_bias: (v) => typeof v === "object" && v !== null && Object.keys(v).length > 0,
-  tools: (v) => !Array.isArray(v) || v.length > 0,
-  functions: (v) => !Array.isArray(v) || v.length > 0,
+  suffix: (v) => v !== "",
+  logit_bias: (v) => typeof v !== "object" || Object.keys(v as object).length > 0,
+  presence_penalty: (v) => v !== 0,
+  frequency_penalty: (v) => v !== 0,
+  repetition_penalty: (v) => v !== 1,
+  response_format: (v) => (v as { type?: unknown }).type !== "text",
+  tools: nonEmptyList,
+  functions: nonEmptyList,
+  tool_choice: (v) => v !== "none",
+  function_call: (v) => v !== "none",
+  parallel_tool_calls: () => true,
+  audio: () => true,
+  modalities: (v) => !Array.isArray(v) || v.some((m) => m !== "text"),
+  prediction: () => true,
+  web_search_options: () => true,
 };
 
 function refuseUnsupported(body: Record<string, unknown>): void {

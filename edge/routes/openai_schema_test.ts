@@ -154,3 +154,31 @@ Deno.test("parseChatCompletionRequest: bad messages are 400s naming the field", 
     "tools",
   );
 });
+
+Deno.test("parse: parameters this server cannot honour are refused; their neutral values pass", () => {
+  const base = { model: "m", messages: [{ role: "user", content: "hi" }] };
+  const refused: Record<string, unknown> = {
+    presence_penalty: 0.5,
+    frequency_penalty: -1,
+    response_format: { type: "json_object" },
+    tools: [{ type: "function", function: { name: "f" } }],
+    tool_choice: "auto",
+    parallel_tool_calls: false,
+    modalities: ["text", "audio"],
+    logprobs: true,
+  };
+  for (const [key, value] of Object.entries(refused)) {
+    fails(() => parseChatCompletionRequest({ ...base, [key]: value }, limits), key, "unsupported_parameter");
+  }
+  const neutral = {
+    presence_penalty: 0,
+    frequency_penalty: 0,
+    response_format: { type: "text" },
+    tools: [],
+    tool_choice: "none",
+    modalities: ["text"],
+    logprobs: false,
+    user: "u1",
+  };
+  assertEquals(parseChatCompletionRequest({ ...base, ...neutral }, limits).messages.length, 1);
+});

@@ -3,8 +3,9 @@
  * `{ items: [...] }` is checked with `core/verify`; each answer is the verdict plus a `reward` (1 / -1 by
  * default, 1 / 0 with `reward_format: "zero_one"` in the body or `?reward_format=zero_one`).
  *
- * Verification is synchronous and bounded by the verifier's own `timeoutMs`; a batch shares one deadline,
- * and items reached after it are answered with `status: "timeout"` without being run.
+ * The verifier may answer synchronously (`core/verify` on this thread, bounded only by its cooperative
+ * `timeoutMs`) or with a promise (a {@linkcode VerifyPool} of workers, which also enforces a hard deadline). A
+ * batch shares one deadline; items not started before it are answered with `status: "timeout"` unrun.
  *
  * @module
  */
@@ -12,15 +13,20 @@
 import { Hono } from "hono";
 import type { Verdict } from "../../core/verify/mod.ts";
 import { ApiError, invalidParam } from "../http/errors.ts";
+import { timeoutVerdict, VerifyPoolBusyError } from "../verify_pool/pool.ts";
 import { asObject, optionalBoolean, optionalString } from "../http/fields.ts";
 import { jsonBody } from "../http/json_body.ts";
 
-/** The verifier the route calls: `core/verify`'s `verify` or any function of the same shape. */
+/**
+ * The verifier the route calls: `core/verify`'s `verify`, a {@linkcode VerifyPool}'s `verify`, or any function
+ * of the same shape. `startBy` is the `performance.now()` time after which an item not yet started should be
+ * answered `timeout` (a synchronous verifier may ignore it).
+ */
 export type VerifyFunction = (
   gold: string,
   response: string,
-  options?: { truncated?: boolean; timeoutMs?: number },
-) => Verdict;
+  options?: { truncated?: boolean; timeoutMs?: number; startBy?: number },
+) => Verdict | Promise<Verdict>;
 
 /** How verdicts become rewards: `plus_minus_one` (1 / -1) or `zero_one` (1 / 0). */
 export type RewardFormat = "plus_minus_one" | "zero_one";
@@ -113,25 +119,38 @@ export function rewardOf(verdict: Verdict, format: RewardFormat): number {
 }
 
 /**
- * Verifies the items in order within `timeLimitMs` in total: each call gets `itemTimeLimitMs` or the time
- * left, whichever is less, as its `timeoutMs`, and once none is left the remaining items are `timeout`
- * verdicts.
+ * Verifies the items within `timeLimitMs` in total: each call gets `itemTimeLimitMs` or the time left,
+ * whichever is less, as its `timeoutMs`, and the request's deadline as `startBy`. A synchronous verifier runs
+ * the items in order, and once no time is left the remaining items are `timeout` verdicts; an asynchronous
+ * one gets them all at once.
  */
-export function verifyItems(
+export async function verifyItems(
   verify: VerifyFunction,
   items: readonly VerifyItem[],
   limits: { timeLimitMs: number; itemTimeLimitMs: number },
   format: RewardFormat,
-): VerifyResult[] {
+): Promise<VerifyResult[]> {
   const deadline = performance.now() + limits.timeLimitMs;
-  return items.map((item) => {
+  const verdicts = items.map((item) => {
     const left = deadline - performance.now();
+    if (left <= 0) return timeoutVerdict("the request's time limit ran out");
     const timeoutMs = Math.min(left, limits.itemTimeLimitMs);
-    const verdict: Verdict = left <= 0
-      ? { correct: false, status: "timeout", extracted: null, reason: "the request's time limit ran out" }
-      : verify(item.gold, item.response, { truncated: item.truncated ?? false, timeoutMs });
-    return { ...verdict, reward: rewardOf(verdict, format) };
+    return verify(item.gold, item.response, {
+      truncated: item.truncated ?? false,
+      timeoutMs,
+      startBy: deadline,
+    });
   });
+  let settled: Verdict[];
+  try {
+    settled = await Promise.all(verdicts);
+  } catch (err) {
+    if (err instanceof VerifyPoolBusyError) {
+      throw new ApiError(429, err.message, { type: "rate_limit_error", code: "verifier_busy" });
+    }
+    throw err;
+  }
+  return settled.map((verdict) => ({ ...verdict, reward: rewardOf(verdict, format) }));
 }
 
 /** The Hono sub-app serving `POST /v1/verify`. */
@@ -140,7 +159,7 @@ export function verifyRoutes(options: VerifyRouteOptions): Hono {
   app.post(
     "/v1/verify",
     jsonBody((value) => parseVerifyRequest(value, options.maxBatchItems)),
-    (c) => {
+    async (c) => {
       const request = c.req.valid("json");
       const query = parseRewardFormat(c.req.query("reward_format"), "reward_format");
       if (query && request.rewardFormat && query !== request.rewardFormat) {
@@ -150,7 +169,7 @@ export function verifyRoutes(options: VerifyRouteOptions): Hono {
         });
       }
       const format = request.rewardFormat ?? query ?? options.defaultRewardFormat;
-      const results = verifyItems(options.verify, request.items, options, format);
+      const results = await verifyItems(options.verify, request.items, options, format);
       return c.json(request.batch ? { results } : results[0]);
     },
   );

@@ -43,7 +43,7 @@ Deno.test("rewardOf: 1 / -1 or 1 / 0", () => {
   assertEquals([rewardOf(RIGHT, "zero_one"), rewardOf(WRONG, "zero_one")], [1, 0]);
 });
 
-Deno.test("verifyItems: passes the time left to each call and times out the items after the deadline", () => {
+Deno.test("verifyItems: passes the time left to each call and times out the items after the deadline", async () => {
   const budgets: number[] = [];
   // The second call outlasts the request's whole budget.
   const verify = (gold: string, _response: string, options?: { timeoutMs?: number }): Verdict => {
@@ -57,9 +57,28 @@ Deno.test("verifyItems: passes the time left to each call and times out the item
     return gold === "1" ? RIGHT : WRONG;
   };
   const items = [{ gold: "1", response: "" }, { gold: "2", response: "" }, { gold: "1", response: "" }];
-  const results = verifyItems(verify, items, { timeLimitMs: 200, itemTimeLimitMs: 150 }, "zero_one");
+  const results = await verifyItems(verify, items, { timeLimitMs: 200, itemTimeLimitMs: 150 }, "zero_one");
   assertEquals(results.map((r) => [r.status, r.reward]), [["correct", 1], ["timeout", 0], ["timeout", 0]]);
   assertEquals(results[2].reason, "the request's time limit ran out");
   assertEquals(budgets.length, 2); // the third item was not run
   assertEquals(budgets, [150, 150]); // the item limit, below the time left of the request's 200 ms
+});
+
+Deno.test("verifyItems: an asynchronous verifier gets every item at once, with the request's deadline", async () => {
+  const seen: { startBy?: number }[] = [];
+  const verify = (gold: string, _r: string, options?: { startBy?: number }) => {
+    seen.push(options ?? {});
+    return Promise.resolve(gold === "1" ? RIGHT : WRONG);
+  };
+  const t0 = performance.now();
+  const items = [{ gold: "1", response: "" }, { gold: "2", response: "" }];
+  const results = await verifyItems(
+    verify,
+    items,
+    { timeLimitMs: 500, itemTimeLimitMs: 100 },
+    "plus_minus_one",
+  );
+  assertEquals(results.map((r) => r.reward), [1, -1]);
+  assertEquals(seen.length, 2);
+  for (const s of seen) assertEquals(Math.abs((s.startBy ?? 0) - (t0 + 500)) < 50, true);
 });

@@ -1,0 +1,112 @@
+/**
+ * Chat streams while one client stops reading: writes a random model with the trainer's `tiny` shapes to a
+ * temporary folder, serves it with `edge/cli/serve.ts --model` and runs 8 concurrent streamed chat requests
+ * (64 tokens each) twice: alone, then with a ninth client that asks for a long streamed answer (n = 8) and
+ * never reads it. For each stream it measures tokens per second while it streams (first to last token) and
+ * its time to first token, and prints the per-stream ratio of the two runs.
+ *
+ *   deno run -A bench/edge_streams_load.ts [--concurrency 1] [--streams 8]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { waitUntilReady } from "../tests/edge_harness.ts";
+import { writeQwen2ModelDir } from "../tests/edge_qwen2_model.ts";
+import { startServe } from "./edge_servers.ts";
+
+interface StreamFigures {
+  tokens: number;
+  tokensPerSecond: number;
+  firstTokenMs: number;
+}
+
+async function stream(url: string, seed: number): Promise<StreamFigures> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    body: JSON.stringify({
+      model: "tiny",
+      messages: [{ role: "user", content: "what is 12 + 30?" }],
+      max_tokens: 64,
+      temperature: 1,
+      seed,
+      stream: true,
+    }),
+  });
+  if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
+  let first = 0, last = 0, tokens = 0;
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body!) {
+    const text = decoder.decode(chunk, { stream: true });
+    const events = text.split("\n\n").filter((e) => e.startsWith("data: {") && e.includes('"content"'));
+    if (events.length === 0) continue;
+    last = performance.now();
+    if (first === 0) first = last;
+    tokens += events.length;
+  }
+  return {
+    tokens,
+    tokensPerSecond: tokens / Math.max(1e-3, (last - first) / 1000),
+    firstTokenMs: first - t0,
+  };
+}
+
+/** Opens a long stream and never reads its body; returns a function that drops it. */
+async function stalledClient(url: string): Promise<() => void> {
+  const controller = new AbortController();
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    body: JSON.stringify({
+      model: "tiny",
+      messages: [{ role: "user", content: "tell me everything" }],
+      max_tokens: 1024,
+      n: 8,
+      stream: true,
+    }),
+    signal: controller.signal,
+  });
+  if (res.status !== 200) throw new Error(`stalled client: status ${res.status}`);
+  return () => controller.abort();
+}
+
+async function round(url: string, streams: number, withStalled: boolean): Promise<StreamFigures[]> {
+  const drop = withStalled ? await stalledClient(url) : undefined;
+  try {
+    return await Promise.all(Array.from({ length: streams }, (_, i) => stream(url, i + 1)));
+  } finally {
+    drop?.();
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { concurrency: { type: "string" }, streams: { type: "string" } },
+  });
+  const concurrency = Number(values.concurrency ?? 1);
+  const streams = Number(values.streams ?? 8);
+  const dir = await Deno.makeTempDir({ prefix: "edge_streams_" });
+  await writeQwen2ModelDir(`${dir}/tiny`);
+  const server = await startServe(["--model", `${dir}/tiny`, "--concurrency", `${concurrency}`]);
+  try {
+    await waitUntilReady(server.url, 1200);
+    await round(server.url, 2, false); // warm up
+    const alone = await round(server.url, streams, false);
+    const stalled = await round(server.url, streams, true);
+    const ratios = alone.map((a, i) => stalled[i].tokensPerSecond / a.tokensPerSecond);
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    console.log(JSON.stringify({ concurrency, alone, stalled, ratios }, null, 2));
+    console.log(
+      `${streams} chat streams (tiny Qwen2 shapes, ${concurrency} decoder worker(s)): ` +
+        `${mean(alone.map((s) => s.tokensPerSecond)).toFixed(1)} tokens/s per stream alone, ` +
+        `${mean(stalled.map((s) => s.tokensPerSecond)).toFixed(1)} with a client that does not read; ` +
+        `per-stream ratio min ${Math.min(...ratios).toFixed(2)}, mean ${mean(ratios).toFixed(2)}; ` +
+        `mean time to first token ${mean(alone.map((s) => s.firstTokenMs)).toFixed(0)} ms vs ` +
+        `${mean(stalled.map((s) => s.firstTokenMs)).toFixed(0)} ms`,
+    );
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}

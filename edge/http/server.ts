@@ -1,0 +1,532 @@
+/**
+ * An HTTP/1.1 server over `Deno.listen` that guards itself against its clients, for `deno task serve`.
+ * `Deno.serve` has no timeouts and no connection cap, and its accept loop ends (and, unhandled, the process
+ * exits) when the process runs out of file descriptors. This server:
+ *
+ * - closes a connection that sends nothing for `idleTimeMs` (before its first request or between requests);
+ * - answers 408 and closes when a request's head takes longer than `headerTimeMs`, and 431 when it is larger
+ *   than `maxHeaderBytes` (the body's own time limit is the app's, see `http/body.ts`);
+ * - cuts a connection whose response write stays blocked for `writeTimeMs` (a client that stopped reading),
+ *   cancelling the response body so that whatever feeds it stops;
+ * - answers 503 and closes when `maxConnections` are open (keep it below the descriptor limit; `serve` does),
+ *   and if the process does run out of descriptors it closes idle keep-alive connections and keeps accepting,
+ *   instead of exiting.
+ *
+ * Requests are parsed strictly: one Content-Length or `Transfer-Encoding: chunked` (both is a 400), no
+ * obsolete line folding, a method token and an origin-form target; anything else is a 400 and a closed
+ * connection. Responses go out whole with a Content-Length, except server-sent events
+ * (`text/event-stream`), which are sent chunked as they are produced.
+ *
+ * @module
+ */
+
+/** Limits of the server. */
+export interface ServerLimits {
+  /** Most connections open at once; more are answered 503 and closed. */
+  maxConnections: number;
+  /** A connection with no request under way is closed after this long, in milliseconds. */
+  idleTimeMs: number;
+  /** A request's head (request line and headers) must arrive within this long, in milliseconds. */
+  headerTimeMs: number;
+  /** Largest request head, in bytes. */
+  maxHeaderBytes: number;
+  /** A response write blocked for this long (the client does not read) cuts the connection, in milliseconds. */
+  writeTimeMs: number;
+}
+
+/** The default limits. */
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxConnections: 512,
+  idleTimeMs: 30_000,
+  headerTimeMs: 10_000,
+  maxHeaderBytes: 16 * 1024,
+  writeTimeMs: 30_000,
+});
+
+/** Where and how to listen. */
+export interface ServeHttpOptions {
+  /** Host to listen on. */
+  hostname: string;
+  /** Port (0 picks a free one). */
+  port: number;
+  /** Limits; missing ones take {@linkcode DEFAULT_SERVER_LIMITS}. */
+  limits?: Partial<ServerLimits>;
+  /** Called once listening. */
+  onListen?: (addr: Deno.NetAddr) => void;
+}
+
+/** A running server. */
+export interface HttpServer {
+  /** The address it listens on. */
+  readonly addr: Deno.NetAddr;
+  /** Connections open now. */
+  readonly connections: number;
+  /** Stops accepting, closes every connection and resolves when the accept loop has ended. */
+  shutdown(): Promise<void>;
+  /** Resolves when the server has stopped. */
+  readonly finished: Promise<void>;
+}
+
+const CRLF2 = new Uint8Array([13, 10, 13, 10]);
+const INTERNAL_ERROR = JSON.stringify({
+  error: { message: "internal server error", type: "server_error", param: null, code: "internal_error" },
+});
+const LATIN1 = new TextDecoder("latin1");
+const ENCODER = new TextEncoder();
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HOST = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
+const REASONS: Record<number, string> = {
+  200: "OK",
+  204: "No Content",
+  400: "Bad Request",
+  401: "Unauthorized",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/** A request the parser refuses: answered with `status` and the connection closed. */
+class ProtocolError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** A plain JSON error response in OpenAI's shape, as raw bytes, for answers given outside the app. */
+function rawError(status: number, message: string, code: string): Uint8Array {
+  const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code } });
+  return ENCODER.encode(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${ENCODER.encode(body).length}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
+  outer: for (let i = Math.max(0, from); i <= haystack.length - needle.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Reads from a connection with a buffer of bytes received but not yet used. */
+class ConnReader {
+  #buffer = new Uint8Array(0);
+  readonly #conn: Deno.Conn;
+  readonly #chunk = new Uint8Array(16 * 1024);
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /** Reads more bytes into the buffer; false at end of stream. */
+  async fill(): Promise<boolean> {
+    const n = await this.#conn.read(this.#chunk);
+    if (n === null) return false;
+    const next = new Uint8Array(this.#buffer.length + n);
+    next.set(this.#buffer);
+    next.set(this.#chunk.subarray(0, n), this.#buffer.length);
+    this.#buffer = next;
+    return true;
+  }
+
+  /** Position of `needle` in the buffer from `from`, or -1. */
+  find(needle: Uint8Array, from = 0): number {
+    return indexOf(this.#buffer, needle, from);
+  }
+
+  /** Removes and returns the first `n` buffered bytes. */
+  take(n: number): Uint8Array {
+    const out = this.#buffer.slice(0, n);
+    this.#buffer = this.#buffer.subarray(n);
+    return out;
+  }
+}
+
+/** Runs `work`, closing `conn` if it takes longer than `ms` (so a pending read or write fails). */
+async function within<T>(conn: Deno.Conn, ms: number, work: Promise<T>, onTimeout: () => void): Promise<T> {
+  const timer = setTimeout(() => {
+    onTimeout();
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }, ms);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const LATE = Symbol("late");
+
+/** Resolves with `value` after `ms`, without keeping the process alive. */
+function sleep<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => Deno.unrefTimer(setTimeout(() => resolve(value), ms)));
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+interface ParsedHead {
+  method: string;
+  target: string;
+  headers: Headers;
+  keepAlive: boolean;
+  bodyKind: "none" | "length" | "chunked";
+  length: number;
+}
+
+function parseHead(text: string): ParsedHead {
+  const lines = text.split("\r\n");
+  const [method, target, version, ...extra] = lines[0].split(" ");
+  if (extra.length > 0 || !method || !TOKEN.test(method) || !target || !version) {
+    throw new ProtocolError(400, "malformed request line");
+  }
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+    throw new ProtocolError(400, "unsupported HTTP version");
+  }
+  if (!target.startsWith("/") && target !== "*") {
+    throw new ProtocolError(400, "the request target must be a path");
+  }
+  const headers = new Headers();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    if (colon <= 0 || line[0] === " " || line[0] === "\t") {
+      throw new ProtocolError(400, "malformed header line");
+    }
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) throw new ProtocolError(400, "malformed header name");
+    try {
+      headers.append(name, line.slice(colon + 1).trim());
+    } catch {
+      throw new ProtocolError(400, "malformed header value");
+    }
+  }
+  const connection = (headers.get("connection") ?? "").toLowerCase();
+  const keepAlive = version === "HTTP/1.1"
+    ? !connection.includes("close")
+    : connection.includes("keep-alive");
+  const te = headers.get("transfer-encoding");
+  const cl = headers.get("content-length");
+  if (te !== null) {
+    if (cl !== null) throw new ProtocolError(400, "both Content-Length and Transfer-Encoding");
+    if (te.toLowerCase() !== "chunked") {
+      throw new ProtocolError(501, "only chunked transfer encoding is supported");
+    }
+    return { method, target, headers, keepAlive, bodyKind: "chunked", length: 0 };
+  }
+  if (cl !== null) {
+    if (!/^\d{1,15}$/.test(cl)) throw new ProtocolError(400, "malformed Content-Length");
+    const length = Number(cl);
+    return { method, target, headers, keepAlive, bodyKind: length > 0 ? "length" : "none", length };
+  }
+  return { method, target, headers, keepAlive, bodyKind: "none", length: 0 };
+}
+
+/** The request body as a stream read from the connection; `done` tells whether it was read to its end. */
+function bodyStream(
+  reader: ConnReader,
+  head: ParsedHead,
+): { stream: ReadableStream<Uint8Array>; done: () => boolean } {
+  let finished = false;
+  let left = head.length;
+  const fail = () => new TypeError("the request body ended before it was complete");
+  const fillOrFail = async () => {
+    if (!(await reader.fill())) throw fail();
+  };
+  // Chunked decoding state: bytes left in the current chunk, or -1 before a chunk-size line.
+  let chunkLeft = -1;
+  const CRLF = new Uint8Array([13, 10]);
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (head.bodyKind === "length") {
+        if (reader.buffered === 0) await fillOrFail();
+        const piece = reader.take(Math.min(left, reader.buffered));
+        left -= piece.length;
+        controller.enqueue(piece);
+        if (left === 0) {
+          finished = true;
+          controller.close();
+        }
+        return;
+      }
+      for (;;) {
+        if (chunkLeft === -1) {
+          let end = reader.find(CRLF);
+          while (end < 0) {
+            if (reader.buffered > 1024) throw new TypeError("malformed chunk size");
+            await fillOrFail();
+            end = reader.find(CRLF);
+          }
+          const line = LATIN1.decode(reader.take(end + 2)).slice(0, end).split(";")[0].trim();
+          if (!/^[0-9A-Fa-f]{1,8}$/.test(line)) throw new TypeError("malformed chunk size");
+          chunkLeft = parseInt(line, 16);
+          if (chunkLeft === 0) {
+            // Trailers (ignored) up to the empty line.
+            for (;;) {
+              let lineEnd = reader.find(CRLF);
+              while (lineEnd < 0) {
+                if (reader.buffered > 8192) throw new TypeError("malformed trailer");
+                await fillOrFail();
+                lineEnd = reader.find(CRLF);
+              }
+              reader.take(lineEnd + 2);
+              if (lineEnd === 0) break;
+            }
+            finished = true;
+            controller.close();
+            return;
+          }
+        }
+        if (chunkLeft > 0) {
+          if (reader.buffered === 0) await fillOrFail();
+          const piece = reader.take(Math.min(chunkLeft, reader.buffered));
+          chunkLeft -= piece.length;
+          controller.enqueue(piece);
+          return;
+        }
+        while (reader.buffered < 2) await fillOrFail();
+        const crlf = reader.take(2);
+        if (crlf[0] !== 13 || crlf[1] !== 10) throw new TypeError("malformed chunk end");
+        chunkLeft = -1;
+      }
+    },
+  }, { highWaterMark: 0 });
+  return { stream, done: () => finished };
+}
+
+/** Serves `handler` on `options.hostname:options.port` with the guards described in the module doc. */
+export function serveHttp(
+  options: ServeHttpOptions,
+  handler: (request: Request) => Response | Promise<Response>,
+): HttpServer {
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
+  const addr = listener.addr as Deno.NetAddr;
+  const open = new Set<Deno.Conn>();
+  const idle = new Set<Deno.Conn>();
+  let stopping = false;
+  let lastFdWarning = 0;
+
+  const close = (conn: Deno.Conn) => {
+    open.delete(conn);
+    idle.delete(conn);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+
+  const refuse = async (conn: Deno.Conn) => {
+    try {
+      await within(
+        conn,
+        1000,
+        writeAll(
+          conn,
+          rawError(503, "the server has too many open connections; retry later", "too_many_connections"),
+        ),
+        () => {},
+      );
+    } catch { /* the client is gone */ }
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+
+  const writeResponse = async (conn: Deno.Conn, head: ParsedHead, response: Response, keepAlive: boolean) => {
+    const status = response.status;
+    let text = `HTTP/1.1 ${status} ${response.statusText || REASONS[status] || "Status"}\r\n`;
+    for (const [name, value] of response.headers) {
+      if (name === "content-length" || name === "transfer-encoding" || name === "connection") continue;
+      text += `${name}: ${value}\r\n`;
+    }
+    text += keepAlive ? "" : "connection: close\r\n";
+    const write = (bytes: Uint8Array) => within(conn, limits.writeTimeMs, writeAll(conn, bytes), () => {});
+    const body = head.method === "HEAD" || status === 204 || status === 304 ? null : response.body;
+    if (!body) {
+      await response.body?.cancel();
+      await write(ENCODER.encode(`${text}content-length: 0\r\n\r\n`));
+      return;
+    }
+    if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      const headBytes = ENCODER.encode(`${text}content-length: ${bytes.length}\r\n\r\n`);
+      const all = new Uint8Array(headBytes.length + bytes.length);
+      all.set(headBytes);
+      all.set(bytes, headBytes.length);
+      await write(all);
+      return;
+    }
+    const reader = body.getReader();
+    try {
+      await write(ENCODER.encode(`${text}transfer-encoding: chunked\r\n\r\n`));
+      for (;;) {
+        const step = await reader.read();
+        if (step.done) break;
+        if (step.value.length === 0) continue;
+        const size = ENCODER.encode(`${step.value.length.toString(16)}\r\n`);
+        const chunk = new Uint8Array(size.length + step.value.length + 2);
+        chunk.set(size);
+        chunk.set(step.value, size.length);
+        chunk.set([13, 10], size.length + step.value.length);
+        await write(chunk);
+      }
+      await write(ENCODER.encode("0\r\n\r\n"));
+    } catch (err) {
+      reader.cancel(err).catch(() => {});
+      throw err;
+    }
+  };
+
+  const handle = async (conn: Deno.Conn) => {
+    const reader = new ConnReader(conn);
+    try {
+      for (;;) {
+        // Wait for the next request (idle), then for its whole head.
+        idle.add(conn);
+        if (reader.buffered === 0) {
+          let timedOut = false;
+          const more = await within(conn, limits.idleTimeMs, reader.fill(), () => timedOut = true)
+            .catch(() => false);
+          if (!more || timedOut) return;
+        }
+        idle.delete(conn);
+        let headEnd = reader.find(CRLF2);
+        if (headEnd < 0) {
+          const deadline = performance.now() + limits.headerTimeMs;
+          while (headEnd < 0) {
+            if (reader.buffered > limits.maxHeaderBytes) {
+              throw new ProtocolError(431, `the request head is larger than ${limits.maxHeaderBytes} bytes`);
+            }
+            // On time-out the read stays pending (the connection is still open to send the 408 on).
+            const fill = reader.fill().catch(() => false);
+            const more = await Promise.race([fill, sleep(Math.max(1, deadline - performance.now()), LATE)]);
+            if (more === LATE) {
+              throw new ProtocolError(
+                408,
+                `the request head did not arrive within ${limits.headerTimeMs} ms`,
+              );
+            }
+            if (!more) return;
+            headEnd = reader.find(CRLF2);
+          }
+        }
+        if (headEnd > limits.maxHeaderBytes) {
+          throw new ProtocolError(431, `the request head is larger than ${limits.maxHeaderBytes} bytes`);
+        }
+        const head = parseHead(LATIN1.decode(reader.take(headEnd + 4)).slice(0, headEnd));
+        const hostHeader = head.headers.get("host") ?? "";
+        const host = HOST.test(hostHeader) ? hostHeader : `${addr.hostname}:${addr.port}`;
+        const hasBody = head.bodyKind !== "none";
+        const body = hasBody ? bodyStream(reader, head) : undefined;
+        if (hasBody && head.headers.get("expect")?.toLowerCase() === "100-continue") {
+          await within(
+            conn,
+            limits.writeTimeMs,
+            writeAll(conn, ENCODER.encode("HTTP/1.1 100 Continue\r\n\r\n")),
+            () => {},
+          );
+        }
+        const request = new Request(`http://${host}${head.target === "*" ? "/" : head.target}`, {
+          method: head.method,
+          headers: head.headers,
+          body: body?.stream,
+        });
+        let response: Response;
+        try {
+          response = await handler(request);
+        } catch (err) {
+          console.error("edge: unexpected error in the request handler:", err);
+          response = new Response(INTERNAL_ERROR, {
+            status: 500,
+            headers: { "content-type": "application/json; charset=utf-8" },
+          });
+        }
+        // A body the handler left unread would be parsed as the next request: close instead.
+        const keepAlive = head.keepAlive && !stopping && (!body || body.done());
+        await writeResponse(conn, head, response, keepAlive);
+        if (!keepAlive) return;
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        await within(conn, 1000, writeAll(conn, rawError(err.status, err.message, "bad_request")), () => {})
+          .catch(() => {});
+      }
+      // Anything else is the connection failing or being cut (timeouts): nothing to answer.
+    } finally {
+      close(conn);
+    }
+  };
+
+  const isOutOfDescriptors = (err: unknown) =>
+    err instanceof Error && /too many open files|os error 2[34]\b/i.test(err.message);
+
+  const acceptLoop = async () => {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (err) {
+        if (stopping || err instanceof Deno.errors.BadResource) return;
+        if (isOutOfDescriptors(err)) {
+          // Shed idle keep-alive connections to get descriptors back, and try again shortly.
+          for (const c of [...idle].slice(0, Math.max(1, idle.size >> 1))) close(c);
+          if (performance.now() - lastFdWarning > 10_000) {
+            lastFdWarning = performance.now();
+            console.error("edge: out of file descriptors; closing idle connections and retrying");
+          }
+        } else {
+          console.error("edge: accepting a connection failed:", err instanceof Error ? err.message : err);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (stopping) {
+        conn.close();
+        return;
+      }
+      if (open.size >= limits.maxConnections) {
+        refuse(conn);
+        continue;
+      }
+      open.add(conn);
+      // Small writes (SSE events) must go out at once, not wait for the previous one's ACK.
+      (conn as Deno.TcpConn).setNoDelay?.(true);
+      handle(conn);
+    }
+  };
+
+  options.onListen?.(addr);
+  const finished = acceptLoop();
+  return {
+    addr,
+    get connections() {
+      return open.size;
+    },
+    async shutdown() {
+      stopping = true;
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+      for (const conn of [...open]) close(conn);
+      await finished;
+    },
+    finished,
+  };
+}
