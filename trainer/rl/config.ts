@@ -338,8 +338,9 @@ const FLAGS: Record<string, FlagSpec> = {
   "omega-gate": {
     key: "omegaGate",
     kind: "str",
-    arg: "auc|off",
-    help: "auc: omega = 1 until the RM's pooled held-out AUC reaches --omega-gate-auc",
+    arg: "off|auc|blend",
+    help: "trust in the RM's omega: auc = none until the pooled held-out AUC reaches --omega-gate-auc; " +
+      "blend = (AUC - 0.5) / (threshold - 0.5); off = full (the release)",
   },
   "omega-gate-auc": {
     key: "omegaGateAuc",
@@ -490,8 +491,8 @@ export function validateConfig(config: TrainConfig): void {
   if (!RM_HEADS.includes(config.rmHead)) {
     throw new ConfigError(`--rm-head: expected one of ${RM_HEADS.join(", ")}, got "${config.rmHead}"`);
   }
-  if (config.omegaGate !== "off" && config.omegaGate !== "auc") {
-    throw new ConfigError(`--omega-gate: expected off or auc, got "${config.omegaGate}"`);
+  if (!["off", "auc", "blend"].includes(config.omegaGate)) {
+    throw new ConfigError(`--omega-gate: expected off, auc or blend, got "${config.omegaGate}"`);
   }
   if (config.omegaGateAuc > 1) throw new ConfigError("--omega-gate-auc must be at most 1");
   if (config.topP > 1) throw new ConfigError("--top-p must be in (0, 1]");

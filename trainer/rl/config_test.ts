@@ -78,7 +78,7 @@ Deno.test("bad arguments give clear errors naming the flag", () => {
     [["--method", "ppo"], /--method: expected one of oreal, oreal-oracle, oreal-no-rm/],
     [["--rm-head", "mlp"], /--rm-head: expected one of scalar, logratio, likelihood/],
     [["--rm-samples", "some"], /--rm-samples: expected pairs or all/],
-    [["--omega-gate", "maybe"], /--omega-gate: expected off or auc/],
+    [["--omega-gate", "maybe"], /--omega-gate: expected off, auc or blend/],
     [["--top-p", "1.5"], /--top-p must be in/],
     [["--steps", "-1"], /--steps/],
     [["--steps", "1.5"], /--steps: expected an integer/],

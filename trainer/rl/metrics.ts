@@ -52,7 +52,7 @@ export interface StepMetrics {
    */
   rmAuc: number | null;
   rmAucPooled: number | null;
-  omegaFromRm: boolean | null;
+  omegaTrust: number | null;
   omegaPositive: number | null;
   omegaNegative: number | null;
   omegaNegBefore: number | null;

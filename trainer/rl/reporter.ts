@@ -42,9 +42,8 @@ export function formatStepLine(m: StepMetrics, totalSteps: number, etaSeconds: n
     parts.push(m.updateSequences === 0 ? "(no update samples)" : "(policy frozen: RM warm-up)");
   }
   if (m.rmAucPooled !== null && m.rmAucPooled !== undefined) {
-    const gate = m.omegaFromRm ? "RM" : "1";
     parts.push(
-      `auc ${m.rmAucPooled.toFixed(2)} omega ${gate} w- ${num(m.omegaNegBefore, 2)}/${
+      `auc ${m.rmAucPooled.toFixed(2)} trust ${num(m.omegaTrust, 2)} w- ${num(m.omegaNegBefore, 2)}/${
         num(m.omegaNegAfter, 2)
       }`,
     );

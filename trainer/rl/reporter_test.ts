@@ -23,7 +23,7 @@ const metrics: StepMetrics = {
   policyUpdated: true,
   rmAuc: 0.7,
   rmAucPooled: 0.66,
-  omegaFromRm: true,
+  omegaTrust: 1,
   omegaPositive: 0.3,
   omegaNegative: 0.2,
   omegaNegBefore: 0.1,
@@ -67,7 +67,7 @@ Deno.test("the step line carries every field of the status", () => {
       "KL 0.0021",
       "H 1.23",
       "tok/s 1234/5000/2000",
-      "auc 0.66 omega RM w- 0.10/0.40",
+      "auc 0.66 trust 1.00 w- 0.10/0.40",
     ]
   ) assertStringIncludes(line, part);
   assertStringIncludes(line, "ETA 1m15s");

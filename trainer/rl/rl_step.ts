@@ -31,8 +31,24 @@ import type { TokenRm } from "./token_rm.ts";
 /** Which responses the token RM trains on each step. */
 export type RmSamples = "pairs" | "all";
 
-/** When OREAL uses the token RM's weights: always (the release), or once its held-out AUC beats a threshold. */
-export type OmegaGate = "off" | "auc";
+/**
+ * How much OREAL trusts the token RM's weights: always (`off`, the release); fully once its held-out AUC reaches a
+ * threshold and not at all before (`auc`); or in proportion to its AUC between chance and the threshold
+ * (`blend`).
+ */
+export type OmegaGate = "off" | "auc" | "blend";
+
+/**
+ * The trust g in [0, 1] put in the RM's weights, omega = 1 - g + g omega_RM: 1 for "off"; for "auc" 1 once the
+ * pooled held-out AUC reaches `threshold`, else 0; for "blend" (AUC - 0.5) / (threshold - 0.5) clamped to [0, 1].
+ * An unknown AUC (no batch with both verdicts yet) gives 0 except for "off".
+ */
+export function omegaTrust(gate: OmegaGate, auc: number | null, threshold: number): number {
+  if (gate === "off") return 1;
+  if (auc === null) return 0;
+  if (gate === "auc") return auc >= threshold ? 1 : 0;
+  return Math.min(1, Math.max(0, (auc - 0.5) / Math.max(1e-9, threshold - 0.5)));
+}
 
 /** Settings of the update. */
 export interface UpdateOptions {
@@ -52,7 +68,7 @@ export interface UpdateOptions {
   rmWarmupSteps: number;
   /** The RM trains on the update pairs (the release) or on every response of the step's mixed prompts. */
   rmSamples: RmSamples;
-  /** "auc": omega = 1 while the RM's pooled held-out AUC is below `omegaGateAuc`; "off": RM weights always. */
+  /** How the RM's pooled held-out AUC decides the trust in its weights; see {@linkcode omegaTrust}. */
   omegaGate: OmegaGate;
   omegaGateAuc: number;
   padId: number;
@@ -63,7 +79,7 @@ export type RmDiagnostics = Pick<
   StepMetrics,
   | "rmAuc"
   | "rmAucPooled"
-  | "omegaFromRm"
+  | "omegaTrust"
   | "omegaPositive"
   | "omegaNegative"
   | "omegaNegBefore"
@@ -174,7 +190,7 @@ export async function updateStep(
     policyUpdated: false,
     rmAuc: null,
     rmAucPooled: null,
-    omegaFromRm: null,
+    omegaTrust: null,
     omegaPositive: null,
     omegaNegative: null,
     omegaNegBefore: null,
@@ -231,10 +247,9 @@ export async function updateStep(
       omegaNegBefore: diag.omegaNegBefore,
       omegaNegAfter: diag.omegaNegAfter,
     });
-    const trusted = options.omegaGate === "off" ||
-      (result.rmAucPooled !== null && result.rmAucPooled >= options.omegaGateAuc);
-    result.omegaFromRm = trusted;
-    omega = trusted ? diag.omega : rmScores.map((w) => new Float32Array(w.length).fill(1));
+    const g = omegaTrust(options.omegaGate, result.rmAucPooled, options.omegaGateAuc);
+    result.omegaTrust = g;
+    omega = diag.omega.map((o) => o.map((v) => 1 - g + g * v));
   } else if (options.method === "oreal-oracle") {
     omega = departures.map((d, i) => oracleWeights(lp[i].length, d.correct, d.departure));
   }

@@ -3,7 +3,7 @@ import { createRng } from "../../core/random/mod.ts";
 import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { createModel, type Model } from "../model/model.ts";
 import { PhaseClock } from "./metrics.ts";
-import { type Models, type UpdateOptions, updateStep } from "./rl_step.ts";
+import { type Models, omegaTrust, type UpdateOptions, updateStep } from "./rl_step.ts";
 import { RmMonitor } from "./rm_monitor.ts";
 import { RmReplay } from "./rm_replay.ts";
 import { tokenRm } from "./token_rm.ts";
@@ -125,7 +125,7 @@ Deno.test("oreal: RM diagnostics on the fresh batch, the AUC gate, replay and tr
   };
   const r = await updateStep(ms, groups, createRng(1), gated, clock, memory);
   // A zero head scores every response 0: AUC 0.5 (all ties), omega 0, and the gate keeps omega at 1.
-  assertEquals([r.rmAuc, r.rmAucPooled, r.omegaFromRm], [0.5, 0.5, false]);
+  assertEquals([r.rmAuc, r.rmAucPooled, r.omegaTrust], [0.5, 0.5, 0]);
   assertEquals([r.omegaPositive, r.omegaNegative, r.omegaNegBefore, r.omegaNegAfter], [0, 0, 0, 0]);
   // With omega = 1 the policy gets the oreal-no-rm update: a non-zero gradient.
   assert(r.policyUpdated && r.gradNorm > 0);
@@ -134,4 +134,20 @@ Deno.test("oreal: RM diagnostics on the fresh batch, the AUC gate, replay and tr
   const again = await updateStep(ms, groups, createRng(2), gated, clock, memory);
   assertEquals(memory.replay.items().length, 8);
   assert(again.rmAuc !== null && again.omegaPositive! > 0, "the trained head no longer scores 0");
+});
+
+Deno.test("omegaTrust: off, the hard AUC gate and the blend", () => {
+  assertEquals(omegaTrust("off", null, 0.8), 1);
+  assertEquals([omegaTrust("auc", 0.79, 0.8), omegaTrust("auc", 0.8, 0.8), omegaTrust("auc", null, 0.8)], [
+    0,
+    1,
+    0,
+  ]);
+  // blend: (AUC - 0.5) / (0.8 - 0.5), clamped.
+  assertAlmostEquals(omegaTrust("blend", 0.62, 0.8), 0.4, 1e-12);
+  assertEquals([
+    omegaTrust("blend", 0.45, 0.8),
+    omegaTrust("blend", 0.95, 0.8),
+    omegaTrust("blend", null, 0.8),
+  ], [0, 1, 0]);
 });

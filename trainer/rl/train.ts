@@ -467,7 +467,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
       policyUpdated: upd.policyUpdated,
       rmAuc: upd.rmAuc,
       rmAucPooled: upd.rmAucPooled,
-      omegaFromRm: upd.omegaFromRm,
+      omegaTrust: upd.omegaTrust,
       omegaPositive: upd.omegaPositive,
       omegaNegative: upd.omegaNegative,
       omegaNegBefore: upd.omegaNegBefore,
