@@ -24,7 +24,7 @@ import type { Model } from "../model/model.ts";
 import { packBatch, packResponses, type Sequence, unpackResponses } from "./batch.ts";
 import type { PhaseClock, StepMetrics } from "./metrics.ts";
 import type { RmMonitor } from "./rm_monitor.ts";
-import type { RmReplay } from "./rm_replay.ts";
+import type { LabelledSequence, RmReplay } from "./rm_replay.ts";
 import type { RolloutGroup } from "./rollout.ts";
 import type { TokenRm } from "./token_rm.ts";
 
@@ -295,7 +295,7 @@ export async function updateStep(
 }
 
 /** Every response of the groups whose verdicts are mixed, with its verdict. */
-function mixedResponses(groups: readonly RolloutGroup[]): { seq: Sequence; correct: boolean }[] {
+function mixedResponses(groups: readonly RolloutGroup[]): LabelledSequence[] {
   return groups.flatMap((g) => {
     const c = g.rollouts.filter((r) => r.correct).length;
     if (c === 0 || c === g.rollouts.length) return [];
@@ -310,7 +310,7 @@ function mixedResponses(groups: readonly RolloutGroup[]): { seq: Sequence; corre
  */
 async function updateRewardModel(
   rm: TokenRm,
-  current: { seq: Sequence; correct: boolean }[],
+  current: LabelledSequence[],
   replay: RmReplay | null,
   options: UpdateOptions,
   scored: { batch: ReturnType<typeof packBatch>; scores: Float32Array[] | null },
