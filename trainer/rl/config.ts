@@ -95,7 +95,8 @@ export interface TrainConfig {
  * still in the 40-70% range, then 250 OREAL steps of 16 prompts x 8 samples at the release's temperature 1.0 and
  * top-p 0.9, policy LR 1e-4 (higher rates made the negative terms collapse the tiny model). The token RM is the
  * "likelihood" form (beta 10, LR 1e-3): the release's zero-initialised scalar head stays at chance on this task
- * (`--rm-head scalar` restores it), and the AUC gate keeps omega at 1 while the RM's held-out AUC is below 0.6.
+ * (`--rm-head scalar` restores it), and the AUC gate keeps omega at 1 until the RM's held-out AUC reaches 0.75: on
+ * this task a less accurate RM's omega+ is so small that it switches behaviour cloning off.
  */
 export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "method" | "seed" | "resume">> = {
   tiny: {
@@ -130,7 +131,7 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "met
     rmSamples: "pairs",
     rmReplay: 0,
     omegaGate: "auc",
-    omegaGateAuc: 0.6,
+    omegaGateAuc: 0.75,
     rmWindow: 10,
     rmHead: "likelihood",
     rmBeta: 10,
