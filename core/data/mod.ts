@@ -19,4 +19,10 @@ export { latexFraction } from "./families/fraction.ts";
 export { GENERATOR_ALPHABET } from "./alphabet.ts";
 export { type JsonlLayout, parseJsonl } from "./jsonl.ts";
 export { lastBoxed } from "./boxed.ts";
-export { formatPrompt, type PromptTemplate, QWEN_MATH_SYSTEM } from "./template.ts";
+export {
+  CHAT_TEMPLATES,
+  chatMLTemplate,
+  formatPrompt,
+  type PromptTemplate,
+  QWEN_MATH_SYSTEM,
+} from "./template.ts";

@@ -49,6 +49,7 @@ interface CharSpec {
   /** The unknown token (raw form); null in the byte-level form, which drops unknown characters. */
   unk: string | null;
   bos: string | null;
+  moreStopIds?: readonly number[];
   /** Byte-level form (single-byte characters only): NFC first, unknown characters dropped. */
   byteLevel: boolean;
 }
@@ -66,6 +67,7 @@ class CharTokenizer implements Tokenizer {
   readonly bosId: number | null;
   readonly eosId: number;
   readonly padId: number;
+  readonly stopIds: readonly number[];
   readonly #tokens: string[];
   readonly #ascii = new Int32Array(128).fill(-1);
   readonly #other = new Map<number, number>();
@@ -82,6 +84,7 @@ class CharTokenizer implements Tokenizer {
     this.padId = idOf(spec.pad);
     this.#unkId = spec.unk === null ? -1 : idOf(spec.unk);
     this.bosId = spec.bos === null ? null : idOf(spec.bos);
+    this.stopIds = stopIdsOf(this.eosId, spec.moreStopIds);
     // Longest first, as the Hugging Face added-token matcher prefers the longest match.
     this.#specials = spec.specials.map((text, id) => ({ text, id })).sort((a, b) =>
       b.text.length - a.text.length
@@ -239,6 +242,13 @@ export interface SpecialRoles {
   pad: string;
   /** The BOS token string, or null. */
   bos: string | null;
+  /** More ids that end a sequence besides EOS (e.g. generation_config.json's other `eos_token_id`s). */
+  moreStopIds?: readonly number[];
+}
+
+/** `eosId` then the other stop ids, without repeats. */
+export function stopIdsOf(eosId: number, more: readonly number[] = []): readonly number[] {
+  return Object.freeze([...new Set([eosId, ...more])]);
 }
 
 /** JSON text of `v` with object keys sorted, to compare tokenizer.json parts whatever their key order. */
@@ -306,6 +316,7 @@ export function charTokenizerFromJson(json: Record<string, unknown>, roles: Spec
     pad: roles.pad,
     unk: byteLevel ? null : model.unk_token as string,
     bos: roles.bos,
+    moreStopIds: roles.moreStopIds,
     byteLevel,
   });
 }
