@@ -1,9 +1,27 @@
-import { assertEquals } from "@std/assert";
-import { renderChatML } from "./chat_template.ts";
+import { assertEquals, assertThrows } from "@std/assert";
+import { CHAT_TEMPLATES } from "../../core/data/mod.ts";
+import { ChatTemplate } from "./chat_template.ts";
 
-Deno.test("renderChatML: messages in ChatML, ending with the assistant header", () => {
+const names = ["<|endoftext|>", "<s>"];
+const tokens = { eosId: 0, bosId: null, decode: (ids: ArrayLike<number>) => names[ids[0]] };
+const messages = [{ role: "system", content: "Be brief." }, { role: "user", content: "1+1?" }];
+
+Deno.test("ChatTemplate: without a template, ChatML ending with the assistant header", () => {
+  const chat = new ChatTemplate(null, tokens);
   assertEquals(
-    renderChatML([{ role: "system", content: "Be brief." }, { role: "user", content: "1+1?" }]),
+    chat.render(messages),
     "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n",
   );
+  assertEquals(chat.stops, ["<|im_end|>"]);
+});
+
+Deno.test("ChatTemplate: the checkpoint's own template, with its special tokens", () => {
+  const plain = new ChatTemplate(CHAT_TEMPLATES.plain, tokens);
+  assertEquals(plain.render([{ role: "user", content: "2+2?" }]), "Q: 2+2?\nA: ");
+  assertEquals(plain.stops, []);
+  const withBos = new ChatTemplate("{{ bos_token }}{{ messages[0]['content'] }}", { ...tokens, bosId: 1 });
+  assertEquals(withBos.render(messages), "<s>Be brief.");
+  assertThrows(() => new ChatTemplate("{% for %}", tokens), Error, "chat template");
+  const strict = new ChatTemplate("{{ raise_exception('no system messages') }}", tokens);
+  assertThrows(() => strict.render(messages), Error, "no system messages");
 });

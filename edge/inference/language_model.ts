@@ -7,6 +7,7 @@
 
 import { type SamplingParams, StopTokens } from "../../core/sampling/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
+import { ChatTemplate } from "./chat_template.ts";
 import type { DecoderConfig } from "./model_config.ts";
 import type { TokenGenerator } from "./onnx_decoder.ts";
 import { SlotQueue } from "./queue.ts";
@@ -38,15 +39,24 @@ export class LanguageModel {
   readonly queue: SlotQueue;
   /** The decoders' shapes and special ids. */
   readonly config: DecoderConfig;
+  /** How chat requests are turned into a prompt. */
+  readonly chat: ChatTemplate;
   readonly #decoders: TokenGenerator[];
   readonly #idle: TokenGenerator[];
   readonly #endOfSequence: StopTokens;
 
   /**
    * Serves `decoders` (loaded copies of one model; as many generations run at once as there are decoders)
-   * with `tokenizer` under the name `id`; `maxWaiting` requests may wait for a slot.
+   * with `tokenizer` under the name `id`; `maxWaiting` requests may wait for a slot. Chat requests are formatted
+   * with `chat` (default: ChatML). Generation stops at the tokenizer's stop ids and the config's EOS ids.
    */
-  constructor(id: string, decoders: TokenGenerator[], tokenizer: Tokenizer, maxWaiting: number) {
+  constructor(
+    id: string,
+    decoders: TokenGenerator[],
+    tokenizer: Tokenizer,
+    maxWaiting: number,
+    chat?: ChatTemplate,
+  ) {
     if (decoders.length === 0) throw new RangeError("LanguageModel: at least one decoder is needed");
     this.id = id;
     this.created = Math.floor(Date.now() / 1000);
@@ -55,7 +65,8 @@ export class LanguageModel {
     this.queue = new SlotQueue(decoders.length, maxWaiting);
     this.#decoders = decoders;
     this.#idle = [...decoders];
-    this.#endOfSequence = new StopTokens([...this.config.eosTokenIds, tokenizer.eosId]);
+    this.#endOfSequence = new StopTokens([...this.config.eosTokenIds, ...tokenizer.stopIds]);
+    this.chat = chat ?? new ChatTemplate(null, tokenizer);
   }
 
   /** The longest prompt plus completion, in tokens. */

@@ -13,7 +13,6 @@ import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { ApiError } from "../http/errors.ts";
 import { jsonBody } from "../http/json_body.ts";
-import { CHATML_END, renderChatML } from "../inference/chat_template.ts";
 import type { LanguageModel } from "../inference/language_model.ts";
 import { QueueFullError } from "../inference/queue.ts";
 import type { FinishReason } from "../inference/text_generation.ts";
@@ -258,8 +257,18 @@ export function openAIRoutes(options: OpenAIRouteOptions): Hono {
   app.post("/v1/chat/completions", jsonBody((v) => parseChatCompletionRequest(v, limits)), (c) => {
     const request = c.req.valid("json");
     const model = servedModel(options, request.model);
-    const planned = planJobs(model, [renderChatML(request.messages)], request.n);
-    return serve(c, options, model, request, planned, [CHATML_END], limits.maxTokensCap, chatFormat);
+    let prompt: string;
+    try {
+      prompt = model.chat.render(request.messages);
+    } catch {
+      throw new ApiError(400, "the model's chat template cannot format these messages", {
+        type: "invalid_request_error",
+        param: "messages",
+        code: "invalid_messages",
+      });
+    }
+    const planned = planJobs(model, [prompt], request.n);
+    return serve(c, options, model, request, planned, model.chat.stops, limits.maxTokensCap, chatFormat);
   });
 
   return app;

@@ -69,7 +69,7 @@ export async function sampleAndVerify(
     temperature: options.temperature,
     topP: options.topP,
     topK: options.topK,
-    stopTokens: [tokenizer.eosId],
+    stopTokens: [...tokenizer.stopIds],
     seed: options.seed,
   });
   const groups: RolloutGroup[] = problems.map((problem, i) => ({
