@@ -8,7 +8,13 @@ import { assertEquals, assertRejects } from "@std/assert";
 import { parseDecoderConfig } from "../edge/inference/model_config.ts";
 import { OnnxDecoder } from "../edge/inference/onnx_decoder.ts";
 import { loadModelDir } from "../edge/inference/load_model_dir.ts";
-import { randomQwen2Onnx, tinyQwen2Config, writeQwen2ModelDir } from "./edge_qwen2_model.ts";
+import { writeOnnx } from "../trainer/model/onnx_export.ts";
+import {
+  randomQwen2Onnx,
+  randomQwen2Weights,
+  tinyQwen2Config,
+  writeQwen2ModelDir,
+} from "./edge_qwen2_model.ts";
 
 async function collect(it: AsyncIterable<number>): Promise<number[]> {
   const out: number[] = [];
@@ -53,6 +59,22 @@ Deno.test("loadModelDir: a trainer-style folder (exported Qwen2), in-process dec
   assertEquals(pieces.join(""), result.text);
   assertEquals(result.completionTokens <= 10, true);
   assertEquals(result.finishReason === "length" || result.finishReason === "stop", true);
+  // The same model with its weights in model.onnx_data (as a model over 2 GiB is written) generates the same.
+  const config = JSON.parse(await Deno.readTextFile(`${dir}/tiny/config.json`));
+  await Deno.mkdir(`${dir}/external`);
+  for (const f of ["config.json", "tokenizer.json"]) {
+    await Deno.copyFile(`${dir}/tiny/${f}`, `${dir}/external/${f}`);
+  }
+  const files = await writeOnnx(`${dir}/external`, config, randomQwen2Weights(config), {
+    externalDataThreshold: 1,
+  });
+  assertEquals(files, ["model.onnx", "model.onnx_data"]);
+  const external = await loadModelDir(`${dir}/external`, { workers: false });
+  const greedy = { maxTokens: 8, sampling: { temperature: 0 }, seed: 0, stop: [] };
+  const a = await model.generate(model.encode("Q: 1+1=?"), greedy, () => {});
+  const b = await external.generate(external.encode("Q: 1+1=?"), greedy, () => {});
+  assertEquals(b.text, a.text);
+  await external.close();
   // Workers cannot start after that: a clear error rather than a hang.
   await assertRejects(() => loadModelDir(`${dir}/tiny`), Error, "workers: false");
   await model.close();

@@ -11,6 +11,9 @@
 import { tokenizerFromFiles } from "../../core/tokenizer/mod.ts";
 import { ChatTemplate } from "./chat_template.ts";
 import { LanguageModel } from "./language_model.ts";
+
+/** The external-data file of a large model (weights beside `model.onnx`). */
+const EXTERNAL_DATA = "model.onnx_data";
 import { parseDecoderConfig } from "./model_config.ts";
 import { type ExecutionProvider, OnnxDecoder, type TokenGenerator } from "./onnx_decoder.ts";
 import { WorkerDecoder } from "./worker_decoder.ts";
@@ -77,6 +80,14 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
   const tokenizer = folder.tokenizer;
   const chat = new ChatTemplate(folder.chatTemplate, tokenizer);
   const bytes = await Deno.readFile(`${base}/model.onnx`);
+  // A model over protobuf's 2 GiB keeps its weights beside it, in the file Optimum and our exporter name so.
+  const externalData = await Deno.readFile(`${base}/${EXTERNAL_DATA}`).then(
+    (data) => ({ path: EXTERNAL_DATA, data }),
+    (err) => {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    },
+  );
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`loadModelDir: concurrency must be a positive integer, got ${concurrency}`);
@@ -84,7 +95,7 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
   const provider = options.provider ?? "wasm";
   const load = options.workers === false ? OnnxDecoder.load : WorkerDecoder.load;
   const settled = await Promise.allSettled(
-    Array.from({ length: concurrency }, () => load(bytes, config, provider)),
+    Array.from({ length: concurrency }, () => load(bytes, config, provider, externalData)),
   );
   const decoders = settled.flatMap((r) => r.status === "fulfilled" ? [r.value as TokenGenerator] : []);
   const failure = settled.find((r) => r.status === "rejected");

@@ -38,6 +38,14 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** The weights of a model stored beside it (ONNX external data): the file name the model names, and its bytes. */
+export interface ExternalData {
+  /** The file name, as the model's tensors give it (e.g. `model.onnx_data`). */
+  path: string;
+  /** The file's contents. */
+  data: Uint8Array;
+}
+
 /** What generates tokens for a {@linkcode LanguageModel}: an in-process decoder or one in a worker. */
 export interface TokenGenerator {
   /** The decoder's shapes and special ids. */
@@ -104,6 +112,7 @@ export class OnnxDecoder implements TokenGenerator {
     model: Uint8Array,
     config: DecoderConfig,
     provider: ExecutionProvider,
+    externalData?: ExternalData,
   ): Promise<OnnxDecoder> {
     configureWasm();
     if (provider === "webgpu" && !("gpu" in navigator)) {
@@ -112,6 +121,7 @@ export class OnnxDecoder implements TokenGenerator {
     const session = await ort.InferenceSession.create(model, {
       executionProviders: [provider],
       graphOptimizationLevel: "all",
+      ...(externalData ? { externalData: [{ path: externalData.path, data: externalData.data }] } : {}),
     });
     return new OnnxDecoder(session, config);
   }

@@ -5,7 +5,14 @@ import { loadCheckpoint } from "./checkpoint.ts";
 // Folders written by transformers' save_pretrained (testdata/make_hf_saved.py, transformers 4.57 and 5.18) and
 // transformers' own float32 logits for them. Version 5 keeps the rope base (1e6) in rope_parameters only.
 const root = new URL("./testdata/hf_saved/", import.meta.url).pathname;
-const CASES = ["v5_tied_bf16", "v5_untied_f32", "v5_tied_f16", "v4_untied_bf16", "v4_tied_f32", "v4_untied_f16"];
+const CASES = [
+  "v5_tied_bf16",
+  "v5_untied_f32",
+  "v5_tied_f16",
+  "v4_untied_bf16",
+  "v4_tied_f32",
+  "v4_untied_f16",
+];
 
 for (const name of CASES) {
   Deno.test(`transformers-saved folder ${name}: logits within 1e-4 of transformers'`, async () => {

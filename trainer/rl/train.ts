@@ -23,7 +23,7 @@ import {
 } from "../model/checkpoint.ts";
 import { type ModelConfig, presetConfig, type PresetName as ModelPreset } from "../model/config.ts";
 import { createModel, type Model } from "../model/model.ts";
-import { exportOnnx } from "../model/onnx_export.ts";
+import { writeOnnx } from "../model/onnx_export.ts";
 import { openStore, type Store } from "../store/store.ts";
 import type { Json } from "../store/schema.ts";
 import type { RolloutRow, StepMetrics as StoreStepMetrics } from "../store/types.ts";
@@ -485,10 +485,11 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
   for (const s of best.layout.specs) {
     if (s.name !== "score.weight") weights.set(s.name, await best.getParam(s.name));
   }
-  const onnx = exportOnnx(best.config, weights);
-  await Deno.writeFile(`${out}/model.onnx`, onnx);
-  // checkpoint/ also gets a copy, so it is a complete folder for `deno task serve --model` (as Optimum lays out).
-  await Deno.writeFile(`${out}/checkpoint/model.onnx`, onnx);
+  // checkpoint/ gets the export, so it is a complete folder for `deno task serve --model` (as Optimum lays out);
+  // the run folder a copy (with model.onnx_data beside it for a model over 2 GiB).
+  for (const file of await writeOnnx(`${out}/checkpoint`, best.config, weights)) {
+    await Deno.copyFile(`${out}/checkpoint/${file}`, `${out}/${file}`);
+  }
   await store.recordCheckpoint({
     runId,
     step: state.best.step,
