@@ -285,12 +285,11 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     await writeMetrics(`${out}/metrics.jsonl`, lines);
   } else {
     await writeMetrics(`${out}/metrics.jsonl`, []);
-    const mc = modelConfig(config, tokenizer.vocabSize);
     const sftRng = createRng(config.seed);
     const initDir = config.sftFrom ?? config.modelDir;
     policy = initDir
       ? (await loadCheckpoint(initDir, backend)).model
-      : createModel(mc, backend, { seed: config.seed });
+      : createModel(modelConfig(config, tokenizer.vocabSize), backend, { seed: config.seed });
     const sftSteps = config.sftFrom ? 0 : config.sftSteps;
     reporter.info(
       `model: ${policy.parameterCount} parameters; ` +
