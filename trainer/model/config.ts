@@ -248,7 +248,8 @@ export function configToHf(
   opts: { dtype: HfDtype; architecture: string; extra?: Record<string, unknown> },
 ): Record<string, unknown> {
   // The top-level rope_theta (transformers 4's form) is read by transformers 4 and 5 alike; rope_scaling null
-  // and no sliding window say explicitly that neither applies.
+  // and no sliding window say explicitly that neither applies. transformers_version names the layout followed
+  // (without it, transformers 5 warns that a local tokenizer may have Mistral's broken split pattern).
   return {
     architectures: [opts.architecture],
     model_type: "qwen2",
@@ -262,6 +263,7 @@ export function configToHf(
     rope_scaling: null,
     ...config,
     torch_dtype: opts.dtype,
+    transformers_version: "4.57.6",
     ...opts.extra,
   };
 }
