@@ -459,19 +459,23 @@ export async function exportModelOnnx(
 }
 
 /**
- * Exports the checkpoint folder `dir` (ours or a Hugging Face Qwen2 one, see `loadCheckpoint`) to the ONNX file
- * `outFile`, loading it on the CPU backend. Returns the file's size in bytes.
+ * Exports the checkpoint folder `dir` (ours or a Hugging Face Qwen2 one, see `loadCheckpoint`) with
+ * {@linkcode writeOnnx} into folder `outDir` (default `dir` itself), loading it on the CPU backend. Returns the
+ * names of the files written.
  */
 export async function exportCheckpointOnnx(
   dir: string,
-  outFile: string,
-  options: OnnxExportOptions = {},
-): Promise<number> {
+  outDir: string = dir,
+  options: WriteOnnxOptions = {},
+): Promise<string[]> {
   const { model } = await loadCheckpoint(dir, createCpuBackend());
   try {
-    const bytes = await exportModelOnnx(model, options);
-    await Deno.writeFile(outFile, bytes);
-    return bytes.length;
+    if (model.head !== "lm") {
+      throw new Error(`exportCheckpointOnnx: needs an LM head, the model has "${model.head}"`);
+    }
+    const weights = new Map<string, Float32Array>();
+    for (const spec of model.layout.specs) weights.set(spec.name, await model.getParam(spec.name));
+    return await writeOnnx(outDir, model.config, weights, options);
   } finally {
     model.dispose();
   }
