@@ -6,7 +6,8 @@
  * CPU steps, then `deno task serve` answers a chat request, and the reply ends at `<|im_end|>`.
  *
  * The weights make `<|im_end|>` likely at every step (about one chance in three): the residual stream has a large
- * constant component that only `<|im_end|>`'s LM-head row reads. Rollouts are then short, and a sampled reply ends
+ * constant component that `<|im_end|>`'s LM-head row reads (and the padding rows past the tokenizer read
+ * negatively). Rollouts are then short, and a sampled reply ends
  * at `<|im_end|>` within a few tokens, if and only if it is a stop token for training and serving.
  */
 
@@ -24,6 +25,8 @@ const hasQwenFiles = await Deno.stat(`${QWEN_FILES}/tokenizer.json`).then(() => 
 if (!hasQwenFiles) console.warn(`qwen_e2e_test: skipped, ${QWEN_FILES} is missing (run \`deno install\`)`);
 
 const IM_END = 151645, ENDOFTEXT = 151643;
+/** Ids the Qwen tokenizer knows (151643 tokens, then its added tokens up to 151668). */
+const QWEN_TOKENIZER_SIZE = 151669;
 
 /** Qwen2.5's vocabulary and rope base at a small width; untied, as Qwen2.5-7B and larger are. */
 const CONFIG: ModelConfig = {
@@ -53,6 +56,8 @@ async function writeQwenFolder(dir: string): Promise<void> {
     if (name === "lm_head.weight") {
       data.fill(0, IM_END * h, (IM_END + 1) * h);
       data[IM_END * h] = 2;
+      // As in a trained Qwen, the rows past the tokenizer's last id (the vocabulary is padded) are never likely.
+      for (let t = QWEN_TOKENIZER_SIZE; t < CONFIG.vocab_size; t++) data[t * h] = -5;
     }
     return { name, shape, data };
   });
