@@ -42,6 +42,21 @@ Deno.test("OnnxDecoder on an exported Qwen2: the KV cache gives the same greedy 
   await decoder.release();
 });
 
+Deno.test("OnnxDecoder: ids at or above sampledVocabSize (a vocabulary padded past the tokenizer) are never drawn", async () => {
+  const config = tinyQwen2Config(40, { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1 });
+  const decoder = await OnnxDecoder.load(
+    randomQwen2Onnx(config, 5),
+    { ...parseDecoderConfig(config), sampledVocabSize: 6 },
+    "wasm",
+  );
+  const tokens = await collect(
+    decoder.generate([5, 9, 2], { sampling: { temperature: 2 }, seed: 1, maxTokens: 30 }),
+  );
+  assertEquals(tokens.length, 30);
+  assertEquals(tokens.filter((t) => t >= 6), []);
+  await decoder.release();
+});
+
 Deno.test("loadModelDir: a trainer-style folder (exported Qwen2), in-process decoders, generates text", async () => {
   const dir = await Deno.makeTempDir({ prefix: "edge_qwen2_" });
   await writeQwen2ModelDir(`${dir}/tiny`, { num_hidden_layers: 2, hidden_size: 64, intermediate_size: 128 });

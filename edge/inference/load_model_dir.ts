@@ -66,7 +66,7 @@ export function folderName(dir: string): string {
 export async function loadModelDir(dir: string, options: LoadModelOptions = {}): Promise<LanguageModel> {
   const base = dir.replace(/[\\/]+$/, "");
   const configJson = await readJson(`${base}/config.json`);
-  const config = parseDecoderConfig(configJson);
+  const parsed = parseDecoderConfig(configJson);
   const folder = tokenizerFromFiles({
     tokenizer: await readJson(`${base}/tokenizer.json`),
     tokenizerConfig: await readOptionalJson(`${base}/tokenizer_config.json`),
@@ -78,6 +78,7 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
     }),
   });
   const tokenizer = folder.tokenizer;
+  const config = { ...parsed, sampledVocabSize: Math.min(parsed.vocabSize, tokenizer.vocabSize) };
   const chat = new ChatTemplate(folder.chatTemplate, tokenizer);
   const bytes = await Deno.readFile(`${base}/model.onnx`);
   // A model over protobuf's 2 GiB keeps its weights beside it, in the file Optimum and our exporter name so.

@@ -17,6 +17,11 @@ export interface DecoderConfig {
   headDim: number;
   /** Vocabulary size (the logits' last dimension). */
   vocabSize: number;
+  /**
+   * Ids at or above this are never sampled: the tokenizer's size when the model's vocabulary is padded past it
+   * (Qwen2.5's 151936 rows for 151665 tokens). Default: `vocabSize`.
+   */
+  sampledVocabSize?: number;
   /** Longest sequence (prompt plus completion) the model takes. */
   contextLength: number;
   /** Token ids that end a sequence. */

@@ -134,7 +134,10 @@ export class OnnxDecoder implements TokenGenerator {
   async *generate(promptIds: readonly number[], options: DecodeOptions): AsyncGenerator<number> {
     const { numLayers, numKvHeads, headDim, vocabSize, contextLength } = this.config;
     if (promptIds.length === 0) throw new RangeError("generate: the prompt has no tokens");
-    const sampler = new TokenSampler(vocabSize, options.sampling);
+    const sampler = new TokenSampler(
+      Math.min(vocabSize, this.config.sampledVocabSize ?? vocabSize),
+      options.sampling,
+    );
     const rng = createRng(options.seed);
     const past = new Map<string, ort.Tensor>();
     for (let i = 0; i < numLayers; i++) {

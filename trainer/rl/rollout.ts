@@ -70,6 +70,7 @@ export async function sampleAndVerify(
     topP: options.topP,
     topK: options.topK,
     stopTokens: [...tokenizer.stopIds],
+    sampledVocab: tokenizer.vocabSize,
     seed: options.seed,
   });
   const groups: RolloutGroup[] = problems.map((problem, i) => ({
