@@ -32,6 +32,8 @@ export interface FolderTokenizer {
   chatTemplate: string | null;
   /** tokenizer_config.json as read (empty when there is none), to carry over into a saved copy. */
   tokenizerConfig: TokenizerConfig;
+  /** generation_config.json as read (empty when there is none): its sampling defaults carry over too. */
+  generationConfig: Record<string, unknown>;
 }
 
 function object(value: unknown, file: string): Record<string, unknown> {
@@ -78,9 +80,10 @@ function chatTemplateOf(config: Record<string, unknown>, jinja: string | undefin
  */
 export function tokenizerFromFiles(files: TokenizerFiles): FolderTokenizer {
   const tokenizerConfig = object(files.tokenizerConfig, "tokenizer_config.json") as TokenizerConfig;
+  const generationConfig = object(files.generationConfig, "generation_config.json");
   const more = [
     ...eosIdList(
-      object(files.generationConfig, "generation_config.json").eos_token_id,
+      generationConfig.eos_token_id,
       "generation_config.json",
     ),
     ...eosIdList(object(files.config, "config.json").eos_token_id, "config.json"),
@@ -89,5 +92,6 @@ export function tokenizerFromFiles(files: TokenizerFiles): FolderTokenizer {
     tokenizer: tokenizerFromJson(files.tokenizer, tokenizerConfig, more),
     chatTemplate: chatTemplateOf(tokenizerConfig, files.chatTemplate),
     tokenizerConfig,
+    generationConfig,
   };
 }

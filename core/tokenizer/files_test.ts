@@ -18,7 +18,12 @@ Deno.test("tokenizerFromFiles: EOS from tokenizer_config, every eos_token_id as 
   const named = { chat_template: [{ name: "tool_use", template: "T" }, { name: "default", template: "D" }] };
   assertEquals(tokenizerFromFiles({ tokenizer, tokenizerConfig: named }).chatTemplate, "D");
   const bare = tokenizerFromFiles({ tokenizer });
-  assertEquals([bare.chatTemplate, bare.tokenizer.stopIds, bare.tokenizerConfig], [null, [1], {}]);
+  assertEquals([bare.chatTemplate, bare.tokenizer.stopIds, bare.tokenizerConfig, bare.generationConfig], [
+    null,
+    [1],
+    {},
+    {},
+  ]);
 });
 
 Deno.test("tokenizerFromFiles: malformed files name themselves", () => {

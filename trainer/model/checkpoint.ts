@@ -37,6 +37,8 @@ export interface SaveOptions {
   chatTemplate?: string | null;
   /** The source folder's tokenizer_config.json, whose other fields are kept. */
   tokenizerConfig?: TokenizerConfig;
+  /** The source folder's generation_config.json, whose other fields (sampling defaults) are kept. */
+  generationConfig?: Record<string, unknown>;
   /** Storage type of the weights (default "f32"). f16 refuses weights beyond ±65504. */
   dtype?: "f32" | "f16" | "bf16";
   /** Also write the AdamW state (default false). */
@@ -99,7 +101,7 @@ export async function saveCheckpoint(dir: string, model: Model, opts: SaveOption
     );
     // generate() stops at every id listed here (one id is written as a number, as transformers does).
     const eos = tok.stopIds.length === 1 ? tok.stopIds[0] : [...tok.stopIds];
-    await writeJson(`${dir}/generation_config.json`, { ...ids, eos_token_id: eos });
+    await writeJson(`${dir}/generation_config.json`, { ...opts.generationConfig, ...ids, eos_token_id: eos });
   }
   if (opts.optimizer) {
     const state = await model.optimizerState();

@@ -37,14 +37,18 @@ Deno.test("checkpoint: save then load gives identical log-probabilities; files i
   const tokenizer = tokenizerFromJson(createCharTokenizer({ alphabet: "abcdefgh" }).toJSON(), {
     eos_token: "<|im_end|>",
   }, [1]);
-  await saveCheckpoint(dir, model, { tokenizer, chatTemplate: CHAT_TEMPLATES["qwen-math"] });
+  await saveCheckpoint(dir, model, {
+    tokenizer,
+    chatTemplate: CHAT_TEMPLATES["qwen-math"],
+    generationConfig: { top_p: 0.8, eos_token_id: 7 },
+  });
   const json = async (name: string) => JSON.parse(await Deno.readTextFile(`${dir}/${name}`));
   const config = await json("config.json");
   assertEquals(config.model_type, "qwen2");
   assertEquals(config.architectures, ["Qwen2ForCausalLM"]);
   assertEquals(config.torch_dtype, "float32");
   assertEquals([config.eos_token_id, config.pad_token_id, "bos_token_id" in config], [3, 0, false]);
-  assertEquals(await json("generation_config.json"), { pad_token_id: 0, eos_token_id: [3, 1] });
+  assertEquals(await json("generation_config.json"), { top_p: 0.8, pad_token_id: 0, eos_token_id: [3, 1] });
   const tokConfig = await json("tokenizer_config.json");
   assertEquals([tokConfig.eos_token, tokConfig.pad_token, tokConfig.model_max_length], [
     "<|im_end|>",

@@ -97,7 +97,14 @@ async function exists(path: string): Promise<boolean> {
 
 /** The tokenizer (with its stop ids and tokenizer_config.json) of `--model`, or the character tokenizer. */
 async function makeTokenizer(config: TrainConfig): Promise<FolderTokenizer> {
-  if (!config.modelDir) return { tokenizer: createCharTokenizer(), chatTemplate: null, tokenizerConfig: {} };
+  if (!config.modelDir) {
+    return {
+      tokenizer: createCharTokenizer(),
+      chatTemplate: null,
+      tokenizerConfig: {},
+      generationConfig: {},
+    };
+  }
   return await loadFolderTokenizer(config.modelDir).catch((e) => {
     throw new ConfigError(`--model: ${e instanceof Error ? e.message : e}`);
   });
@@ -183,6 +190,7 @@ export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<R
     tokenizer,
     chatTemplate: CHAT_TEMPLATES[config.template],
     tokenizerConfig: folder.tokenizerConfig,
+    generationConfig: folder.generationConfig,
   };
   const sets = await buildProblems(config);
   reporter.info(

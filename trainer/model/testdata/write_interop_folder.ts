@@ -19,7 +19,7 @@ const dir = Deno.args[0];
 if (!dir) throw new Error("usage: write_interop_folder.ts DIR");
 const source: FolderTokenizer = Deno.args[1]
   ? await loadFolderTokenizer(Deno.args[1])
-  : { tokenizer: createCharTokenizer(), chatTemplate: null, tokenizerConfig: {} };
+  : { tokenizer: createCharTokenizer(), chatTemplate: null, tokenizerConfig: {}, generationConfig: {} };
 const tokenizer = source.tokenizer;
 const template = Deno.args[1] ? "qwen-math" : "plain";
 const be = createCpuBackend();
@@ -34,6 +34,7 @@ await saveCheckpoint(dir, model, {
   tokenizer,
   chatTemplate: CHAT_TEMPLATES[template],
   tokenizerConfig: source.tokenizerConfig,
+  generationConfig: source.generationConfig,
 });
 const texts = [
   "Q: What is 3/4 + 1/4?\nA: 3/4 + 1/4 = 4/4 = \\boxed{1}",
