@@ -31,7 +31,8 @@ interface AddedToken {
 /**
  * A Hugging Face tokenizer_config.json object for `tokenizer`: its eos / pad / bos token strings (bos null when it
  * has none), the added tokens by id (`added_tokens_decoder`), the chat template, no space clean-up on decode and
- * no BOS/EOS added on encode (as {@linkcode Tokenizer.encode}). Without a `base`, `tokenizer_class` is
+ * no BOS/EOS added on encode (as {@linkcode Tokenizer.encode}). Unless `base` says otherwise, the model inputs
+ * are `input_ids` and `attention_mask`, the unknown token the tokenizer.json's, and `tokenizer_class` is
  * PreTrainedTokenizerFast (transformers 4 then runs tokenizer.json as it is; transformers 5 uses its Qwen2
  * tokenizer for any `qwen2` model, which is why our tokenizer.json is in byte-level form).
  */
@@ -45,6 +46,9 @@ export function tokenizerConfigFor(
   for (const { id, ...token } of json.added_tokens ?? []) decoder[String(id)] = token;
   const config: TokenizerConfig = {
     tokenizer_class: "PreTrainedTokenizerFast",
+    unk_token: typeof json.model?.unk_token === "string" ? json.model.unk_token : null,
+    // A decoder takes no token_type_ids (PreTrainedTokenizerFast would return them, and generate() refuses them).
+    model_input_names: ["input_ids", "attention_mask"],
     ...options.base,
     added_tokens_decoder: decoder,
     eos_token: name(tokenizer.eosId),
@@ -54,9 +58,6 @@ export function tokenizerConfigFor(
     add_eos_token: false,
     clean_up_tokenization_spaces: false,
   };
-  if (!options.base) {
-    config.unk_token = typeof json.model?.unk_token === "string" ? json.model.unk_token : null;
-  }
   if (options.modelMaxLength !== undefined) config.model_max_length = options.modelMaxLength;
   if (options.chatTemplate !== undefined) config.chat_template = options.chatTemplate;
   return config;

@@ -28,6 +28,7 @@ Deno.test("tokenizerConfigFor: names the special tokens so that loading keeps th
     pad_token: "<|pad|>",
     bos_token: null,
     unk_token: null,
+    model_input_names: ["input_ids", "attention_mask"],
     add_bos_token: false,
     add_eos_token: false,
     clean_up_tokenization_spaces: false,
@@ -44,7 +45,10 @@ Deno.test("tokenizerConfigFor: names the special tokens so that loading keeps th
     chatTemplate: "new",
   });
   assertEquals(
-    [kept.tokenizer_class, kept.errors, kept.eos_token, kept.chat_template, "unk_token" in kept],
-    ["Qwen2Tokenizer", "replace", "<|im_end|>", "new", false],
+    [kept.tokenizer_class, kept.errors, kept.eos_token, kept.chat_template, kept.model_input_names],
+    ["Qwen2Tokenizer", "replace", "<|im_end|>", "new", ["input_ids", "attention_mask"]],
   );
+  assertEquals(tokenizerConfigFor(chat, { base: { model_input_names: ["input_ids"] } }).model_input_names, [
+    "input_ids",
+  ]);
 });

@@ -1,5 +1,6 @@
 """Checks a folder written by write_interop_folder.ts with the installed transformers (4.x or 5.x): the same token
-ids and decoded text as ours, logits within 1e-4 of ours, apply_chat_template giving our prompt, and the EOS ids.
+ids and decoded text as ours, logits within 1e-4 of ours, apply_chat_template giving our prompt, padded batches
+and generate() working, and the EOS ids.
 
     python3 check_transformers.py DIR
 """
@@ -24,6 +25,9 @@ with torch.no_grad():
     logits = model(torch.tensor([expected["ids"][0]])).logits[0].flatten()
 diff = (logits - torch.tensor(expected["logits"])).abs().max().item()
 assert diff < 1e-4, diff
+# Batches pad (the folder names a pad token) and generate() takes what the tokenizer returns.
+batch = tok(expected["texts"][:2], padding=True, return_tensors="pt", add_special_tokens=False)
+model.generate(**batch, max_new_tokens=2, do_sample=False)
 eos = model.generation_config.eos_token_id
 assert (eos if isinstance(eos, list) else [eos]) == expected["eos"], (eos, expected["eos"])
 print(f"transformers {transformers.__version__} ({type(tok).__name__}): ids, decoding, chat template and EOS "
