@@ -161,7 +161,11 @@ function storeMetrics(m: StepMetrics): StoreStepMetrics {
   };
   if (Number.isFinite(m.entropy)) out.entropy = m.entropy;
   if (m.rmLoss !== null) out.losses!.rm = m.rmLoss;
-  if (m.eval) out.eval = { ...m.eval, passK: Number.isFinite(m.eval.passK) ? m.eval.passK : null } as Json;
+  if (m.eval) {
+    // An evaluation between the first and the last step skips sampling: its passK and meanK are NaN.
+    const finite = (x: number) => Number.isFinite(x) ? x : null;
+    out.eval = { ...m.eval, passK: finite(m.eval.passK), meanK: finite(m.eval.meanK) } as Json;
+  }
   return out;
 }
 
