@@ -18,8 +18,8 @@ export function tinyQwen2Config(
   return { ...presetConfig("tiny", { vocabSize }), ...overrides };
 }
 
-/** ONNX bytes of `config` with seeded random weights (norm weights 1, others N(0, 0.2²) — peaky logits). */
-export function randomQwen2Onnx(config: OnnxModelConfig, seed = 1): Uint8Array {
+/** Seeded random weights of `config` (norm weights 1, others N(0, 0.2²) — peaky logits). */
+export function randomQwen2Weights(config: OnnxModelConfig, seed = 1): Map<string, Float32Array> {
   const rng = createRng(seed);
   const weights = new Map<string, Float32Array>();
   for (const [name, shape] of qwen2WeightShapes(config)) {
@@ -28,7 +28,12 @@ export function randomQwen2Onnx(config: OnnxModelConfig, seed = 1): Uint8Array {
     else for (let i = 0; i < w.length; i++) w[i] = 0.2 * rng.nextNormal();
     weights.set(name, w);
   }
-  return exportOnnx(config, weights);
+  return weights;
+}
+
+/** ONNX bytes of `config` with {@linkcode randomQwen2Weights}. */
+export function randomQwen2Onnx(config: OnnxModelConfig, seed = 1): Uint8Array {
+  return exportOnnx(config, randomQwen2Weights(config, seed));
 }
 
 /** Writes a model folder with the character tokenizer and a random Qwen2 of the given shapes. */

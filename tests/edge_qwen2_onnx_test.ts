@@ -8,7 +8,13 @@ import { assertEquals, assertRejects } from "@std/assert";
 import { parseDecoderConfig } from "../edge/inference/model_config.ts";
 import { OnnxDecoder } from "../edge/inference/onnx_decoder.ts";
 import { loadModelDir } from "../edge/inference/load_model_dir.ts";
-import { randomQwen2Onnx, tinyQwen2Config, writeQwen2ModelDir } from "./edge_qwen2_model.ts";
+import { writeOnnx } from "../trainer/model/onnx_export.ts";
+import {
+  randomQwen2Onnx,
+  randomQwen2Weights,
+  tinyQwen2Config,
+  writeQwen2ModelDir,
+} from "./edge_qwen2_model.ts";
 
 async function collect(it: AsyncIterable<number>): Promise<number[]> {
   const out: number[] = [];
@@ -36,6 +42,21 @@ Deno.test("OnnxDecoder on an exported Qwen2: the KV cache gives the same greedy 
   await decoder.release();
 });
 
+Deno.test("OnnxDecoder: ids at or above sampledVocabSize (a vocabulary padded past the tokenizer) are never drawn", async () => {
+  const config = tinyQwen2Config(40, { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1 });
+  const decoder = await OnnxDecoder.load(
+    randomQwen2Onnx(config, 5),
+    { ...parseDecoderConfig(config), sampledVocabSize: 6 },
+    "wasm",
+  );
+  const tokens = await collect(
+    decoder.generate([5, 9, 2], { sampling: { temperature: 2 }, seed: 1, maxTokens: 30 }),
+  );
+  assertEquals(tokens.length, 30);
+  assertEquals(tokens.filter((t) => t >= 6), []);
+  await decoder.release();
+});
+
 Deno.test("loadModelDir: a trainer-style folder (exported Qwen2), in-process decoders, generates text", async () => {
   const dir = await Deno.makeTempDir({ prefix: "edge_qwen2_" });
   await writeQwen2ModelDir(`${dir}/tiny`, { num_hidden_layers: 2, hidden_size: 64, intermediate_size: 128 });
@@ -53,6 +74,22 @@ Deno.test("loadModelDir: a trainer-style folder (exported Qwen2), in-process dec
   assertEquals(pieces.join(""), result.text);
   assertEquals(result.completionTokens <= 10, true);
   assertEquals(result.finishReason === "length" || result.finishReason === "stop", true);
+  // The same model with its weights in model.onnx_data (as a model over 2 GiB is written) generates the same.
+  const config = JSON.parse(await Deno.readTextFile(`${dir}/tiny/config.json`));
+  await Deno.mkdir(`${dir}/external`);
+  for (const f of ["config.json", "tokenizer.json"]) {
+    await Deno.copyFile(`${dir}/tiny/${f}`, `${dir}/external/${f}`);
+  }
+  const files = await writeOnnx(`${dir}/external`, config, randomQwen2Weights(config), {
+    externalDataThreshold: 1,
+  });
+  assertEquals(files, ["model.onnx", "model.onnx_data"]);
+  const external = await loadModelDir(`${dir}/external`, { workers: false });
+  const greedy = { maxTokens: 8, sampling: { temperature: 0 }, seed: 0, stop: [] };
+  const a = await model.generate(model.encode("Q: 1+1=?"), greedy, () => {});
+  const b = await external.generate(external.encode("Q: 1+1=?"), greedy, () => {});
+  assertEquals(b.text, a.text);
+  await external.close();
   // Workers cannot start after that: a clear error rather than a hang.
   await assertRejects(() => loadModelDir(`${dir}/tiny`), Error, "workers: false");
   await model.close();

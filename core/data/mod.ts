@@ -20,4 +20,10 @@ export { GENERATOR_ALPHABET } from "./alphabet.ts";
 export { type JsonlLayout, parseJsonl } from "./jsonl.ts";
 export { lastBoxed } from "./boxed.ts";
 export { type ChainDeparture, chainDeparture } from "./chain.ts";
-export { formatPrompt, type PromptTemplate, QWEN_MATH_SYSTEM } from "./template.ts";
+export {
+  CHAT_TEMPLATES,
+  chatMLTemplate,
+  formatPrompt,
+  type PromptTemplate,
+  QWEN_MATH_SYSTEM,
+} from "./template.ts";

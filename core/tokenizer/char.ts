@@ -1,12 +1,20 @@
 /**
  * The character-level tokenizer of the small models: one id per character of an alphabet, plus special tokens.
- * It serialises as a Hugging Face tokenizer.json (a BPE model with no merges, so every character is a token, and
- * a Fuse decoder), which standard tools load with the same ids.
+ * It serialises as a Hugging Face tokenizer.json: a BPE model with no merges, so every character is a token.
+ *
+ * Two forms. An alphabet of single-byte (ASCII) characters is written in byte-level form, as Qwen2's tokenizer
+ * is: NFC, Qwen2's split pattern, byte-level characters in the vocabulary (a space is "Ġ") and a ByteLevel
+ * decoder. transformers 4 (which reads tokenizer.json) and transformers 5 (which rebuilds Qwen2's pipeline from
+ * the vocabulary of any `qwen2` model) then both give our ids. Characters outside the alphabet encode to
+ * nothing, as in those tokenizers (their BPE model has no unknown token). Other alphabets are written in the
+ * raw form (the characters themselves, a Fuse decoder, no pre-tokenizer), where an unknown character is
+ * `<|unk|>`; transformers 5 does not read that form correctly.
  *
  * @module
  */
 
 import { GENERATOR_ALPHABET } from "../data/alphabet.ts";
+import { byteLevelStep, bytesToUnicode, qwenPreTokenizer } from "./byte_level.ts";
 import type { StreamDecoder, Tokenizer } from "./types.ts";
 
 /** The special tokens of the character tokenizer, with ids 0..4 in this order. */
@@ -38,8 +46,20 @@ interface CharSpec {
   chars: readonly string[];
   eos: string;
   pad: string;
-  unk: string;
+  /** The unknown token (raw form); null in the byte-level form, which drops unknown characters. */
+  unk: string | null;
   bos: string | null;
+  moreStopIds?: readonly number[];
+  /** Byte-level form (single-byte characters only): NFC first, unknown characters dropped. */
+  byteLevel: boolean;
+}
+
+const BYTE_CHARS = bytesToUnicode();
+
+/** Whether every UTF-16 unit of `text` is ASCII. */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 128) return false;
+  return true;
 }
 
 class CharTokenizer implements Tokenizer {
@@ -47,6 +67,7 @@ class CharTokenizer implements Tokenizer {
   readonly bosId: number | null;
   readonly eosId: number;
   readonly padId: number;
+  readonly stopIds: readonly number[];
   readonly #tokens: string[];
   readonly #ascii = new Int32Array(128).fill(-1);
   readonly #other = new Map<number, number>();
@@ -61,8 +82,9 @@ class CharTokenizer implements Tokenizer {
     const idOf = (t: string) => this.#tokens.indexOf(t);
     this.eosId = idOf(spec.eos);
     this.padId = idOf(spec.pad);
-    this.#unkId = idOf(spec.unk);
+    this.#unkId = spec.unk === null ? -1 : idOf(spec.unk);
     this.bosId = spec.bos === null ? null : idOf(spec.bos);
+    this.stopIds = stopIdsOf(this.eosId, spec.moreStopIds);
     // Longest first, as the Hugging Face added-token matcher prefers the longest match.
     this.#specials = spec.specials.map((text, id) => ({ text, id })).sort((a, b) =>
       b.text.length - a.text.length
@@ -76,9 +98,32 @@ class CharTokenizer implements Tokenizer {
   }
 
   encode(text: string): Uint32Array {
+    if (!this.spec.byteLevel || isAscii(text)) return this.#encodeRaw(text);
+    // Byte-level form: NFC applies to the text between special tokens (which are matched first), as in the
+    // Hugging Face pipeline.
+    const parts: Uint32Array[] = [];
+    let from = 0;
+    for (let i = 0; i < text.length; i++) {
+      const hit = this.#specialStarts[text.charCodeAt(i)] === 1 ? this.#matchSpecial(text, i) : undefined;
+      if (!hit) continue;
+      parts.push(this.#encodeRaw(text.slice(from, i).normalize("NFC")), Uint32Array.of(hit.id));
+      i += hit.text.length - 1;
+      from = i + 1;
+    }
+    parts.push(this.#encodeRaw(text.slice(from).normalize("NFC")));
+    const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  #encodeRaw(text: string): Uint32Array {
     const ascii = this.#ascii;
     const starts = this.#specialStarts;
-    const unk = this.#unkId;
+    const unk = this.#unkId; // -1: characters outside the alphabet are dropped (byte-level form)
     const out = new Uint32Array(text.length);
     let n = 0;
     for (let i = 0; i < text.length; i++) {
@@ -92,8 +137,8 @@ class CharTokenizer implements Tokenizer {
         }
       }
       if (cp < 128) {
-        const id = ascii[cp];
-        out[n++] = id < 0 ? unk : id;
+        const id = ascii[cp] < 0 ? unk : ascii[cp];
+        if (id >= 0) out[n++] = id;
         continue;
       }
       if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < text.length) {
@@ -103,7 +148,8 @@ class CharTokenizer implements Tokenizer {
           i++;
         }
       }
-      out[n++] = this.#other.get(cp) ?? unk;
+      const id = this.#other.get(cp) ?? unk;
+      if (id >= 0) out[n++] = id;
     }
     return n === out.length ? out : out.slice(0, n);
   }
@@ -127,15 +173,18 @@ class CharTokenizer implements Tokenizer {
 
   toJSON(): unknown {
     const added = this.spec.specials.map((content, id) => specialAddedToken(id, content));
+    const byteLevel = this.spec.byteLevel;
+    const specials = this.spec.specials.length;
+    const spell = (t: string, id: number) => byteLevel && id >= specials ? BYTE_CHARS[t.charCodeAt(0)] : t;
     return {
       version: "1.0",
       truncation: null,
       padding: null,
       added_tokens: added,
-      normalizer: null,
-      pre_tokenizer: null,
+      normalizer: byteLevel ? { type: "NFC" } : null,
+      pre_tokenizer: byteLevel ? qwenPreTokenizer() : null,
       post_processor: null,
-      decoder: { type: "Fuse" },
+      decoder: byteLevel ? byteLevelStep() : { type: "Fuse" },
       model: {
         type: "BPE",
         dropout: null,
@@ -145,7 +194,7 @@ class CharTokenizer implements Tokenizer {
         fuse_unk: false,
         byte_fallback: false,
         ignore_merges: false,
-        vocab: Object.fromEntries(this.#tokens.map((t, id) => [t, id])),
+        vocab: Object.fromEntries(this.#tokens.map((t, id) => [spell(t, id), id])),
         merges: [],
       },
     };
@@ -166,19 +215,22 @@ class CharTokenizer implements Tokenizer {
 /**
  * A character tokenizer: ids 0..4 are `<|pad|>` (pad), `<|endoftext|>` (eos), `<|im_start|>`, `<|im_end|>`,
  * `<|unk|>`, then one id per distinct character of `alphabet` (code points, in order). Special-token strings in
- * the text encode as their ids; characters outside the alphabet encode as `<|unk|>`. No BOS. Throws when the
- * alphabet is empty.
+ * the text encode as their ids. Characters outside the alphabet encode to nothing when the alphabet is ASCII
+ * (the byte-level form, as the default alphabet is), to `<|unk|>` otherwise. No BOS. Throws when the alphabet is
+ * empty.
  */
 export function createCharTokenizer(options: CharTokenizerOptions = {}): Tokenizer {
   const chars = [...new Set(Array.from(options.alphabet ?? GENERATOR_ALPHABET))];
   if (chars.length === 0) throw new RangeError("createCharTokenizer: the alphabet is empty");
+  const byteLevel = chars.every((c) => c.codePointAt(0)! < 128);
   return new CharTokenizer({
     specials: SPECIALS,
     chars,
     eos: CHAR_SPECIAL_TOKENS.eos,
     pad: CHAR_SPECIAL_TOKENS.pad,
-    unk: CHAR_SPECIAL_TOKENS.unk,
+    unk: byteLevel ? null : CHAR_SPECIAL_TOKENS.unk,
     bos: null,
+    byteLevel,
   });
 }
 
@@ -190,22 +242,55 @@ export interface SpecialRoles {
   pad: string;
   /** The BOS token string, or null. */
   bos: string | null;
+  /** More ids that end a sequence besides EOS (e.g. generation_config.json's other `eos_token_id`s). */
+  moreStopIds?: readonly number[];
+}
+
+/** `eosId` then the other stop ids, without repeats. */
+export function stopIdsOf(eosId: number, more: readonly number[] = []): readonly number[] {
+  return Object.freeze([...new Set([eosId, ...more])]);
+}
+
+/** JSON text of `v` with object keys sorted, to compare tokenizer.json parts whatever their key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (typeof v === "object" && v !== null) {
+    const entries = Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+const same = (a: unknown, b: unknown) => canonical(a ?? null) === canonical(b ?? null);
+
+/** The pipeline parts of the byte-level form this tokenizer writes (and the variants that tokenise alike). */
+function isByteLevelForm(json: Record<string, unknown>, model: Record<string, unknown>): boolean {
+  return model.unk_token === null && same(json.decoder, byteLevelStep()) &&
+    (json.normalizer === null || same(json.normalizer, { type: "NFC" })) &&
+    (same(json.pre_tokenizer, qwenPreTokenizer()) || same(json.pre_tokenizer, byteLevelStep())) &&
+    (json.post_processor === null || same(json.post_processor, byteLevelStep()));
+}
+
+function isRawForm(json: Record<string, unknown>, model: Record<string, unknown>): boolean {
+  const decoder = json.decoder as Record<string, unknown> | null | undefined;
+  return decoder?.type === "Fuse" && !json.normalizer && !json.pre_tokenizer && !json.post_processor &&
+    typeof model.unk_token === "string";
 }
 
 /**
- * Recognises the character-tokenizer layout written by {@linkcode createCharTokenizer}'s `toJSON` (a BPE model
- * without merges, a Fuse decoder, no normalizer / pre-tokenizer / post-processor, special tokens first and
- * single-character tokens after) and rebuilds the fast native tokenizer; null for any other tokenizer.json.
+ * Recognises the character-tokenizer layouts written by {@linkcode createCharTokenizer}'s `toJSON` (a BPE model
+ * without merges, special tokens first and single-character tokens after, in the byte-level or the raw form of
+ * the module comment) and rebuilds the fast native tokenizer; null for any other tokenizer.json.
  */
 export function charTokenizerFromJson(json: Record<string, unknown>, roles: SpecialRoles): Tokenizer | null {
   const model = json.model as Record<string, unknown> | undefined;
-  const decoder = json.decoder as Record<string, unknown> | null | undefined;
   if (
     !model || model.type !== "BPE" || !Array.isArray(model.merges) || model.merges.length !== 0 ||
-    decoder?.type !== "Fuse" || json.normalizer || json.pre_tokenizer || json.post_processor ||
-    typeof model.unk_token !== "string" || model.fuse_unk || model.byte_fallback ||
-    typeof model.vocab !== "object" || model.vocab === null || !Array.isArray(json.added_tokens)
+    model.fuse_unk || model.byte_fallback || typeof model.vocab !== "object" || model.vocab === null ||
+    !Array.isArray(json.added_tokens)
   ) return null;
+  const byteLevel = isByteLevelForm(json, model);
+  if (!byteLevel && !isRawForm(json, model)) return null;
   const added = json.added_tokens as { id: unknown; content: unknown; special?: unknown }[];
   const vocab = Object.entries(model.vocab as Record<string, unknown>);
   const byId: string[] = [];
@@ -216,15 +301,22 @@ export function charTokenizerFromJson(json: Record<string, unknown>, roles: Spec
   if (byId.length !== vocab.length || added.length === 0) return null;
   const specials = byId.slice(0, added.length);
   const addedOk = added.every((t, i) => t.id === i && t.content === byId[i] && t.special === true);
-  const chars = byId.slice(added.length);
+  let chars = byId.slice(added.length);
   if (!addedOk || !chars.every((c) => Array.from(c).length === 1) || chars.length === 0) return null;
-  if (!specials.includes(model.unk_token)) return null;
+  if (byteLevel) {
+    // Byte characters back to the characters they stand for: single bytes only (ASCII).
+    const bytes = chars.map((c) => BYTE_CHARS.indexOf(c));
+    if (bytes.some((b) => b < 0 || b >= 128)) return null;
+    chars = bytes.map((b) => String.fromCharCode(b));
+  } else if (!specials.includes(model.unk_token as string)) return null;
   return new CharTokenizer({
     specials,
     chars,
     eos: roles.eos,
     pad: roles.pad,
-    unk: model.unk_token,
+    unk: byteLevel ? null : model.unk_token as string,
     bos: roles.bos,
+    moreStopIds: roles.moreStopIds,
+    byteLevel,
   });
 }

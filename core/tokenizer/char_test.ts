@@ -25,14 +25,28 @@ Deno.test("char tokenizer: special ids, one id per character", () => {
   assertEquals(Array.from(tok.encode(CHAR_SPECIAL_TOKENS.eos + "a")).slice(0, 1), [tok.eosId]);
 });
 
-Deno.test("char tokenizer: round trip of generated text; unknown characters become <|unk|>", () => {
+Deno.test("char tokenizer: round trip of generated text; unknown characters are dropped (ASCII alphabet)", () => {
   for (const t of texts.slice(0, -2)) assertEquals(tok.decode(tok.encode(t)), t);
-  // é, ☕ and the emoji (a surrogate pair) are one <|unk|> each; tab is not in the alphabet either.
-  const ids = Array.from(tok.encode("caf\u00e9\u2615\u{1F600}\t"));
-  assertEquals(ids.slice(3), [4, 4, 4, 4]);
-  assertEquals(tok.decode(ids), "caf<|unk|><|unk|><|unk|><|unk|>");
+  // é, ☕, the emoji (a surrogate pair) and tab are not in the alphabet: dropped, as transformers does.
+  const ids = Array.from(tok.encode("caf\u00e9\u2615\u{1F600}\t!"));
+  assertEquals(tok.decode(ids), "caf!");
   assertThrows(() => tok.decode([0, tok.vocabSize]), RangeError, "position 1");
   assertThrows(() => tok.decode([1.5]), RangeError, "id 1.5");
+  // A non-ASCII alphabet keeps the raw form, where an unknown character is one <|unk|>.
+  const accents = createCharTokenizer({ alphabet: "ab\u00e9" });
+  assertEquals(Array.from(accents.encode("a\u2615\u00e9")), [5, 4, 7]);
+});
+
+Deno.test("char tokenizer: byte-level tokenizer.json; NFC between special tokens", () => {
+  const json = tok.toJSON() as { model: { vocab: Record<string, number>; unk_token: unknown } };
+  // A space and a newline are spelled as byte-level characters, as in Qwen2's vocabulary.
+  assertEquals([json.model.vocab["\u0120"], json.model.vocab["\u010a"]], [
+    tok.encode(" ")[0],
+    tok.encode("\n")[0],
+  ]);
+  assertEquals([json.model.vocab[" "], json.model.unk_token], [undefined, null]);
+  // "e" + combining acute is "é" after NFC, which is outside the alphabet; the specials are matched first.
+  assertEquals(tok.decode(tok.encode("e\u0301<|im_end|>e\u0301x")), "<|im_end|>x");
 });
 
 Deno.test("char tokenizer: @huggingface/tokenizers loads its tokenizer.json and gives the same ids", () => {

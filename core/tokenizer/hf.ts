@@ -6,7 +6,7 @@
  */
 
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
-import { charTokenizerFromJson, type SpecialRoles } from "./char.ts";
+import { charTokenizerFromJson, type SpecialRoles, stopIdsOf } from "./char.ts";
 import { streamDecoderFrom } from "./stream.ts";
 import type { StreamDecoder, Tokenizer } from "./types.ts";
 
@@ -64,6 +64,7 @@ class HfBackedTokenizer implements Tokenizer {
   readonly bosId: number | null;
   readonly eosId: number;
   readonly padId: number;
+  readonly stopIds: readonly number[];
   readonly #hf: HfTokenizer;
   readonly #cleanUp: boolean;
 
@@ -81,6 +82,7 @@ class HfBackedTokenizer implements Tokenizer {
     this.eosId = vocab.get(roles.eos) as number;
     this.padId = vocab.get(roles.pad) as number;
     this.bosId = roles.bos === null ? null : vocab.get(roles.bos) as number;
+    this.stopIds = stopIdsOf(this.eosId, roles.moreStopIds);
   }
 
   encode(text: string): Uint32Array {
@@ -134,14 +136,23 @@ function vocabOf(json: Record<string, unknown>): Map<string, number> {
  * Special tokens come from `config` (eos_token, bos_token, pad_token) or, without it, from the vocabulary:
  * EOS is the first of <|endoftext|>, <|im_end|>, </s>, <|end_of_text|>, <eos>; pad the first of <|pad|>, <pad>,
  * <|endoftext|>, else EOS; BOS the first of <s>, <|begin_of_text|>, <bos>, else none. Throws on a value that is
- * not a tokenizer.json object, a model the library cannot build, or no EOS token.
+ * not a tokenizer.json object, a model the library cannot build, or no EOS token. `moreStopIds` are further ids
+ * that end a sequence (the tokenizer's `stopIds` are EOS and these); one outside the vocabulary is a RangeError.
  */
-export function tokenizerFromJson(json: unknown, config: TokenizerConfig = {}): Tokenizer {
+export function tokenizerFromJson(
+  json: unknown,
+  config: TokenizerConfig = {},
+  moreStopIds: readonly number[] = [],
+): Tokenizer {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new TypeError("tokenizerFromJson: expected a tokenizer.json object");
   }
   const obj = structuredClone(json) as Record<string, unknown>;
   const vocab = vocabOf(obj);
-  const roles = resolveRoles(vocab, config);
+  const ids = new Set(vocab.values());
+  for (const id of moreStopIds) {
+    if (!ids.has(id)) throw new RangeError(`tokenizerFromJson: stop id ${id} is not in the vocabulary`);
+  }
+  const roles = { ...resolveRoles(vocab, config), moreStopIds };
   return charTokenizerFromJson(obj, roles) ?? new HfBackedTokenizer(obj, config, vocab, roles);
 }

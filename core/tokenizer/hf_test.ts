@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { tokenizerFromJson } from "./hf.ts";
-import { byteLevelBpeJson, bytesToUnicode } from "./testing.ts";
+import { bytesToUnicode } from "./byte_level.ts";
+import { byteLevelBpeJson } from "./testing.ts";
 
 const BYTE = bytesToUnicode();
 const MERGES: [string, string][] = [["\u0120", "t"], ["h", "e"], ["\u0120t", "he"], ["\u00c3", "\u00a9"], [

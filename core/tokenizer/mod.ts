@@ -10,3 +10,4 @@ export { CHAR_SPECIAL_TOKENS, type CharTokenizerOptions, createCharTokenizer } f
 export { type TokenizerConfig, tokenizerFromJson } from "./hf.ts";
 export { streamDecoderFrom } from "./stream.ts";
 export { tokenizerConfigFor } from "./config.ts";
+export { eosIdList, type FolderTokenizer, type TokenizerFiles, tokenizerFromFiles } from "./files.ts";

@@ -5,19 +5,8 @@
  * @module
  */
 
+import { byteLevelStep, bytesToUnicode, qwenPreTokenizer } from "./byte_level.ts";
 import { specialAddedToken } from "./char.ts";
-
-/** GPT-2's byte-to-character map used by byte-level BPE (printable bytes map to themselves). */
-export function bytesToUnicode(): string[] {
-  const keep = new Set<number>();
-  for (const [lo, hi] of [[33, 126], [161, 172], [174, 255]]) for (let b = lo; b <= hi; b++) keep.add(b);
-  let n = 0;
-  return Array.from({ length: 256 }, (_, b) => String.fromCodePoint(keep.has(b) ? b : 256 + n++));
-}
-
-/** Qwen2.5's pre-tokenizer split regex. */
-const QWEN_SPLIT =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 /** Options of {@linkcode byteLevelBpeJson}. */
 export interface ByteLevelBpeJsonOptions {
@@ -38,27 +27,15 @@ export function byteLevelBpeJson(options: ByteLevelBpeJsonOptions) {
   bytesToUnicode().forEach((ch, i) => (vocab[ch] = i));
   for (const [a, b] of options.merges) vocab[a + b] = Object.keys(vocab).length;
   const first = Object.keys(vocab).length;
-  const byteLevel = () => ({
-    type: "ByteLevel",
-    add_prefix_space: false,
-    trim_offsets: false,
-    use_regex: false,
-  });
   return {
     version: "1.0",
     truncation: null,
     padding: null,
     added_tokens: options.specials.map((content, i) => specialAddedToken(first + i, content)),
     normalizer: { type: "NFC" },
-    pre_tokenizer: {
-      type: "Sequence",
-      pretokenizers: [
-        { type: "Split", pattern: { Regex: QWEN_SPLIT }, behavior: "Isolated", invert: false },
-        byteLevel(),
-      ],
-    },
-    post_processor: byteLevel(),
-    decoder: byteLevel(),
+    pre_tokenizer: qwenPreTokenizer(),
+    post_processor: byteLevelStep(),
+    decoder: byteLevelStep(),
     model: {
       type: "BPE",
       dropout: null,

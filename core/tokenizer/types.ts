@@ -24,6 +24,8 @@ export interface Tokenizer {
   readonly bosId: number | null;
   /** End-of-sequence id: generation stops there. */
   readonly eosId: number;
+  /** Every id that ends a sequence: `eosId` first, then any other end-of-turn ids of the model. */
+  readonly stopIds: readonly number[];
   /** Padding id. */
   readonly padId: number;
   /** The Hugging Face `tokenizer.json` object (JSON-serialisable) that loads back into the same tokenizer. */

@@ -10,11 +10,17 @@
 /// <reference lib="deno.worker" />
 
 import type { DecoderConfig } from "./model_config.ts";
-import type { DecodeOptions, ExecutionProvider, OnnxDecoder } from "./onnx_decoder.ts";
+import type { DecodeOptions, ExecutionProvider, ExternalData, OnnxDecoder } from "./onnx_decoder.ts";
 
 /** Messages the host sends. */
 export type WorkerRequest =
-  | { type: "load"; model: Uint8Array; config: DecoderConfig; provider: ExecutionProvider }
+  | {
+    type: "load";
+    model: Uint8Array;
+    config: DecoderConfig;
+    provider: ExecutionProvider;
+    externalData?: ExternalData;
+  }
   | { type: "generate"; id: number; promptIds: number[]; options: Omit<DecodeOptions, "signal"> }
   | { type: "cancel"; id: number };
 
@@ -73,7 +79,7 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   if (message.type === "load") {
     try {
       const { OnnxDecoder } = await decoderModule;
-      decoder = await OnnxDecoder.load(message.model, message.config, message.provider);
+      decoder = await OnnxDecoder.load(message.model, message.config, message.provider, message.externalData);
       reply({ type: "loaded" });
     } catch (err) {
       reply({ type: "load_failed", message: errorText(err) });

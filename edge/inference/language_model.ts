@@ -7,7 +7,7 @@
 
 import { type SamplingParams, StopTokens } from "../../core/sampling/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
-import type { PromptSegment } from "./chat_template.ts";
+import { ChatTemplate, type PromptSegment } from "./chat_template.ts";
 import type { DecoderConfig } from "./model_config.ts";
 import type { TokenGenerator } from "./onnx_decoder.ts";
 import { SlotQueue } from "./queue.ts";
@@ -39,6 +39,8 @@ export class LanguageModel {
   readonly queue: SlotQueue;
   /** The decoders' shapes and special ids. */
   readonly config: DecoderConfig;
+  /** How chat requests are turned into a prompt. */
+  readonly chat: ChatTemplate;
   readonly #decoders: TokenGenerator[];
   readonly #idle: TokenGenerator[];
   readonly #endOfSequence: StopTokens;
@@ -46,9 +48,16 @@ export class LanguageModel {
 
   /**
    * Serves `decoders` (loaded copies of one model; as many generations run at once as there are decoders)
-   * with `tokenizer` under the name `id`; `maxWaiting` requests may wait for a slot.
+   * with `tokenizer` under the name `id`; `maxWaiting` requests may wait for a slot. Chat requests are formatted
+   * with `chat` (default: ChatML). Generation stops at the tokenizer's stop ids and the config's EOS ids.
    */
-  constructor(id: string, decoders: TokenGenerator[], tokenizer: Tokenizer, maxWaiting: number) {
+  constructor(
+    id: string,
+    decoders: TokenGenerator[],
+    tokenizer: Tokenizer,
+    maxWaiting: number,
+    chat?: ChatTemplate,
+  ) {
     if (decoders.length === 0) throw new RangeError("LanguageModel: at least one decoder is needed");
     this.id = id;
     this.created = Math.floor(Date.now() / 1000);
@@ -57,8 +66,9 @@ export class LanguageModel {
     this.queue = new SlotQueue(decoders.length, maxWaiting);
     this.#decoders = decoders;
     this.#idle = [...decoders];
-    this.#endOfSequence = new StopTokens([...this.config.eosTokenIds, tokenizer.eosId]);
+    this.#endOfSequence = new StopTokens([...this.config.eosTokenIds, ...tokenizer.stopIds]);
     this.#addedTokens = addedTokenTexts(tokenizer);
+    this.chat = chat ?? new ChatTemplate(null, tokenizer);
   }
 
   /** The longest prompt plus completion, in tokens. */
@@ -74,15 +84,17 @@ export class LanguageModel {
 
   /**
    * Token ids of a prompt made of segments: control segments are encoded as {@linkcode encode} does, content
-   * segments with every special-token string spelled as plain text (BOS first when the tokenizer has one).
+   * segments with every special-token string spelled as plain text. BOS comes first when the tokenizer has one
+   * and the template did not write it.
    */
   encodeSegments(segments: readonly PromptSegment[]): number[] {
-    const ids: number[] = this.tokenizer.bosId === null ? [] : [this.tokenizer.bosId];
+    const ids: number[] = [];
     for (const segment of segments) {
       const pieces = segment.control ? [segment.text] : splitSpecials(segment.text, this.#addedTokens);
       for (const piece of pieces) for (const id of this.tokenizer.encode(piece)) ids.push(id);
     }
-    return ids;
+    const bos = this.tokenizer.bosId;
+    return bos === null || ids[0] === bos ? ids : [bos, ...ids];
   }
 
   /**

@@ -1,14 +1,19 @@
 /**
  * Loads a model folder as the trainer exports it (Hugging Face layout): `model.onnx` (Optimum decoder
- * convention, weights inside the file), `config.json`, `tokenizer.json` and, when present,
- * `tokenizer_config.json` (its special tokens). Needs read access to the folder and to onnxruntime-web's
- * `.wasm` files in node_modules.
+ * convention; its weights inside the file or in the external-data files beside it, `model.onnx_data`),
+ * `config.json`, `tokenizer.json` and, when present, `tokenizer_config.json` (special tokens, chat template),
+ * `chat_template.jinja` and `generation_config.json` (every EOS id). Needs read access to the folder and to
+ * onnxruntime-web's `.wasm` files in node_modules.
  *
  * @module
  */
 
-import { type TokenizerConfig, tokenizerFromJson } from "../../core/tokenizer/mod.ts";
+import { tokenizerFromFiles } from "../../core/tokenizer/mod.ts";
+import { ChatTemplate } from "./chat_template.ts";
 import { LanguageModel } from "./language_model.ts";
+
+/** The external-data file of a large model (weights beside `model.onnx`). */
+const EXTERNAL_DATA = "model.onnx_data";
 import { parseDecoderConfig } from "./model_config.ts";
 import { type ExecutionProvider, OnnxDecoder, type TokenGenerator } from "./onnx_decoder.ts";
 import { WorkerDecoder } from "./worker_decoder.ts";
@@ -60,12 +65,30 @@ export function folderName(dir: string): string {
 /** Reads and loads `dir`; throws an Error naming the file at fault. */
 export async function loadModelDir(dir: string, options: LoadModelOptions = {}): Promise<LanguageModel> {
   const base = dir.replace(/[\\/]+$/, "");
-  const config = parseDecoderConfig(await readJson(`${base}/config.json`));
-  const tokenizer = tokenizerFromJson(
-    await readJson(`${base}/tokenizer.json`),
-    await readOptionalJson(`${base}/tokenizer_config.json`) as TokenizerConfig | undefined,
-  );
+  const configJson = await readJson(`${base}/config.json`);
+  const parsed = parseDecoderConfig(configJson);
+  const folder = tokenizerFromFiles({
+    tokenizer: await readJson(`${base}/tokenizer.json`),
+    tokenizerConfig: await readOptionalJson(`${base}/tokenizer_config.json`),
+    generationConfig: await readOptionalJson(`${base}/generation_config.json`),
+    config: configJson,
+    chatTemplate: await Deno.readTextFile(`${base}/chat_template.jinja`).catch((err) => {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    }),
+  });
+  const tokenizer = folder.tokenizer;
+  const config = { ...parsed, sampledVocabSize: Math.min(parsed.vocabSize, tokenizer.vocabSize) };
+  const chat = new ChatTemplate(folder.chatTemplate, tokenizer);
   const bytes = await Deno.readFile(`${base}/model.onnx`);
+  // A model over protobuf's 2 GiB keeps its weights beside it, in the file Optimum and our exporter name so.
+  const externalData = await Deno.readFile(`${base}/${EXTERNAL_DATA}`).then(
+    (data) => ({ path: EXTERNAL_DATA, data }),
+    (err) => {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    },
+  );
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`loadModelDir: concurrency must be a positive integer, got ${concurrency}`);
@@ -73,7 +96,7 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
   const provider = options.provider ?? "wasm";
   const load = options.workers === false ? OnnxDecoder.load : WorkerDecoder.load;
   const settled = await Promise.allSettled(
-    Array.from({ length: concurrency }, () => load(bytes, config, provider)),
+    Array.from({ length: concurrency }, () => load(bytes, config, provider, externalData)),
   );
   const decoders = settled.flatMap((r) => r.status === "fulfilled" ? [r.value as TokenGenerator] : []);
   const failure = settled.find((r) => r.status === "rejected");
@@ -81,5 +104,11 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
     await Promise.all(decoders.map((d) => d.release()));
     throw (failure as PromiseRejectedResult).reason;
   }
-  return new LanguageModel(options.id ?? folderName(base), decoders, tokenizer, options.maxWaiting ?? 64);
+  return new LanguageModel(
+    options.id ?? folderName(base),
+    decoders,
+    tokenizer,
+    options.maxWaiting ?? 64,
+    chat,
+  );
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { eosIdList } from "../../core/tokenizer/mod.ts";
+
 /** What the ONNX runner needs to know about a decoder. */
 export interface DecoderConfig {
   /** Number of decoder layers (one past key and value per layer). */
@@ -15,6 +17,11 @@ export interface DecoderConfig {
   headDim: number;
   /** Vocabulary size (the logits' last dimension). */
   vocabSize: number;
+  /**
+   * Ids at or above this are never sampled: the tokenizer's size when the model's vocabulary is padded past it
+   * (Qwen2.5's 151936 rows for 151665 tokens). Default: `vocabSize`.
+   */
+  sampledVocabSize?: number;
   /** Longest sequence (prompt plus completion) the model takes. */
   contextLength: number;
   /** Token ids that end a sequence. */
@@ -27,18 +34,6 @@ function positiveInt(obj: Record<string, unknown>, key: string): number {
     throw new Error(`config.json: ${key} must be a positive integer, got ${JSON.stringify(value)}`);
   }
   return value;
-}
-
-function tokenIds(value: unknown): number[] {
-  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-  for (const id of list) {
-    if (typeof id !== "number" || !Number.isInteger(id) || id < 0) {
-      throw new Error(
-        `config.json: eos_token_id must be a token id or a list of them, got ${JSON.stringify(value)}`,
-      );
-    }
-  }
-  return list as number[];
 }
 
 /**
@@ -72,6 +67,6 @@ export function parseDecoderConfig(json: unknown): DecoderConfig {
     headDim,
     vocabSize: positiveInt(obj, "vocab_size"),
     contextLength,
-    eosTokenIds: tokenIds(obj.eos_token_id),
+    eosTokenIds: eosIdList(obj.eos_token_id, "config.json"),
   };
 }

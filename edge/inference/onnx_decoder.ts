@@ -38,6 +38,14 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** The weights of a model stored beside it (ONNX external data): the file name the model names, and its bytes. */
+export interface ExternalData {
+  /** The file name, as the model's tensors give it (e.g. `model.onnx_data`). */
+  path: string;
+  /** The file's contents. */
+  data: Uint8Array;
+}
+
 /** What generates tokens for a {@linkcode LanguageModel}: an in-process decoder or one in a worker. */
 export interface TokenGenerator {
   /** The decoder's shapes and special ids. */
@@ -104,6 +112,7 @@ export class OnnxDecoder implements TokenGenerator {
     model: Uint8Array,
     config: DecoderConfig,
     provider: ExecutionProvider,
+    externalData?: ExternalData,
   ): Promise<OnnxDecoder> {
     configureWasm();
     if (provider === "webgpu" && !("gpu" in navigator)) {
@@ -112,6 +121,7 @@ export class OnnxDecoder implements TokenGenerator {
     const session = await ort.InferenceSession.create(model, {
       executionProviders: [provider],
       graphOptimizationLevel: "all",
+      ...(externalData ? { externalData: [{ path: externalData.path, data: externalData.data }] } : {}),
     });
     return new OnnxDecoder(session, config);
   }
@@ -124,7 +134,10 @@ export class OnnxDecoder implements TokenGenerator {
   async *generate(promptIds: readonly number[], options: DecodeOptions): AsyncGenerator<number> {
     const { numLayers, numKvHeads, headDim, vocabSize, contextLength } = this.config;
     if (promptIds.length === 0) throw new RangeError("generate: the prompt has no tokens");
-    const sampler = new TokenSampler(vocabSize, options.sampling);
+    const sampler = new TokenSampler(
+      Math.min(vocabSize, this.config.sampledVocabSize ?? vocabSize),
+      options.sampling,
+    );
     const rng = createRng(options.seed);
     const past = new Map<string, ort.Tensor>();
     for (let i = 0; i < numLayers; i++) {

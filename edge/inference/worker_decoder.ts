@@ -12,6 +12,7 @@ import type { DecoderConfig } from "./model_config.ts";
 import {
   type DecodeOptions,
   type ExecutionProvider,
+  type ExternalData,
   onnxRuntimeUsedOnThisThread,
   type TokenGenerator,
 } from "./onnx_decoder.ts";
@@ -38,7 +39,12 @@ export class WorkerDecoder implements TokenGenerator {
    * Starts a worker and loads the model into it; rejects (and stops the worker) if loading fails, and at
    * once when this thread has run onnxruntime-web itself (see `onnxRuntimeUsedOnThisThread`).
    */
-  static load(model: Uint8Array, config: DecoderConfig, provider: ExecutionProvider): Promise<WorkerDecoder> {
+  static load(
+    model: Uint8Array,
+    config: DecoderConfig,
+    provider: ExecutionProvider,
+    externalData?: ExternalData,
+  ): Promise<WorkerDecoder> {
     if (onnxRuntimeUsedOnThisThread()) {
       return Promise.reject(
         new Error(
@@ -62,8 +68,9 @@ export class WorkerDecoder implements TokenGenerator {
         }
       };
       const copy = model.slice();
-      const request: WorkerRequest = { type: "load", model: copy, config, provider };
-      worker.postMessage(request, [copy.buffer]);
+      const data = externalData && { path: externalData.path, data: externalData.data.slice() };
+      const request: WorkerRequest = { type: "load", model: copy, config, provider, externalData: data };
+      worker.postMessage(request, data ? [copy.buffer, data.data.buffer] : [copy.buffer]);
     });
   }
 

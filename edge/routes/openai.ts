@@ -15,7 +15,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { ApiError } from "../http/errors.ts";
 import { jsonBody } from "../http/json_body.ts";
-import { CHATML_END, chatMLSegments } from "../inference/chat_template.ts";
+import type { PromptSegment } from "../inference/chat_template.ts";
 import type { LanguageModel } from "../inference/language_model.ts";
 import { QueueFullError } from "../inference/queue.ts";
 import type { FinishReason } from "../inference/text_generation.ts";
@@ -358,8 +358,18 @@ export function openAIRoutes(options: OpenAIRouteOptions): Hono {
     const request = c.req.valid("json");
     const model = servedModel(options, request.model);
     // Message content is encoded as text: a special-token string in it cannot open or close a turn.
-    const planned = planJobs(model, [model.encodeSegments(chatMLSegments(request.messages))], request.n);
-    return serve(c, options, model, request, planned, [CHATML_END], limits.maxTokensCap, chatFormat);
+    let segments: PromptSegment[];
+    try {
+      segments = model.chat.segments(request.messages);
+    } catch {
+      throw new ApiError(400, "the model's chat template cannot format these messages", {
+        type: "invalid_request_error",
+        param: "messages",
+        code: "invalid_messages",
+      });
+    }
+    const planned = planJobs(model, [model.encodeSegments(segments)], request.n);
+    return serve(c, options, model, request, planned, model.chat.stops, limits.maxTokensCap, chatFormat);
   });
 
   return app;

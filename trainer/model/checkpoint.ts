@@ -1,14 +1,23 @@
 /**
- * Checkpoints in the Hugging Face layout: `model.safetensors` (f32 or f16), `config.json` (`model_type` qwen2),
- * `tokenizer.json`, and, for exact resumption, `optimizer.safetensors` (AdamW moments by parameter name and the
- * step count). Loading also reads real Hugging Face Qwen2 / Qwen2.5 folders (f32, f16 or bf16; tied or untied;
- * one file or shards with `model.safetensors.index.json`).
+ * Checkpoints in the Hugging Face layout: `model.safetensors` (f32, f16 or bf16), `config.json` (`model_type`
+ * qwen2, with the special token ids), and with a tokenizer `tokenizer.json`, `tokenizer_config.json` (special
+ * tokens, chat template) and `generation_config.json` (every EOS id), so that transformers loads the folder
+ * complete; for exact resumption also `optimizer.safetensors` (AdamW moments by parameter name and the step
+ * count). Loading also reads real Hugging Face Qwen2 / Qwen2.5 folders (f32, f16 or bf16; tied or untied; one
+ * file or shards with `model.safetensors.index.json`).
  *
  * @module
  */
 
+import {
+  type FolderTokenizer,
+  type Tokenizer,
+  type TokenizerConfig,
+  tokenizerConfigFor,
+  tokenizerFromFiles,
+} from "../../core/tokenizer/mod.ts";
 import type { Backend } from "../gpu/backend.ts";
-import { configFromHf, configToHf } from "./config.ts";
+import { configFromHf, configToHf, type HfDtype } from "./config.ts";
 import { Model } from "./model.ts";
 import {
   encodeSafetensors,
@@ -19,15 +28,30 @@ import {
 
 /** Options of {@linkcode saveCheckpoint}. */
 export interface SaveOptions {
-  /** Contents of `tokenizer.json` (a string or an object to serialise); omitted: no tokenizer file. */
-  tokenizerJson?: string | Record<string, unknown>;
-  /** Storage type of the weights (default "f32"). */
-  dtype?: "f32" | "f16";
+  /**
+   * The model's tokenizer: writes `tokenizer.json`, `tokenizer_config.json` and `generation_config.json`, and its
+   * bos / eos / pad ids into `config.json`. Omitted: no tokenizer files.
+   */
+  tokenizer?: Tokenizer;
+  /** The chat template the model was trained with (`tokenizer_config.json`'s `chat_template`). */
+  chatTemplate?: string | null;
+  /** The source folder's tokenizer_config.json, whose other fields are kept. */
+  tokenizerConfig?: TokenizerConfig;
+  /** The source folder's generation_config.json, whose other fields (sampling defaults) are kept. */
+  generationConfig?: Record<string, unknown>;
+  /** Storage type of the weights (default "f32"). f16 refuses weights beyond ±65504. */
+  dtype?: "f32" | "f16" | "bf16";
   /** Also write the AdamW state (default false). */
   optimizer?: boolean;
-  /** Extra `config.json` fields (e.g. `bos_token_id`, `eos_token_id`). */
+  /** Extra `config.json` fields. */
   extraConfig?: Record<string, unknown>;
 }
+
+const DTYPES = {
+  f32: { file: "F32", hf: "float32" },
+  f16: { file: "F16", hf: "float16" },
+  bf16: { file: "BF16", hf: "bfloat16" },
+} as const satisfies Record<string, { file: string; hf: HfDtype }>;
 
 /** What {@linkcode loadCheckpoint} returns. */
 export interface LoadedCheckpoint {
@@ -50,21 +74,34 @@ export async function saveCheckpoint(dir: string, model: Model, opts: SaveOption
   }
   await Deno.writeFile(
     `${dir}/model.safetensors`,
-    encodeSafetensors(tensors, dtype === "f16" ? "F16" : "F32", { format: "pt" }),
+    encodeSafetensors(tensors, DTYPES[dtype].file, { format: "pt" }),
   );
   const architecture = model.head === "scalar" ? "Qwen2ForTokenClassification" : "Qwen2ForCausalLM";
-  const extra = model.head === "scalar" ? { num_labels: 1, ...opts.extraConfig } : opts.extraConfig;
+  const tok = opts.tokenizer;
+  const ids = tok ? specialIds(tok) : {};
   const config = configToHf(model.config, {
-    dtype: dtype === "f16" ? "float16" : "float32",
+    dtype: DTYPES[dtype].hf,
     architecture,
-    extra,
+    extra: {
+      ...(tok ? { ...ids, eos_token_id: tok.eosId } : {}),
+      ...(model.head === "scalar" ? { num_labels: 1 } : {}),
+      ...opts.extraConfig,
+    },
   });
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config, null, 2) + "\n");
-  if (opts.tokenizerJson !== undefined) {
-    const text = typeof opts.tokenizerJson === "string"
-      ? opts.tokenizerJson
-      : JSON.stringify(opts.tokenizerJson);
-    await Deno.writeTextFile(`${dir}/tokenizer.json`, text);
+  await writeJson(`${dir}/config.json`, config);
+  if (tok) {
+    await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(tok.toJSON()));
+    await writeJson(
+      `${dir}/tokenizer_config.json`,
+      tokenizerConfigFor(tok, {
+        chatTemplate: opts.chatTemplate ?? undefined,
+        modelMaxLength: model.config.max_position_embeddings,
+        base: opts.tokenizerConfig,
+      }),
+    );
+    // generate() stops at every id listed here (one id is written as a number, as transformers does).
+    const eos = tok.stopIds.length === 1 ? tok.stopIds[0] : [...tok.stopIds];
+    await writeJson(`${dir}/generation_config.json`, { ...opts.generationConfig, ...ids, eos_token_id: eos });
   }
   if (opts.optimizer) {
     const state = await model.optimizerState();
@@ -86,6 +123,14 @@ export async function saveCheckpoint(dir: string, model: Model, opts: SaveOption
   } else {
     await Deno.remove(`${dir}/${OPT_FILE}`).catch(() => {});
   }
+}
+
+function specialIds(tok: Tokenizer): Record<string, number> {
+  return { ...(tok.bosId === null ? {} : { bos_token_id: tok.bosId }), pad_token_id: tok.padId };
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await Deno.writeTextFile(path, JSON.stringify(value, null, 2) + "\n");
 }
 
 async function readTextOrNull(path: string): Promise<string | null> {
@@ -160,4 +205,30 @@ export async function loadCheckpoint(dir: string, backend: Backend): Promise<Loa
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return { model, tokenizerJson: await readTextOrNull(`${dir}/tokenizer.json`), optimizerRestored };
+}
+
+async function readJsonOrUndefined(path: string): Promise<unknown> {
+  const text = await readTextOrNull(path);
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/**
+ * The tokenizer of model folder `dir` (see `tokenizerFromFiles`): `tokenizer.json` is required;
+ * `tokenizer_config.json`, `generation_config.json`, `config.json` and `chat_template.jinja` are read when there.
+ */
+export async function loadFolderTokenizer(dir: string): Promise<FolderTokenizer> {
+  const tokenizer = await readJsonOrUndefined(`${dir}/tokenizer.json`);
+  if (tokenizer === undefined) throw new Error(`${dir}/tokenizer.json not found`);
+  return tokenizerFromFiles({
+    tokenizer,
+    tokenizerConfig: await readJsonOrUndefined(`${dir}/tokenizer_config.json`),
+    generationConfig: await readJsonOrUndefined(`${dir}/generation_config.json`),
+    config: await readJsonOrUndefined(`${dir}/config.json`),
+    chatTemplate: (await readTextOrNull(`${dir}/chat_template.jinja`)) ?? undefined,
+  });
 }

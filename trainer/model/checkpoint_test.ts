@@ -4,7 +4,9 @@ import { randInt, randn } from "../gpu/cpu/testing.ts";
 import type { ModelConfig } from "./config.ts";
 import { TEST_CONFIG } from "./decode_testing.ts";
 import { createModel } from "./model.ts";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { loadCheckpoint, loadFolderTokenizer, saveCheckpoint } from "./checkpoint.ts";
+import { CHAT_TEMPLATES } from "../../core/data/mod.ts";
+import { createCharTokenizer, tokenizerFromJson } from "../../core/tokenizer/mod.ts";
 import { encodeSafetensors, type TensorToWrite } from "./safetensors.ts";
 import { paramLayout } from "./params.ts";
 import type { TokenBatch } from "./batch.ts";
@@ -31,23 +33,46 @@ Deno.test("checkpoint: save then load gives identical log-probabilities; files i
   const be = createCpuBackend();
   const model = createModel(micro, be, { seed: 5 });
   model.setParam("model.layers.0.self_attn.q_proj.bias", randn(2, 16));
+  // A chat model's tokenizer: turns end with <|im_end|> (3), and <|endoftext|> (1) ends a sequence too.
+  const tokenizer = tokenizerFromJson(createCharTokenizer({ alphabet: "abcdefgh" }).toJSON(), {
+    eos_token: "<|im_end|>",
+  }, [1]);
   await saveCheckpoint(dir, model, {
-    tokenizerJson: { model: { type: "BPE" } },
-    extraConfig: { eos_token_id: 2 },
+    tokenizer,
+    chatTemplate: CHAT_TEMPLATES["qwen-math"],
+    generationConfig: { top_p: 0.8, eos_token_id: 7 },
   });
-  const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  const json = async (name: string) => JSON.parse(await Deno.readTextFile(`${dir}/${name}`));
+  const config = await json("config.json");
   assertEquals(config.model_type, "qwen2");
   assertEquals(config.architectures, ["Qwen2ForCausalLM"]);
   assertEquals(config.torch_dtype, "float32");
-  assertEquals(config.eos_token_id, 2);
+  assertEquals([config.eos_token_id, config.pad_token_id, "bos_token_id" in config], [3, 0, false]);
+  assertEquals(await json("generation_config.json"), { top_p: 0.8, pad_token_id: 0, eos_token_id: [3, 1] });
+  const tokConfig = await json("tokenizer_config.json");
+  assertEquals([tokConfig.eos_token, tokConfig.pad_token, tokConfig.model_max_length], [
+    "<|im_end|>",
+    "<|pad|>",
+    32,
+  ]);
+  assertEquals(tokConfig.chat_template, CHAT_TEMPLATES["qwen-math"]);
+  const folder = await loadFolderTokenizer(dir);
+  assertEquals([folder.tokenizer.eosId, folder.tokenizer.stopIds], [3, [3, 1]]);
+  assertEquals(folder.chatTemplate, CHAT_TEMPLATES["qwen-math"]);
+  assertEquals(folder.tokenizer.toJSON(), tokenizer.toJSON());
   const loaded = await loadCheckpoint(dir, be);
-  assertEquals(loaded.tokenizerJson, '{"model":{"type":"BPE"}}');
+  assertEquals(loaded.tokenizerJson, JSON.stringify(tokenizer.toJSON()));
   assertEquals(loaded.optimizerRestored, false);
   assertEquals(await loaded.model.logprobs(batch), await model.logprobs(batch));
-  await saveCheckpoint(dir, model, { dtype: "f16" });
-  const half = await loadCheckpoint(dir, be);
-  const a = (await half.model.logprobs(batch)).logprobs, b = (await model.logprobs(batch)).logprobs;
-  for (let i = 0; i < a.length; i++) assert(Math.abs(a[i] - b[i]) < 1e-2);
+  for (const dtype of ["f16", "bf16"] as const) {
+    await saveCheckpoint(dir, model, { dtype });
+    assertEquals((await json("config.json")).torch_dtype, dtype === "f16" ? "float16" : "bfloat16");
+    const half = await loadCheckpoint(dir, be);
+    const a = (await half.model.logprobs(batch)).logprobs, b = (await model.logprobs(batch)).logprobs;
+    for (let i = 0; i < a.length; i++) assert(Math.abs(a[i] - b[i]) < (dtype === "f16" ? 1e-2 : 5e-2));
+  }
+  model.setParam("model.norm.weight", new Float32Array(16).fill(7e4));
+  await assertRejects(() => saveCheckpoint(dir, model, { dtype: "f16" }), RangeError, "overflows float16");
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -125,9 +125,84 @@ export function validateConfig(config: ModelConfig): void {
   }
 }
 
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
 /**
- * Reads a Hugging Face `config.json` object (Qwen2 / Qwen2.5). Fields Qwen2 defaults are filled in
- * (`rope_theta` 10000, `rms_norm_eps` 1e-6, `tie_word_embeddings` false, `num_key_value_heads` = heads).
+ * The rope base of a config.json: the top-level `rope_theta` (transformers 4) or `rope_parameters.rope_theta`
+ * (transformers 5), 10000 when neither is there. Throws when the two disagree, or when either form (or the older
+ * `rope_scaling`) asks for a rope type other than "default" (linear, dynamic, yarn, llama3, ...), which would
+ * change the positions' maths.
+ */
+function ropeTheta(json: Json): number {
+  const top = json.rope_theta;
+  const params = json.rope_parameters;
+  if (params !== undefined && params !== null && !isObject(params)) {
+    throw new Error("config.json: rope_parameters must be an object");
+  }
+  for (const [field, value] of [["rope_parameters", params], ["rope_scaling", json.rope_scaling]] as const) {
+    if (value === undefined || value === null) continue;
+    if (!isObject(value)) throw new Error(`config.json: ${field} must be an object or null`);
+    const type = value.rope_type ?? value.type ?? "default";
+    if (type !== "default") {
+      throw new Error(
+        `config.json: ${field} asks for rope type "${String(type)}"; only the default rope is supported ` +
+          `(remove the scaling, or use a model without it)`,
+      );
+    }
+    const partial = value.partial_rotary_factor;
+    if (partial !== undefined && partial !== 1) {
+      throw new Error(`config.json: ${field}.partial_rotary_factor ${String(partial)} is not supported`);
+    }
+  }
+  const nested = isObject(params) ? params.rope_theta : undefined;
+  if (top !== undefined && nested !== undefined && top !== nested) {
+    throw new Error(
+      `config.json: rope_theta ${String(top)} and rope_parameters.rope_theta ${String(nested)} disagree`,
+    );
+  }
+  const theta = top ?? nested ?? 10000;
+  if (typeof theta !== "number") throw new Error(`config.json: rope_theta must be a number`);
+  return theta;
+}
+
+/**
+ * Throws unless every attention layer sees the whole context: Qwen2 slides a window over the layers from
+ * `max_window_layers` on (or those `layer_types` marks "sliding_attention") when `use_sliding_window` is true,
+ * and a window shorter than `max_position_embeddings` would change the model's outputs.
+ */
+function checkFullAttention(json: Json, layers: number, context: number): void {
+  const types = json.layer_types;
+  if (types !== undefined && types !== null) {
+    if (!Array.isArray(types) || types.some((t) => t !== "full_attention" && t !== "sliding_attention")) {
+      throw new Error(`config.json: layer_types must list "full_attention" or "sliding_attention"`);
+    }
+  }
+  if (json.use_sliding_window !== true) return;
+  const window = json.sliding_window;
+  if (window === null || window === undefined) return;
+  if (typeof window !== "number") throw new Error("config.json: sliding_window must be a number or null");
+  const sliding = Array.isArray(types)
+    ? types.includes("sliding_attention")
+    : typeof json.max_window_layers === "number"
+    ? json.max_window_layers < layers
+    : true;
+  if (sliding && window < context) {
+    throw new Error(
+      `config.json: use_sliding_window with a window of ${window} tokens (context ${context}) is not supported; ` +
+        `only full attention is`,
+    );
+  }
+}
+
+/**
+ * Reads a Hugging Face `config.json` object (Qwen2 / Qwen2.5, saved by transformers 4 or 5). Fields Qwen2
+ * defaults are filled in (`rope_theta` 10000, `rms_norm_eps` 1e-6, `tie_word_embeddings` false,
+ * `num_key_value_heads` = heads, `max_position_embeddings` 32768). Fields that would change the maths in ways
+ * this model does not implement are refused with an error naming them: rope scaling of any type but "default",
+ * sliding-window attention narrower than the context, an activation other than SiLU, and a `head_dim` other
+ * than hidden_size / heads.
  */
 export function configFromHf(json: Record<string, unknown>): ModelConfig {
   const type = json.model_type;
@@ -139,6 +214,10 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
     if (typeof v !== "number") throw new Error(`config.json: missing numeric field "${key}"`);
     return v;
   };
+  const act = json.hidden_act ?? "silu";
+  if (act !== "silu") {
+    throw new Error(`config.json: hidden_act "${String(act)}" is not supported (only "silu")`);
+  }
   const heads = num("num_attention_heads");
   const config: ModelConfig = {
     vocab_size: num("vocab_size"),
@@ -147,23 +226,30 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
     num_hidden_layers: num("num_hidden_layers"),
     num_attention_heads: heads,
     num_key_value_heads: num("num_key_value_heads", heads),
-    rope_theta: num("rope_theta", 10000),
+    rope_theta: ropeTheta(json),
     rms_norm_eps: num("rms_norm_eps", 1e-6),
     tie_word_embeddings: (json.tie_word_embeddings ?? false) as boolean,
     max_position_embeddings: num("max_position_embeddings", 32768),
   };
-  if (json.head_dim !== undefined && json.head_dim !== headDim(config)) {
+  if (json.head_dim !== undefined && json.head_dim !== null && json.head_dim !== headDim(config)) {
     throw new Error(`config.json: head_dim ${json.head_dim} differs from hidden_size / heads (unsupported)`);
   }
   validateConfig(config);
+  checkFullAttention(json, config.num_hidden_layers, config.max_position_embeddings);
   return config;
 }
 
-/** A Hugging Face `config.json` object for `config` (`model_type` "qwen2"). */
+/** Storage types a checkpoint's weights can be written in, as `config.json` names them. */
+export type HfDtype = "float32" | "float16" | "bfloat16";
+
+/** A Hugging Face `config.json` object for `config` (`model_type` "qwen2", the top-level `rope_theta`). */
 export function configToHf(
   config: ModelConfig,
-  opts: { dtype: "float32" | "float16"; architecture: string; extra?: Record<string, unknown> },
+  opts: { dtype: HfDtype; architecture: string; extra?: Record<string, unknown> },
 ): Record<string, unknown> {
+  // The top-level rope_theta (transformers 4's form) is read by transformers 4 and 5 alike; rope_scaling null
+  // and no sliding window say explicitly that neither applies. transformers_version names the layout followed
+  // (without it, transformers 5 warns that a local tokenizer may have Mistral's broken split pattern).
   return {
     architectures: [opts.architecture],
     model_type: "qwen2",
@@ -172,8 +258,12 @@ export function configToHf(
     initializer_range: 0.02,
     use_cache: true,
     use_sliding_window: false,
+    sliding_window: null,
+    max_window_layers: config.num_hidden_layers,
+    rope_scaling: null,
     ...config,
     torch_dtype: opts.dtype,
+    transformers_version: "4.57.6",
     ...opts.extra,
   };
 }

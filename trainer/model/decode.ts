@@ -50,6 +50,11 @@ export interface GenerateOptions {
   topP?: number;
   /** Keep the top-k tokens; 0 (default) keeps all. */
   topK?: number;
+  /**
+   * Only ids below this are drawn: the tokenizer's size when the model's vocabulary is padded past it (Qwen2.5's
+   * 151936 rows for 151665 tokens), so that no id the tokenizer cannot decode is sampled. Default: all of them.
+   */
+  sampledVocab?: number;
   /** Token ids that end a sequence (kept as its last token). Default none. */
   stopTokens?: readonly number[];
   /** Seed of the sampling streams. Default 0. */
@@ -213,7 +218,11 @@ function checkOptions(o: GenerateOptions, vocab: number) {
   if (!Number.isInteger(prefillRows) || prefillRows <= 0) {
     throw new RangeError(`generate: prefillRows must be a positive integer, got ${prefillRows}`);
   }
-  return { samples, stops, seed, prefillRows };
+  const sampled = Math.min(o.sampledVocab ?? vocab, vocab);
+  if (!Number.isInteger(sampled) || sampled <= 0) {
+    throw new RangeError(`generate: sampledVocab must be a positive integer, got ${o.sampledVocab}`);
+  }
+  return { samples, stops, seed, prefillRows, sampled };
 }
 
 /**
@@ -244,8 +253,8 @@ export async function generate(
   options: GenerateOptions,
 ): Promise<GeneratedSequence[]> {
   const c = model.config, vocab = c.vocab_size;
-  const { samples: K, stops, seed, prefillRows } = checkOptions(options, vocab);
-  const sampler = new TokenSampler(vocab, options);
+  const { samples: K, stops, seed, prefillRows, sampled } = checkOptions(options, vocab);
+  const sampler = new TokenSampler(sampled, options);
   const P = prompts.length;
   if (P === 0) return [];
   let longest = 0;

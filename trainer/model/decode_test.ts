@@ -143,6 +143,17 @@ Deno.test("sampling is reproducible for a seed and changes with it", async () =>
   assertNotEquals(strs(a), strs(other));
 });
 
+Deno.test("sampledVocab: ids at or above it are never drawn (a vocabulary padded past the tokenizer)", async () => {
+  const model = testModel(createCpuBackend());
+  const o = { samplesPerPrompt: 4, maxNewTokens: 8, temperature: 2, seed: 5 };
+  const all = (await generate(model, PROMPTS, o)).flatMap((r) => Array.from(r.tokens));
+  assert(all.some((t) => t >= 5), "the unrestricted samples should reach ids of 5 and more");
+  const low = (await generate(model, PROMPTS, { ...o, sampledVocab: 5 })).flatMap((r) =>
+    Array.from(r.tokens)
+  );
+  assert(low.every((t) => t < 5), low.join(","));
+});
+
 Deno.test("shape buckets: padded decode batches give the same tokens and only bucket-sized steps", async () => {
   const model = testModel(createCpuBackend());
   const batches: number[] = [];
@@ -196,6 +207,7 @@ Deno.test("generate rejects bad prompts and options", async () => {
   );
   await assertRejects(() => generate(model, [[1]], { ...base, stopTokens: [99] }), RangeError, "stop token");
   await assertRejects(() => generate(model, [[1]], { ...base, topP: 2 }), RangeError, "topP");
+  await assertRejects(() => generate(model, [[1]], { ...base, sampledVocab: 0 }), RangeError, "sampledVocab");
   assertEquals(await generate(model, [], base), []);
 });
 

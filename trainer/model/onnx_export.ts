@@ -33,13 +33,28 @@ type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
 /** The model configuration the export reads (Hugging Face Qwen2 field names). */
 export type OnnxModelConfig = ModelConfig;
 
-/** Options of {@linkcode exportOnnx}. */
+/** Options of {@linkcode exportOnnx} and {@linkcode writeOnnx}. */
 export interface OnnxExportOptions {
   /** Rows of the rotary cos / sin tables, i.e. the largest position id + 1 (default: max_position_embeddings). */
   maxPositions?: number;
   /** Stored in the model's `producer_name` (default "oreal-ts"). */
   producer?: string;
 }
+
+/** Options of {@linkcode writeOnnx}. */
+export interface WriteOnnxOptions extends OnnxExportOptions {
+  /**
+   * Bytes of weights above which they go to the external-data file {@linkcode ONNX_EXTERNAL_DATA} instead of
+   * inside `model.onnx` (default: just under protobuf's 2 GiB limit; tests set it low).
+   */
+  externalDataThreshold?: number;
+}
+
+/** The file beside `model.onnx` that holds the weights of a large model (ONNX external data, as Optimum names it). */
+export const ONNX_EXTERNAL_DATA = "model.onnx_data";
+
+/** Alignment of each tensor in the external-data file (a page, so that runtimes may map it). */
+const EXTERNAL_ALIGN = 4096;
 
 /** The ONNX opset the graph is written for. */
 export const ONNX_OPSET = 17;
@@ -77,8 +92,33 @@ function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function floatTensor(name: string, dims: number[], data: Float32Array): ITensorProto {
-  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytesOf(data) };
+/** Where the weights go: inside the model (null) or into the external-data file, listed in file order. */
+type ExternalWeights = { offset: number; data: Float32Array }[] | null;
+
+function floatTensor(
+  name: string,
+  dims: number[],
+  data: Float32Array,
+  external: ExternalWeights = null,
+): ITensorProto {
+  if (external === null) {
+    return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytesOf(data) };
+  }
+  const last = external[external.length - 1];
+  const end = last ? last.offset + last.data.byteLength : 0;
+  const offset = Math.ceil(end / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+  external.push({ offset, data });
+  return {
+    name,
+    dims,
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: "location", value: ONNX_EXTERNAL_DATA },
+      { key: "offset", value: String(offset) },
+      { key: "length", value: String(data.byteLength) },
+    ],
+  };
 }
 
 function int64Tensor(name: string, dims: number[], values: number[]): ITensorProto {
@@ -203,15 +243,70 @@ function getWeight(weights: WeightSource, name: string, shape: number[]): Float3
 /** Named Hugging Face weights: a map or a plain record from name to a flat f32 array (row-major). */
 export type WeightSource = ReadonlyMap<string, Float32Array> | Readonly<Record<string, Float32Array>>;
 
+/** Bytes of the float weights (and rotary tables) of the export of `config`. */
+function weightBytes(config: OnnxModelConfig, maxPositions: number): number {
+  let bytes = 0;
+  for (const s of qwen2WeightShapes(config).values()) bytes += 4 * s.reduce((a, b) => a * b, 1);
+  return bytes + 8 * maxPositions * (config.hidden_size / config.num_attention_heads);
+}
+
 /**
  * Builds the ONNX model (serialized protobuf bytes) of a Qwen2 decoder from its config and named weights.
  * Throws on a missing or mis-sized weight, a bad config (`validateConfig`), or a model over protobuf's 2 GiB
- * limit.
+ * limit (write such a model with {@linkcode writeOnnx}).
  */
 export function exportOnnx(
   config: OnnxModelConfig,
   weights: WeightSource,
   options: OnnxExportOptions = {},
+): Uint8Array {
+  return buildOnnx(config, weights, options, null);
+}
+
+/**
+ * Writes the ONNX export of a Qwen2 decoder into folder `dir`: `model.onnx`, and when the weights are over
+ * `externalDataThreshold` bytes, `model.onnx_data` with the weights (ONNX external data, so models over
+ * protobuf's 2 GiB limit export; onnxruntime and `deno task serve` load the pair). Returns the names of the files
+ * written.
+ */
+export async function writeOnnx(
+  dir: string,
+  config: OnnxModelConfig,
+  weights: WeightSource,
+  options: WriteOnnxOptions = {},
+): Promise<string[]> {
+  const threshold = options.externalDataThreshold ?? MAX_BYTES;
+  const maxPositions = options.maxPositions ?? config.max_position_embeddings;
+  await Deno.remove(`${dir}/${ONNX_EXTERNAL_DATA}`).catch(() => {});
+  if (weightBytes(config, maxPositions) <= threshold) {
+    await Deno.writeFile(`${dir}/model.onnx`, buildOnnx(config, weights, options, null));
+    return ["model.onnx"];
+  }
+  const external: NonNullable<ExternalWeights> = [];
+  const model = buildOnnx(config, weights, options, external);
+  // The weights are written one by one: their total may exceed what one ArrayBuffer holds.
+  const file = await Deno.open(`${dir}/${ONNX_EXTERNAL_DATA}`, { write: true, create: true, truncate: true });
+  try {
+    let at = 0;
+    for (const { offset, data } of external) {
+      const chunks = [new Uint8Array(offset - at), bytesOf(data)];
+      for (const chunk of chunks) {
+        for (let done = 0; done < chunk.length;) done += await file.write(chunk.subarray(done));
+      }
+      at = offset + data.byteLength;
+    }
+  } finally {
+    file.close();
+  }
+  await Deno.writeFile(`${dir}/model.onnx`, model);
+  return ["model.onnx", ONNX_EXTERNAL_DATA];
+}
+
+function buildOnnx(
+  config: OnnxModelConfig,
+  weights: WeightSource,
+  options: OnnxExportOptions,
+  external: ExternalWeights,
 ): Uint8Array {
   validateConfig(config);
   const maxPositions = options.maxPositions ?? config.max_position_embeddings;
@@ -219,23 +314,22 @@ export function exportOnnx(
     throw new RangeError(`exportOnnx: maxPositions must be a positive integer, got ${maxPositions}`);
   }
   const shapes = qwen2WeightShapes(config);
-  let bytes = 0;
-  for (const s of shapes.values()) bytes += 4 * s.reduce((a, b) => a * b, 1);
-  const headDim = config.hidden_size / config.num_attention_heads;
-  bytes += 8 * maxPositions * headDim;
-  if (bytes > MAX_BYTES) {
+  const bytes = weightBytes(config, maxPositions);
+  if (external === null && bytes > MAX_BYTES) {
     throw new RangeError(
-      `exportOnnx: ${bytes} bytes of weights exceed the 2 GiB a single ONNX file can hold`,
+      `exportOnnx: ${bytes} bytes of weights exceed the 2 GiB a single ONNX file can hold ` +
+        `(writeOnnx puts them in an external-data file)`,
     );
   }
+  const headDim = config.hidden_size / config.num_attention_heads;
 
   const g = new GraphBuilder();
   for (const [name, shape] of shapes) {
-    g.initializers.push(floatTensor(name, shape, getWeight(weights, name, shape)));
+    g.initializers.push(floatTensor(name, shape, getWeight(weights, name, shape), external));
   }
   const { cos, sin } = rotaryTables(maxPositions, headDim, config.rope_theta);
-  g.initializers.push(floatTensor("/rotary/cos_table", [maxPositions, headDim], cos));
-  g.initializers.push(floatTensor("/rotary/sin_table", [maxPositions, headDim], sin));
+  g.initializers.push(floatTensor("/rotary/cos_table", [maxPositions, headDim], cos, external));
+  g.initializers.push(floatTensor("/rotary/sin_table", [maxPositions, headDim], sin, external));
 
   const heads = config.num_attention_heads, kvHeads = config.num_key_value_heads, groups = heads / kvHeads;
   const FLOAT = onnx.TensorProto.DataType.FLOAT, INT64 = onnx.TensorProto.DataType.INT64;
@@ -365,19 +459,23 @@ export async function exportModelOnnx(
 }
 
 /**
- * Exports the checkpoint folder `dir` (ours or a Hugging Face Qwen2 one, see `loadCheckpoint`) to the ONNX file
- * `outFile`, loading it on the CPU backend. Returns the file's size in bytes.
+ * Exports the checkpoint folder `dir` (ours or a Hugging Face Qwen2 one, see `loadCheckpoint`) with
+ * {@linkcode writeOnnx} into folder `outDir` (default `dir` itself), loading it on the CPU backend. Returns the
+ * names of the files written.
  */
 export async function exportCheckpointOnnx(
   dir: string,
-  outFile: string,
-  options: OnnxExportOptions = {},
-): Promise<number> {
+  outDir: string = dir,
+  options: WriteOnnxOptions = {},
+): Promise<string[]> {
   const { model } = await loadCheckpoint(dir, createCpuBackend());
   try {
-    const bytes = await exportModelOnnx(model, options);
-    await Deno.writeFile(outFile, bytes);
-    return bytes.length;
+    if (model.head !== "lm") {
+      throw new Error(`exportCheckpointOnnx: needs an LM head, the model has "${model.head}"`);
+    }
+    const weights = new Map<string, Float32Array>();
+    for (const spec of model.layout.specs) weights.set(spec.name, await model.getParam(spec.name));
+    return await writeOnnx(outDir, model.config, weights, options);
   } finally {
     model.dispose();
   }

@@ -106,9 +106,8 @@ Deno.test("a saved checkpoint exports to the same ONNX bytes as the live model",
   const dir = await Deno.makeTempDir();
   try {
     await saveCheckpoint(dir, model);
-    const size = await exportCheckpointOnnx(dir, `${dir}/model.onnx`, { maxPositions: 64 });
+    assertEquals(await exportCheckpointOnnx(dir, undefined, { maxPositions: 64 }), ["model.onnx"]);
     const bytes = await Deno.readFile(`${dir}/model.onnx`);
-    assertEquals(bytes.length, size);
     assertEquals(bytes, await exportModelOnnx(model, { maxPositions: 64 }));
   } finally {
     await Deno.remove(dir, { recursive: true });

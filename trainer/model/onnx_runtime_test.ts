@@ -4,7 +4,7 @@ import * as ort from "onnxruntime-web/all";
 import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import type { ModelConfig } from "./config.ts";
 import { fullLogits, randomTestModel, TEST_CONFIG } from "./decode_testing.ts";
-import { exportModelOnnx, exportOnnx } from "./onnx_export.ts";
+import { exportModelOnnx, exportOnnx, ONNX_EXTERNAL_DATA, writeOnnx } from "./onnx_export.ts";
 
 ort.env.wasm.numThreads = 1;
 
@@ -106,4 +106,58 @@ Deno.test("onnxruntime-web (wasm) logits match the forward pass: untied head, no
     num_hidden_layers: 1,
     rope_theta: 1e6,
   }, false);
+});
+
+Deno.test("writeOnnx: weights over the threshold go to model.onnx_data; onnxruntime gives the same logits", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "onnx_external_" });
+  const { model, weights } = randomTestModel(createCpuBackend(), TEST_CONFIG, 7);
+  try {
+    assertEquals(await writeOnnx(dir, TEST_CONFIG, weights), ["model.onnx"]);
+    const inline = await Deno.readFile(`${dir}/model.onnx`);
+    // A threshold of 1 KiB stands in for protobuf's 2 GiB, so that the test stays small.
+    assertEquals(await writeOnnx(dir, TEST_CONFIG, weights, { externalDataThreshold: 1024 }), [
+      "model.onnx",
+      ONNX_EXTERNAL_DATA,
+    ]);
+    const small = await Deno.readFile(`${dir}/model.onnx`);
+    const data = await Deno.readFile(`${dir}/${ONNX_EXTERNAL_DATA}`);
+    assert(small.length < 20_000 && inline.length > data.length / 2, `${small.length} / ${data.length}`);
+    const ids = [3, 1, 4, 1, 5, 9];
+    const run = async (session: ort.InferenceSession) => {
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: int64(ids, [1, ids.length]),
+        attention_mask: int64(ids.map(() => 1), [1, ids.length]),
+        position_ids: int64(ids.map((_, i) => i), [1, ids.length]),
+      };
+      const kv = TEST_CONFIG.num_key_value_heads,
+        d = TEST_CONFIG.hidden_size / TEST_CONFIG.num_attention_heads;
+      for (let l = 0; l < TEST_CONFIG.num_hidden_layers; l++) {
+        for (const kind of ["key", "value"]) {
+          feeds[`past_key_values.${l}.${kind}`] = new ort.Tensor("float32", new Float32Array(0), [
+            1,
+            kv,
+            0,
+            d,
+          ]);
+        }
+      }
+      const out = (await session.run(feeds)).logits.data as Float32Array;
+      await session.release();
+      return out;
+    };
+    const want = await run(await ort.InferenceSession.create(inline, { executionProviders: ["wasm"] }));
+    const got = await run(
+      await ort.InferenceSession.create(small, {
+        executionProviders: ["wasm"],
+        externalData: [{ path: ONNX_EXTERNAL_DATA, data }],
+      }),
+    );
+    assertEquals(got, want);
+    // Writing a small model again removes the stale external-data file.
+    await writeOnnx(dir, TEST_CONFIG, weights);
+    assertEquals(await Deno.stat(`${dir}/${ONNX_EXTERNAL_DATA}`).catch(() => null), null);
+  } finally {
+    model.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -134,7 +134,10 @@ function decode(dv: DataView, at: number, size: number, dtype: SafetensorsDType)
   return out;
 }
 
-/** Encodes tensors as a safetensors file in `dtype`, in the given order. */
+/**
+ * Encodes tensors as a safetensors file in `dtype`, in the given order. Throws a RangeError naming the tensor when
+ * a finite value does not fit in F16 (beyond ±65504 it would become infinity); BF16 has f32's range.
+ */
 export function encodeSafetensors(
   tensors: readonly TensorToWrite[],
   dtype: SafetensorsDType,
@@ -169,7 +172,17 @@ export function encodeSafetensors(
       at += t.data.byteLength;
     } else {
       const enc = dtype === "F16" ? f32ToF16 : f32ToBf16;
-      for (let i = 0; i < t.data.length; i++, at += 2) dv.setUint16(at, enc(t.data[i]), true);
+      for (let i = 0; i < t.data.length; i++, at += 2) {
+        const h = enc(t.data[i]);
+        if (dtype === "F16" && (h & 0x7fff) === 0x7c00 && Number.isFinite(t.data[i])) {
+          throw new RangeError(
+            `safetensors: "${t.name}"[${i}] = ${
+              t.data[i]
+            } overflows float16 (largest 65504); save as bf16 or f32`,
+          );
+        }
+        dv.setUint16(at, h, true);
+      }
     }
   }
   return out;

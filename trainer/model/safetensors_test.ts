@@ -70,3 +70,12 @@ Deno.test("safetensors: unsupported dtypes, bad offsets and truncated files are 
     RangeError,
   );
 });
+
+Deno.test("encodeSafetensors: a finite value beyond float16's range is refused, BF16 keeps it", () => {
+  const tensors = [{ name: "w", shape: [3], data: new Float32Array([1, -7e4, 2]) }];
+  assertThrows(() => encodeSafetensors(tensors, "F16"), RangeError, '"w"[1] = -70000 overflows float16');
+  assertEquals(parseSafetensors(encodeSafetensors(tensors, "BF16")).tensors.get("w")!.toF32()[1], -70144);
+  // Infinities stay infinities: they are not an overflow of the conversion.
+  const inf = [{ name: "i", shape: [1], data: new Float32Array([Infinity]) }];
+  assertEquals(parseSafetensors(encodeSafetensors(inf, "F16")).tensors.get("i")!.toF32()[0], Infinity);
+});

@@ -88,7 +88,8 @@ export async function sampleAndVerify(
     temperature: options.temperature,
     topP: options.topP,
     topK: options.topK,
-    stopTokens: [tokenizer.eosId],
+    stopTokens: [...tokenizer.stopIds],
+    sampledVocab: tokenizer.vocabSize,
     seed: options.seed,
   });
   const groups: RolloutGroup[] = problems.map((problem, i) => ({

@@ -11,14 +11,19 @@
  * @module
  */
 
-import { formatPrompt, type Problem } from "../../core/data/mod.ts";
+import { CHAT_TEMPLATES, formatPrompt, type Problem } from "../../core/data/mod.ts";
 import { createRng, restoreRng, type Rng } from "../../core/random/mod.ts";
-import { createCharTokenizer, type Tokenizer, tokenizerFromJson } from "../../core/tokenizer/mod.ts";
+import { createCharTokenizer, type FolderTokenizer, type Tokenizer } from "../../core/tokenizer/mod.ts";
 import type { Backend } from "../gpu/backend.ts";
-import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint.ts";
+import {
+  loadCheckpoint,
+  loadFolderTokenizer,
+  saveCheckpoint,
+  type SaveOptions,
+} from "../model/checkpoint.ts";
 import { type ModelConfig, presetConfig, type PresetName as ModelPreset } from "../model/config.ts";
 import { createModel, type Model } from "../model/model.ts";
-import { exportOnnx } from "../model/onnx_export.ts";
+import { writeOnnx } from "../model/onnx_export.ts";
 import { openStore, type Store } from "../store/store.ts";
 import type { Json } from "../store/schema.ts";
 import type { RolloutRow, StepMetrics as StoreStepMetrics } from "../store/types.ts";
@@ -102,15 +107,19 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function makeTokenizer(config: TrainConfig): Promise<Tokenizer> {
-  if (!config.modelDir) return createCharTokenizer();
-  const path = `${config.modelDir}/tokenizer.json`;
-  const json = JSON.parse(
-    await Deno.readTextFile(path).catch(() => {
-      throw new ConfigError(`--model: ${path} not found`);
-    }),
-  );
-  return tokenizerFromJson(json);
+/** The tokenizer (with its stop ids and tokenizer_config.json) of `--model`, or the character tokenizer. */
+async function makeTokenizer(config: TrainConfig): Promise<FolderTokenizer> {
+  if (!config.modelDir) {
+    return {
+      tokenizer: createCharTokenizer(),
+      chatTemplate: null,
+      tokenizerConfig: {},
+      generationConfig: {},
+    };
+  }
+  return await loadFolderTokenizer(config.modelDir).catch((e) => {
+    throw new ConfigError(`--model: ${e instanceof Error ? e.message : e}`);
+  });
 }
 
 function modelConfig(config: TrainConfig, vocab: number): ModelConfig {
@@ -190,7 +199,15 @@ export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<R
     );
   }
   const { backend, name: backendName, adapter } = await env.createBackend(config.backend);
-  const tokenizer = await makeTokenizer(config);
+  const folder = await makeTokenizer(config);
+  const tokenizer = folder.tokenizer;
+  // Every folder the run writes records the tokenizer and the template the model is trained with.
+  const hfFiles: SaveOptions = {
+    tokenizer,
+    chatTemplate: CHAT_TEMPLATES[config.template],
+    tokenizerConfig: folder.tokenizerConfig,
+    generationConfig: folder.generationConfig,
+  };
   const sets = await buildProblems(config);
   if (config.method === "oreal-oracle" && sets.train.some((p) => p.chain === undefined)) {
     throw new ConfigError(
@@ -208,6 +225,7 @@ export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<R
       backendName,
       adapter,
       tokenizer,
+      hfFiles,
       sets,
       store,
       latest,
@@ -231,6 +249,8 @@ interface Ctx {
   backendName: string;
   adapter: string | null;
   tokenizer: Tokenizer;
+  /** The tokenizer files and chat template that every saved folder gets. */
+  hfFiles: SaveOptions;
   sets: { train: Problem[]; test: Problem[] };
   store: Store;
   latest: { step: number; dir: string } | null;
@@ -239,7 +259,7 @@ interface Ctx {
 
 async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Promise<RunSummary> {
   const { reporter } = env;
-  const { backend, tokenizer, sets, store } = ctx;
+  const { backend, tokenizer, hfFiles, sets, store } = ctx;
   const out = config.out;
   const existing = await store.findRun(config.name);
   if (existing && !config.resume) {
@@ -307,12 +327,11 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     await writeMetrics(`${out}/metrics.jsonl`, lines);
   } else {
     await writeMetrics(`${out}/metrics.jsonl`, []);
-    const mc = modelConfig(config, tokenizer.vocabSize);
     const sftRng = createRng(config.seed);
     const initDir = config.sftFrom ?? config.modelDir;
     policy = initDir
       ? (await loadCheckpoint(initDir, backend)).model
-      : createModel(mc, backend, { seed: config.seed });
+      : createModel(modelConfig(config, tokenizer.vocabSize), backend, { seed: config.seed });
     const sftSteps = config.sftFrom ? 0 : config.sftSteps;
     reporter.info(
       `model: ${policy.parameterCount} parameters; ` +
@@ -338,9 +357,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
       (n) => n,
     );
     // The SFT model is the reference of the KL term: a fresh optimizer for the policy from here on.
-    await saveCheckpoint(`${out}/sft`, policy, {
-      tokenizerJson: tokenizer.toJSON() as Record<string, unknown>,
-    });
+    await saveCheckpoint(`${out}/sft`, policy, hfFiles);
     reference = (await loadCheckpoint(`${out}/sft`, backend)).model;
     policy.dispose();
     policy = (await loadCheckpoint(`${out}/sft`, backend)).model;
@@ -369,8 +386,8 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
       sftTokens,
       pending: null,
     };
-    await saveBest(out, policy, tokenizer, 0);
-    await commit(out, state, policy, rewardModel);
+    await saveBest(out, policy, hfFiles, 0);
+    await commit(out, state, policy, rewardModel, hfFiles);
   }
   const wallBefore = state.wallSeconds;
   const processStart = ctx.t0;
@@ -493,7 +510,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
       state.last = { greedy: run.greedy, meankCi95: ev.meanKCi95, faithfulness: ev.faithfulness };
       if (ev.pass1 > state.best.pass1) {
         state.best = { step, pass1: ev.pass1 };
-        await saveBest(out, policy, tokenizer, step);
+        await saveBest(out, policy, hfFiles, step);
       }
     }
     metrics.stepSeconds = (performance.now() - tStep) / 1000;
@@ -530,7 +547,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
       };
     }
     state.pending = { rollouts, metrics };
-    await commit(out, state, policy, rewardModel);
+    await commit(out, state, policy, rewardModel, hfFiles);
     await store.writeStep({ runId, step, rollouts, metrics: storeMetrics(metrics) });
     await appendMetrics(`${out}/metrics.jsonl`, metrics);
     await writeFileAtomic(
@@ -546,18 +563,16 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
   const bestDir = bestPath(out, state.best.step);
   const best = (await loadCheckpoint(bestDir, backend)).model;
   await Deno.remove(`${out}/checkpoint`, { recursive: true }).catch(() => {});
-  await saveCheckpoint(`${out}/checkpoint`, best, {
-    tokenizerJson: tokenizer.toJSON() as Record<string, unknown>,
-    extraConfig: { eos_token_id: tokenizer.eosId, pad_token_id: tokenizer.padId },
-  });
+  await saveCheckpoint(`${out}/checkpoint`, best, hfFiles);
   const weights = new Map<string, Float32Array>();
   for (const s of best.layout.specs) {
     if (s.name !== "score.weight") weights.set(s.name, await best.getParam(s.name));
   }
-  const onnx = exportOnnx(best.config, weights);
-  await Deno.writeFile(`${out}/model.onnx`, onnx);
-  // checkpoint/ also gets a copy, so it is a complete folder for `deno task serve --model` (as Optimum lays out).
-  await Deno.writeFile(`${out}/checkpoint/model.onnx`, onnx);
+  // checkpoint/ gets the export, so it is a complete folder for `deno task serve --model` (as Optimum lays out);
+  // the run folder a copy (with model.onnx_data beside it for a model over 2 GiB).
+  for (const file of await writeOnnx(`${out}/checkpoint`, best.config, weights)) {
+    await Deno.copyFile(`${out}/checkpoint/${file}`, `${out}/${file}`);
+  }
   await store.recordCheckpoint({
     runId,
     step: state.best.step,
@@ -619,17 +634,23 @@ function bestPath(out: string, step: number): string {
 }
 
 /** Saves the best policy so far under `best/step-N`, removing older best folders. */
-async function saveBest(out: string, policy: Model, tokenizer: Tokenizer, step: number): Promise<void> {
+async function saveBest(out: string, policy: Model, files: SaveOptions, step: number): Promise<void> {
   const dir = bestPath(out, step);
   await Deno.remove(dir, { recursive: true }).catch(() => {});
-  await saveCheckpoint(dir, policy, { tokenizerJson: tokenizer.toJSON() as Record<string, unknown> });
+  await saveCheckpoint(dir, policy, files);
 }
 
 /** Commits the step checkpoint (policy and RM with optimizer state, and the run state). */
-async function commit(out: string, state: RunState, policy: Model, rewardModel: Model | null): Promise<void> {
+async function commit(
+  out: string,
+  state: RunState,
+  policy: Model,
+  rewardModel: Model | null,
+  files: SaveOptions,
+): Promise<void> {
   await commitCheckpoint(out, state.step, async (dir) => {
-    await saveCheckpoint(`${dir}/policy`, policy, { optimizer: true });
-    if (rewardModel) await saveCheckpoint(`${dir}/rm`, rewardModel, { optimizer: true });
+    await saveCheckpoint(`${dir}/policy`, policy, { ...files, optimizer: true });
+    if (rewardModel) await saveCheckpoint(`${dir}/rm`, rewardModel, { ...files, optimizer: true });
     await Deno.writeTextFile(`${dir}/state.json`, JSON.stringify(state));
   });
   // Best folders other than the one the committed state names are from an interrupted step: drop them.
