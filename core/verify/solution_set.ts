@@ -9,7 +9,8 @@
 import type { MathNode } from "mathjs";
 import { type CompareContext, realValue } from "./compare_expr.ts";
 import { type Complex, evalComplex, freeVariables } from "./evaluate.ts";
-import type { RelOp, Value } from "./value.ts";
+import { FLIP } from "./compare_relation.ts";
+import { isInequality, type RelOp, type Value } from "./value.ts";
 
 interface Interval {
   lo: number;
@@ -27,8 +28,6 @@ interface SolutionSet {
   set: RealSet;
 }
 
-const INEQUALITIES: ReadonlySet<RelOp> = new Set(["<", ">", "≤", "≥", "≠"]);
-const FLIP: Record<string, RelOp> = { "<": ">", ">": "<", "≤": "≥", "≥": "≤", "=": "=", "≠": "≠" };
 const TOL = 1e-9;
 
 function normalize(intervals: Interval[]): RealSet {
@@ -177,10 +176,6 @@ function combine(parts: SolutionSet[], op: "or" | "and"): SolutionSet | null {
   const variable = vars.size === 1 ? [...vars][0] : null;
   if (op === "or") return { variable, set: normalize(parts.flatMap((p) => p.set)) };
   return { variable, set: parts.map((p) => p.set).reduce(intersect) };
-}
-
-function isInequality(v: Value): boolean {
-  return v.t === "rel" && v.ops.some((o) => INEQUALITIES.has(o));
 }
 
 /** The set a value describes, or null when it is not a set of reals in at most one variable. */
