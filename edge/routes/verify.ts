@@ -10,7 +10,7 @@
  */
 
 import { Hono } from "hono";
-import type { Verdict } from "../../core/verify/mod.ts";
+import { type Judge, judgeVerdict, type Verdict } from "../../core/verify/mod.ts";
 import { ApiError, invalidParam } from "../http/errors.ts";
 import { asObject, optionalBoolean, optionalString } from "../http/fields.ts";
 import { jsonBody } from "../http/json_body.ts";
@@ -37,6 +37,8 @@ export interface VerifyRouteOptions {
   itemTimeLimitMs: number;
   /** Reward format when the request names none. */
   defaultRewardFormat: RewardFormat;
+  /** LLM judge asked about the rules' "wrong"/"unparseable" verdicts; none (the default) asks nobody. */
+  judge?: Judge;
 }
 
 /** One item to verify. */
@@ -134,13 +136,29 @@ export function verifyItems(
   });
 }
 
+/** The results with the rules' "wrong"/"unparseable" verdicts handed to `judge` (concurrently), rewards redone. */
+export async function judgeResults(
+  judge: Judge,
+  items: readonly VerifyItem[],
+  results: readonly VerifyResult[],
+  format: RewardFormat,
+): Promise<VerifyResult[]> {
+  return await Promise.all(results.map(async (r, k) => {
+    const { reward: _, ...rules } = r;
+    const v = await judgeVerdict(items[k].gold, items[k].response, rules, judge, {
+      truncated: items[k].truncated,
+    });
+    return v === rules ? r : { ...v, reward: rewardOf(v, format) };
+  }));
+}
+
 /** The Hono sub-app serving `POST /v1/verify`. */
 export function verifyRoutes(options: VerifyRouteOptions): Hono {
   const app = new Hono();
   app.post(
     "/v1/verify",
     jsonBody((value) => parseVerifyRequest(value, options.maxBatchItems)),
-    (c) => {
+    async (c) => {
       const request = c.req.valid("json");
       const query = parseRewardFormat(c.req.query("reward_format"), "reward_format");
       if (query && request.rewardFormat && query !== request.rewardFormat) {
@@ -150,7 +168,8 @@ export function verifyRoutes(options: VerifyRouteOptions): Hono {
         });
       }
       const format = request.rewardFormat ?? query ?? options.defaultRewardFormat;
-      const results = verifyItems(options.verify, request.items, options, format);
+      let results = verifyItems(options.verify, request.items, options, format);
+      if (options.judge) results = await judgeResults(options.judge, request.items, results, format);
       return c.json(request.batch ? { results } : results[0]);
     },
   );
