@@ -22,6 +22,7 @@ import { boundedBody } from "./http/body.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
 import type { LanguageModel } from "./inference/language_model.ts";
 import { openAIRoutes } from "./routes/openai.ts";
+import type { Judge } from "../core/verify/mod.ts";
 import { type RewardFormat, type VerifyFunction, verifyRoutes } from "./routes/verify.ts";
 
 /** Size and time limits of the service. */
@@ -70,6 +71,8 @@ export interface EdgeOptions {
   limits?: Partial<EdgeLimits>;
   /** Reward format when a verify request names none (default `plus_minus_one`). */
   defaultRewardFormat?: RewardFormat;
+  /** LLM judge for `/v1/verify`'s "wrong"/"unparseable" verdicts (`core/verify`'s `createJudge`); off when absent. */
+  judge?: Judge;
 }
 
 /** Where model loading stands, as `/readyz` reports it. */
@@ -164,6 +167,7 @@ export function createApp(options: EdgeOptions): Hono {
       timeLimitMs: limits.requestTimeMs,
       itemTimeLimitMs: limits.verifyTimeMs,
       defaultRewardFormat: options.defaultRewardFormat ?? "plus_minus_one",
+      judge: options.judge,
     }),
   );
   app.route(

@@ -49,7 +49,16 @@ export function isAssignable(v: Value): boolean {
   return false;
 }
 
-const FLIP: Record<string, RelOp> = { "<": ">", ">": "<", "≤": "≥", "≥": "≤", "=": "=", "≠": "≠", "∈": "∈" };
+/** Each relation operator with its sides swapped (`<` becomes `>`). */
+export const FLIP: Record<string, RelOp> = {
+  "<": ">",
+  ">": "<",
+  "≤": "≥",
+  "≥": "≤",
+  "=": "=",
+  "≠": "≠",
+  "∈": "∈",
+};
 
 function infinity(sign: number): Value {
   const inf = symbolNode("Infinity");

@@ -192,43 +192,55 @@ interface MathToken {
   end: number;
 }
 
-/** The fractions, roots and numbers of a stretch of prose, left to right; stops after the first when `first`. */
-function mathTokens(text: string, first: boolean): MathToken[] {
-  const out: MathToken[] = [];
+/**
+ * Visits the fractions, roots and numbers of a stretch of prose left to right, until `visit` returns false
+ * (nothing is collected, so a long run of numbers costs no memory).
+ */
+function scanMathTokens(text: string, visit: (token: MathToken) => boolean): void {
   const next = /[\\\d+-]/g;
   let i = 0;
   while (i < text.length) {
-    // Jump to the next character that can start a token (a native scan, much faster than a JS loop).
-    next.lastIndex = i;
-    if (next.exec(text) === null) break;
-    i = next.lastIndex - 1;
     const c = text.charCodeAt(i);
-    if (c === 92) {
+    if (c !== 92 && c !== 43 && c !== 45 && (c < 48 || c > 57)) {
+      // Jump to the next character that can start a token (a native scan, faster than a JS loop).
+      next.lastIndex = i;
+      if (next.exec(text) === null) return;
+      i = next.lastIndex - 1;
+    }
+    let token: MathToken | null = null;
+    if (text.charCodeAt(i) === 92) {
       const end = latexTokenEnd(text, i);
-      if (end > 0) {
-        out.push({ token: text.slice(i, end), end });
-        i = end;
-      } else i++;
-    } else if ((c >= 48 && c <= 57) || c === 43 || c === 45) {
+      if (end > 0) token = { token: text.slice(i, end), end };
+    } else {
       const n = readNumber(text, i);
-      if (n !== null) {
-        out.push({ token: plainNumber(n), end: n.end });
-        i = n.end;
-      } else i++;
-    } else i++;
-    if (first && out.length > 0) break;
+      if (n !== null) token = { token: plainNumber(n), end: n.end };
+    }
+    if (token === null) i++;
+    else {
+      i = token.end;
+      if (!visit(token)) return;
+    }
   }
-  return out;
 }
 
 /** The first fraction, root or number in a stretch of prose, or null. */
 function firstMathToken(text: string): string | null {
-  return mathTokens(text, true)[0]?.token ?? null;
+  let first: string | null = null;
+  scanMathTokens(text, (t) => {
+    first = t.token;
+    return false;
+  });
+  return first;
 }
 
 /** The last fraction, root or number in prose with its end position, or null. */
 function lastMathToken(text: string): MathToken | null {
-  return mathTokens(text, false).pop() ?? null;
+  let last: MathToken | null = null;
+  scanMathTokens(text, (t) => {
+    last = t;
+    return true;
+  });
+  return last;
 }
 
 /** True when the text reads as a sentence rather than a bare expression (two or more ordinary words). */
@@ -428,6 +440,7 @@ function sentenceAnswer(text: string): string | null {
     const found = at < 0 ? null : fromSentence(text.slice(at), p === 2);
     if (found !== null) return found;
   }
-  const tokens = mathTokens(text, false);
-  return tokens.length === 1 ? tokens[0].token : null;
+  const tokens: string[] = [];
+  scanMathTokens(text, (t) => tokens.push(t.token) < 2);
+  return tokens.length === 1 ? tokens[0] : null;
 }

@@ -7,7 +7,7 @@
  */
 
 import type { MathNode } from "mathjs";
-import { hasDecimal } from "./evaluate.ts";
+import { freeVariables, hasDecimal } from "./evaluate.ts";
 import { literals } from "./safe_math.ts";
 import type { Value } from "./value.ts";
 
@@ -53,13 +53,7 @@ function integerValue(n: MathNode): number | null {
 }
 
 function isConstant(n: MathNode): boolean {
-  let found = false;
-  n.traverse((m) => {
-    if (m.type === "SymbolNode" && !["pi", "e", "i"].includes((m as unknown as { name: string }).name)) {
-      found = true;
-    }
-  });
-  return !found;
+  return freeVariables(n).size === 0;
 }
 
 /** Non-constant factors of a product, a power of a factor counting as many as its integer exponent. */

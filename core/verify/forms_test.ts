@@ -34,6 +34,7 @@ Deno.test("forms: solution sets: inequalities joined by or/and/commas against in
     ["x<2", "\\boxed{-2x>-4}", true],
     ["x<2", "\\boxed{-2x<-4}", false],
     ["x \\ge -3", "\\boxed{3x + 9 \\ge 0}", true],
+    ["x<2", "\\boxed{2x+1<x+3}", true],
     ["x > 1", "\\boxed{x \\geq 1}", false],
   ]);
 });

@@ -69,9 +69,10 @@ const CHECKS: [string, (s: string) => unknown][] = [
   ["responseChoice", (s) => responseChoice(s)],
 ];
 
-function fastest(f: (s: string) => unknown, s: string): number {
+/** The least time of `runs` calls: the call with the fewest interruptions by other processes. */
+function fastest(f: (s: string) => unknown, s: string, runs = 3): number {
   let best = Infinity;
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
     f(s);
     best = Math.min(best, performance.now() - t0);
@@ -92,10 +93,16 @@ Deno.test("extraction: time grows linearly after every cue, whatever run of char
           const what = `${name} on ${JSON.stringify(cue)} + ${JSON.stringify(fill)} × n + ${
             JSON.stringify(tail)
           }`;
-          let prev = fastest(f, input(cue, fill, tail, SIZES[0]));
+          const at = (size: number, runs?: number) => fastest(f, input(cue, fill, tail, size), runs);
+          let prev = at(SIZES[0]);
           assert(prev < FIRST_BOUND_MS, `${what}: ${prev.toFixed(1)} ms at n = ${SIZES[0]}`);
           for (const size of SIZES.slice(1)) {
-            const t = fastest(f, input(cue, fill, tail, size));
+            let t = at(size);
+            // On a busy machine one slow sample is measured again, more times, before it counts.
+            if (t > MAX_RATIO * prev + NOISE_MS) {
+              prev = Math.min(prev, at(size / 4, 9));
+              t = Math.min(t, at(size, 9));
+            }
             assert(
               t <= MAX_RATIO * prev + NOISE_MS,
               `${what}: ${prev.toFixed(2)} ms at n = ${size / 4}, ${t.toFixed(2)} ms at n = ${size}`,

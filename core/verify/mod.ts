@@ -9,7 +9,7 @@
  * @module
  */
 
-export { DEFAULT_REL_TOL, DEFAULT_TIMEOUT_MS, verify } from "./verify.ts";
+export { DEFAULT_REL_TOL, DEFAULT_TIMEOUT_MS, judgeVerdict, verify } from "./verify.ts";
 export { extractAnswer, extractGold } from "./extract.ts";
 export { normalizeAnswer } from "./normalize.ts";
 export { parseAnswer } from "./parser.ts";

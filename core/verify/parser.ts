@@ -11,7 +11,7 @@ import type { MathNode } from "mathjs";
 import { type Budget, LimitError, LIMITS } from "./budget.ts";
 import { DECORATORS, FUNCTIONS, ParseError, type Token, tokenize } from "./lexer.ts";
 import { binaryNode, constantNode, functionNode, negateNode, type OPS, symbolNode } from "./safe_math.ts";
-import type { RelOp, Value } from "./value.ts";
+import { isInequality, type RelOp, type Value } from "./value.ts";
 
 export { ParseError } from "./lexer.ts";
 
@@ -29,12 +29,6 @@ const MATRIX_ENVS = new Set([
 ]);
 /** Separators of list items; `∨` and `∧` ("or", "and") also join inequalities into one set. */
 const SEPARATORS = new Set([",", ";", "∨", "∧"]);
-const INEQUALITY_OPS = new Set(["<", ">", "≤", "≥", "≠"]);
-
-function isInequality(v: Value): boolean {
-  return v.t === "rel" && v.ops.some((o) => INEQUALITY_OPS.has(o));
-}
-
 const TRIG = new Set(["sin", "cos", "tan", "sec", "csc", "cot"]);
 const ATOM_OPS = new Set(["(", "[", "{", "\\{", "⌊", "⌈"]);
 

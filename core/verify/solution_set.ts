@@ -9,7 +9,9 @@
 import type { MathNode } from "mathjs";
 import { type CompareContext, realValue } from "./compare_expr.ts";
 import { type Complex, evalComplex, freeVariables } from "./evaluate.ts";
-import type { RelOp, Value } from "./value.ts";
+import { FLIP } from "./compare_relation.ts";
+import { binaryNode } from "./safe_math.ts";
+import { isInequality, type RelOp, type Value } from "./value.ts";
 
 interface Interval {
   lo: number;
@@ -27,8 +29,6 @@ interface SolutionSet {
   set: RealSet;
 }
 
-const INEQUALITIES: ReadonlySet<RelOp> = new Set(["<", ">", "≤", "≥", "≠"]);
-const FLIP: Record<string, RelOp> = { "<": ">", ">": "<", "≤": "≥", "≥": "≤", "=": "=", "≠": "≠" };
 const TOL = 1e-9;
 
 function normalize(intervals: Interval[]): RealSet {
@@ -138,23 +138,10 @@ function fromRelation(rel: Value & { t: "rel" }, ctx: CompareContext): SolutionS
   if (x === null || rel.ops.some((o) => o === "∈")) return null;
   const nodes = rel.terms.map((t) => (t as { node: MathNode }).node);
   if (rel.terms.length === 2) {
-    // A op B  ⇔  (A - B) op 0  ⇔  a·x + b op 0.
-    const consts = nodes.map((n) => freeVariables(n).size === 0);
-    let op = rel.ops[0];
-    let lin: { a: number; b: number } | null;
-    if (consts[1]) {
-      const c = realValue(nodes[1], ctx);
-      lin = linear(nodes[0], x, ctx);
-      if (lin && c !== null) lin = { a: lin.a, b: lin.b - c };
-      else lin = null;
-    } else if (consts[0]) {
-      const c = realValue(nodes[0], ctx);
-      lin = linear(nodes[1], x, ctx);
-      op = FLIP[op];
-      if (lin && c !== null) lin = { a: lin.a, b: lin.b - c };
-      else lin = null;
-    } else return null;
+    // A op B  ⇔  A - B op 0  ⇔  a·x + b op 0, solved when A - B is linear in x (`2x + 1 < x + 3`).
+    const lin = linear(binaryNode("-", nodes[0], nodes[1]), x, ctx);
     if (lin === null) return null;
+    const op = rel.ops[0];
     const set = halfLine(lin.a < 0 ? FLIP[op] : op, -lin.b / lin.a);
     return set && { variable: x, set };
   }
@@ -177,10 +164,6 @@ function combine(parts: SolutionSet[], op: "or" | "and"): SolutionSet | null {
   const variable = vars.size === 1 ? [...vars][0] : null;
   if (op === "or") return { variable, set: normalize(parts.flatMap((p) => p.set)) };
   return { variable, set: parts.map((p) => p.set).reduce(intersect) };
-}
-
-function isInequality(v: Value): boolean {
-  return v.t === "rel" && v.ops.some((o) => INEQUALITIES.has(o));
 }
 
 /** The set a value describes, or null when it is not a set of reals in at most one variable. */

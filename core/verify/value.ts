@@ -38,3 +38,10 @@ export type Value =
   | { t: "time"; seconds: number; ratio: MathNode | null }
   /** An ellipsis (`\dots`), which never equals anything concrete. */
   | { t: "dots" };
+
+const INEQUALITY_OPS: ReadonlySet<RelOp> = new Set(["<", ">", "≤", "≥", "≠"]);
+
+/** True for a relation with at least one inequality sign (`x < 3`, `1 \\le x < 2`, `x \\ne 0`). */
+export function isInequality(v: Value): boolean {
+  return v.t === "rel" && v.ops.some((o) => INEQUALITY_OPS.has(o));
+}

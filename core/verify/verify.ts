@@ -13,6 +13,7 @@ import { goldChoice, responseChoice } from "./mcq.ts";
 import { canonicalString, normalizeAnswer } from "./normalize.ts";
 import { parseAnswer, ParseError } from "./parser.ts";
 import * as Q from "./rational.ts";
+import type { Judge } from "./judge.ts";
 import type { JudgedVerifyOptions, Verdict, VerifyOptions } from "./types.ts";
 import { inGoldUnit, type Quantity, splitUnit } from "./units.ts";
 import type { Value } from "./value.ts";
@@ -240,19 +241,23 @@ function verifyByRules(gold: string, response: string, options: VerifyOptions): 
 /** Longest tail of a response sent to the judge when no answer could be extracted from it. */
 const JUDGE_TAIL_CHARS = 2_000;
 
-/** The rule verdict, handed to the judge when it is "wrong" or "unparseable" (never for a truncated response). */
-async function verifyWithJudge(
+/**
+ * Hands a rule verdict to the judge when it is "wrong" or "unparseable" (never for a truncated response):
+ * `A` makes it correct, `B` keeps it, a failure keeps it with the reason. Other verdicts come back unchanged.
+ */
+export async function judgeVerdict(
   gold: string,
   response: string,
-  options: JudgedVerifyOptions,
+  rules: Verdict,
+  judge: Judge,
+  options: { question?: string; truncated?: boolean } = {},
 ): Promise<Verdict> {
-  const rules = verifyByRules(gold, response, options);
   if (rules.status !== "wrong" && rules.status !== "unparseable") return rules;
   if (options.truncated || typeof gold !== "string" || typeof response !== "string") return rules;
   const goldText = extractGold(gold);
   if (goldText === null || goldText.length > LIMITS.maxAnswerChars) return rules;
   const answer = rules.extracted ?? answerRegion(response).slice(-JUDGE_TAIL_CHARS);
-  const result = await options.judge.ask({ question: options.question, gold: goldText, answer });
+  const result = await judge.ask({ question: options.question, gold: goldText, answer });
   switch (result.decision) {
     case "equivalent":
       return {
@@ -279,6 +284,8 @@ export function verify(
   options: VerifyOptions | JudgedVerifyOptions = {},
 ): Verdict | Promise<Verdict> {
   const o = options ?? {};
-  if ("judge" in o && o.judge !== undefined) return verifyWithJudge(gold, response, o);
+  if ("judge" in o && o.judge !== undefined) {
+    return judgeVerdict(gold, response, verifyByRules(gold, response, o), o.judge, o);
+  }
   return verifyByRules(gold, response, o);
 }

@@ -11,7 +11,7 @@
  */
 
 import { Hono } from "hono";
-import type { Verdict } from "../../core/verify/mod.ts";
+import { type Judge, judgeVerdict, type Verdict } from "../../core/verify/mod.ts";
 import { ApiError, invalidParam } from "../http/errors.ts";
 import { timeoutVerdict, VerifyPoolBusyError } from "../verify_pool/pool.ts";
 import { asObject, optionalBoolean, optionalString } from "../http/fields.ts";
@@ -43,6 +43,8 @@ export interface VerifyRouteOptions {
   itemTimeLimitMs: number;
   /** Reward format when the request names none. */
   defaultRewardFormat: RewardFormat;
+  /** LLM judge asked about the rules' "wrong"/"unparseable" verdicts; none (the default) asks nobody. */
+  judge?: Judge;
 }
 
 /** One item to verify. */
@@ -153,6 +155,22 @@ export async function verifyItems(
   return settled.map((verdict) => ({ ...verdict, reward: rewardOf(verdict, format) }));
 }
 
+/** The results with the rules' "wrong"/"unparseable" verdicts handed to `judge` (concurrently), rewards redone. */
+export async function judgeResults(
+  judge: Judge,
+  items: readonly VerifyItem[],
+  results: readonly VerifyResult[],
+  format: RewardFormat,
+): Promise<VerifyResult[]> {
+  return await Promise.all(results.map(async (r, k) => {
+    const { reward: _, ...rules } = r;
+    const v = await judgeVerdict(items[k].gold, items[k].response, rules, judge, {
+      truncated: items[k].truncated,
+    });
+    return v === rules ? r : { ...v, reward: rewardOf(v, format) };
+  }));
+}
+
 /** The Hono sub-app serving `POST /v1/verify`. */
 export function verifyRoutes(options: VerifyRouteOptions): Hono {
   const app = new Hono();
@@ -169,7 +187,8 @@ export function verifyRoutes(options: VerifyRouteOptions): Hono {
         });
       }
       const format = request.rewardFormat ?? query ?? options.defaultRewardFormat;
-      const results = await verifyItems(options.verify, request.items, options, format);
+      let results = await verifyItems(options.verify, request.items, options, format);
+      if (options.judge) results = await judgeResults(options.judge, request.items, results, format);
       return c.json(request.batch ? { results } : results[0]);
     },
   );
