@@ -25,6 +25,8 @@ export interface TrainConfig {
   method: Method;
   seed: number;
   backend: BackendChoice;
+  /** Threads of the CPU backend (absent: the machine's cores). */
+  threads?: number;
   /** Output folder. */
   out: string;
   resume: boolean;
@@ -190,6 +192,7 @@ export const USAGE = `Usage: deno task train [flags]
   --kl X                   KL coefficient to the reference model (0 drops it)
   --seed N                 seed of problems, initialisation and sampling (default 1)
   --backend B              auto|webgpu|cpu
+  --threads N              CPU backend threads (default: the machine's cores)
   --data FILE.jsonl        problems from a JSONL file instead of the generator
   --families a,b           generator families     --levels 1,2   generator levels
   --hidden-size N --layers N   width and depth of the tiny model
@@ -220,6 +223,7 @@ const FLAGS: Record<string, { key: keyof TrainConfig | "preset" | "model"; kind:
   "kl": { key: "kl", kind: "num" },
   "seed": { key: "seed", kind: "int" },
   "backend": { key: "backend", kind: "str" },
+  "threads": { key: "threads", kind: "posint" },
   "data": { key: "data", kind: "str" },
   "families": { key: "families", kind: "list" },
   "levels": { key: "levels", kind: "intlist" },

@@ -7,6 +7,8 @@
  */
 
 import { type Backend, type DType, type Tensor, VIEW_ALIGN } from "../backend.ts";
+import { CpuEngine } from "./engine.ts";
+import { MAX_THREADS } from "./pool.ts";
 import { matmulF32 } from "./matmul.ts";
 import * as k from "./kernels.ts";
 import * as att from "./attention.ts";
@@ -63,11 +65,39 @@ export function cpuF32(t: Tensor): Float32Array {
   return f32(t);
 }
 
-/** Creates a CPU backend. */
-export function createCpuBackend(): Backend {
-  const backend: Backend = {
+/** Options of {@linkcode createCpuBackend}. */
+export interface CpuBackendOptions {
+  /** Threads the kernels run on (default: the machine's logical cores, `navigator.hardwareConcurrency`). */
+  threads?: number;
+}
+
+/** The CPU backend: a {@linkcode Backend} that also says how many threads it runs and how many are alive. */
+export interface CpuBackend extends Backend {
+  /** Threads the kernels run on (1 where WebAssembly SIMD is missing: plain TypeScript then). */
+  readonly threads: number;
+  /** Worker threads alive now (0 once destroyed; idle workers also exit by themselves after a second). */
+  readonly liveWorkers: number;
+}
+
+/** The machine's logical cores as the runtime reports them (1 when unknown). */
+export function defaultThreads(): number {
+  const n = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : undefined;
+  return Number.isInteger(n) && (n as number) >= 1 ? Math.min(n as number, MAX_THREADS) : 1;
+}
+
+/** Creates a CPU backend on `opts.threads` threads. */
+export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
+  const threads = opts.threads ?? defaultThreads();
+  const engine = CpuEngine.create(threads);
+  const backend: CpuBackend = {
     name: "cpu",
-    device: "cpu (TypeScript, one thread)",
+    device: engine
+      ? `cpu (${engine.isa}, ${engine.threads} thread${engine.threads === 1 ? "" : "s"})`
+      : "cpu (TypeScript, one thread)",
+    threads: engine ? engine.threads : 1,
+    get liveWorkers() {
+      return engine ? engine.liveWorkers : 0;
+    },
 
     alloc(length: number, dtype: DType = "f32"): Tensor {
       if (!Number.isInteger(length) || length < 0) throw new RangeError(`alloc: bad length ${length}`);
@@ -107,7 +137,9 @@ export function createCpuBackend(): Backend {
     flush(): Promise<void> {
       return Promise.resolve();
     },
-    destroy(): void {},
+    destroy(): void {
+      engine?.destroy();
+    },
 
     fill(t: Tensor, value: number): void {
       f32(t).fill(value);
@@ -145,7 +177,7 @@ export function createCpuBackend(): Backend {
         transB: p.transB ?? false,
         alpha: p.alpha ?? 1,
         beta: p.beta ?? 0,
-      });
+      }, engine);
     },
     embeddingForward(p) {
       need(p.out, p.rows * p.dim, "embedding out");
@@ -176,7 +208,7 @@ export function createCpuBackend(): Backend {
     },
     attentionForward(p) {
       need(p.q, p.batch * p.seqLen * p.heads * p.headDim, "attention q");
-      att.attentionForward(f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse), p);
+      att.attentionForward(f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse), p, engine);
     },
     attentionBackward(p) {
       att.attentionBackward(
@@ -190,6 +222,7 @@ export function createCpuBackend(): Backend {
         f32(p.dk),
         f32(p.dv),
         p,
+        engine,
       );
     },
     kvCacheWrite(p) {
@@ -228,6 +261,7 @@ export function createCpuBackend(): Backend {
         f32(p.entropies),
         f32(p.lse),
         p,
+        engine,
       );
     },
     lmHeadBackward(p) {
@@ -240,6 +274,7 @@ export function createCpuBackend(): Backend {
         f32(p.dHidden),
         f32(p.dWeight),
         p,
+        engine,
       );
     },
     adamw(p) {

@@ -1,0 +1,222 @@
+/**
+ * The CPU backend's compute engine: the WebAssembly SIMD kernels of `simd.ts` instantiated over one memory
+ * (shared with a {@linkcode ThreadPool} when more than one thread is asked for), and the blocked matmul built on
+ * them. Operands live in JavaScript arrays; a matmul copies them into the memory, runs one task per output tile
+ * `[MC rows, NC columns]` (each task packs its blocks of A and B, `KC` reduction steps at a time, into its
+ * thread's scratch and runs the register-tiled micro-kernel over them) and copies the result back.
+ *
+ * @module
+ */
+
+import { CONTROL_BYTES, MAX_THREADS, type Task, ThreadPool } from "./pool.ts";
+import { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
+
+/** Shape and options of a matmul: `out[m, n] = alpha * op(a) @ op(b) + beta * out`. */
+export interface MatmulShape {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+  beta: number;
+}
+
+/** Reduction steps per packed block. */
+const KC = 256;
+/** Largest output tile (rows x columns) of one task. */
+const MC_MAX = 12 * MR, NC_MAX = 16 * NR;
+/** Bytes of one thread's scratch: a packed A block and a packed B block. */
+const SCRATCH_BYTES = (MC_MAX * KC + KC * NC_MAX) * 4;
+/** Below this many flops a matmul runs on the calling thread only (waking workers costs tens of microseconds). */
+const PARALLEL_MIN_FLOPS = 1 << 21;
+
+// Argument slots of a gemm job (Int32 offsets from the job's first slot).
+const G = {
+  A: 0,
+  B: 1,
+  C: 2,
+  M: 3,
+  N: 4,
+  K: 5,
+  ASI: 6,
+  ASP: 7,
+  BSP: 8,
+  BSJ: 9,
+  LDC: 10,
+  ACC: 11,
+  ALPHA: 12,
+  TILES_N: 13,
+  MC: 14,
+  NC: 15,
+  KC: 16,
+  MR: 17,
+  NR: 18,
+} as const;
+
+// One output tile of a gemm job (runs on any thread, so it is self-contained: slot numbers are literals, in the
+// order of `G`). Strides are in bytes: A(i, p) at a + i*asi + p*asp, B(p, j) at b + p*bsp + j*bsj.
+const gemmTile: Task = (ex, i32, f32, at, tile, scratch) => {
+  const pa = i32[at], pb = i32[at + 1], pc = i32[at + 2], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5];
+  const asi = i32[at + 6], asp = i32[at + 7], bsp = i32[at + 8], bsj = i32[at + 9], ldc = i32[at + 10];
+  const accumulate = i32[at + 11], alpha = f32[at + 12], tilesN = i32[at + 13];
+  const MC = i32[at + 14], NC = i32[at + 15], KC = i32[at + 16], MR = i32[at + 17], NR = i32[at + 18];
+  const ib = Math.floor(tile / tilesN), jb = tile - ib * tilesN;
+  const i0 = ib * MC, j0 = jb * NC;
+  const mcv = Math.min(MC, m - i0), mcp = Math.ceil(mcv / MR) * MR;
+  const ncv = Math.min(NC, n - j0), ncp = Math.ceil(ncv / NR) * NR;
+  const apack = scratch, bpack = scratch + MC * KC * 4;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    ex.pack_b(pb + p0 * bsp + j0 * bsj, bsp, bsj, bpack, kc, ncv, ncp);
+    ex.pack_a(pa + i0 * asi + p0 * asp, asi, asp, apack, mcv, mcp, kc);
+    ex.macro(apack, bpack, pc + i0 * ldc + j0 * 4, ldc, mcp, ncp, kc, alpha, p0 > 0 || accumulate ? 1 : 0);
+  }
+};
+
+/** Task ids (indices into the pool's task list). */
+const TASKS: readonly Task[] = [gemmTile];
+const GEMM = 0;
+
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
+
+/** The SIMD kernels over one memory, with a pool of `threads - 1` workers. */
+export class CpuEngine {
+  /** Threads a parallel kernel runs on (the calling one included). */
+  readonly threads: number;
+  /** Whether the multiply-add is relaxed SIMD's fused one. */
+  readonly relaxed: boolean;
+  readonly #memory: WebAssembly.Memory;
+  readonly #pool: ThreadPool;
+  readonly #opsBase: number;
+  #f32: Float32Array;
+
+  private constructor(threads: number) {
+    const mod = kernelModule(threads > 1);
+    if (!mod) throw new Error("no WebAssembly SIMD");
+    this.threads = threads;
+    this.relaxed = mod.relaxed;
+    const scratchBase = align64(CONTROL_BYTES);
+    this.#opsBase = scratchBase + threads * SCRATCH_BYTES;
+    const pages = Math.ceil(this.#opsBase / 65536) + 1;
+    this.#memory = threads > 1
+      ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true })
+      : new WebAssembly.Memory({ initial: pages });
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(mod.bytes), { env: { mem: this.#memory } })
+      .exports as unknown as KernelExports;
+    this.#pool = new ThreadPool(
+      this.#memory,
+      mod.bytes,
+      ex,
+      TASKS,
+      threads,
+      (t) => scratchBase + t * SCRATCH_BYTES,
+    );
+    this.#f32 = new Float32Array(this.#memory.buffer);
+  }
+
+  /** An engine on `threads` threads, or null where the runtime lacks WebAssembly SIMD (or shared memory). */
+  static create(threads: number): CpuEngine | null {
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new RangeError(`cpu backend: threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+    }
+    try {
+      return new CpuEngine(threads);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The instruction set, for the backend's device string. */
+  get isa(): string {
+    return this.relaxed ? "WebAssembly SIMD128 + relaxed FMA" : "WebAssembly SIMD128";
+  }
+
+  /** Worker threads currently alive (0 after {@linkcode destroy}). */
+  get liveWorkers(): number {
+    return this.#pool.liveWorkers;
+  }
+
+  // The memory as f32, grown to at least `bytes`; null when WebAssembly's 4 GiB limit is in the way.
+  #reserve(bytes: number): Float32Array | null {
+    const have = this.#memory.buffer.byteLength;
+    if (bytes > have) {
+      try {
+        this.#memory.grow(Math.ceil((bytes - have) / 65536));
+      } catch {
+        return null;
+      }
+    }
+    if (this.#f32.buffer.byteLength !== this.#memory.buffer.byteLength) {
+      this.#f32 = new Float32Array(this.#memory.buffer);
+    }
+    return this.#f32;
+  }
+
+  /**
+   * `out = alpha * op(a) @ op(b) + beta * out`. Returns false (doing nothing) when the operands do not fit in
+   * WebAssembly memory. The caller has checked the operand lengths.
+   */
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
+    const { m, n, k, transA, transB, alpha, beta } = s;
+    if (m === 0 || n === 0) return true;
+    const np = Math.ceil(n / NR) * NR, mp = Math.ceil(m / MR) * MR;
+    const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
+    const mem = this.#reserve(cOff + mp * np * 4);
+    if (!mem) return false;
+    if (k === 0) {
+      if (beta === 0) out.fill(0, 0, m * n);
+      else if (beta !== 1) { for (let i = 0; i < m * n; i++) out[i] *= beta; }
+      return true;
+    }
+    mem.set(a.subarray(0, m * k), aOff >> 2);
+    mem.set(b.subarray(0, k * n), bOff >> 2);
+    const c = cOff >> 2;
+    if (beta !== 0) {
+      if (np === n) mem.set(out.subarray(0, m * n), c);
+      else for (let i = 0; i < m; i++) mem.set(out.subarray(i * n, i * n + n), c + i * np);
+      if (beta !== 1) { for (let i = 0; i < mp * np; i++) mem[c + i] *= beta; }
+    }
+    // Tiles: the largest ones that still give every thread a few, when the product is worth threading.
+    const flops = 2 * m * n * k;
+    const parallel = this.threads > 1 && flops >= PARALLEL_MIN_FLOPS;
+    let mc = MC_MAX, nc = NC_MAX;
+    if (parallel) {
+      while (Math.ceil(m / mc) * Math.ceil(n / nc) < 3 * this.threads && (mc > 2 * MR || nc > 4 * NR)) {
+        if (mc > 2 * MR && (mc >= nc / 2 || nc <= 4 * NR)) mc = Math.ceil(mc / 2 / MR) * MR;
+        else nc = Math.ceil(nc / 2 / NR) * NR;
+      }
+    }
+    const tilesM = Math.ceil(m / mc), tilesN = Math.ceil(n / nc);
+    const setArgs = (i32: Int32Array, f32: Float32Array, at: number) => {
+      i32[at + G.A] = aOff;
+      i32[at + G.B] = bOff;
+      i32[at + G.C] = cOff;
+      i32[at + G.M] = m;
+      i32[at + G.N] = n;
+      i32[at + G.K] = k;
+      i32[at + G.ASI] = transA ? 4 : k * 4;
+      i32[at + G.ASP] = transA ? m * 4 : 4;
+      i32[at + G.BSP] = transB ? 4 : n * 4;
+      i32[at + G.BSJ] = transB ? k * 4 : 4;
+      i32[at + G.LDC] = np * 4;
+      i32[at + G.ACC] = beta !== 0 ? 1 : 0;
+      f32[at + G.ALPHA] = alpha;
+      i32[at + G.TILES_N] = tilesN;
+      i32[at + G.MC] = mc;
+      i32[at + G.NC] = nc;
+      i32[at + G.KC] = KC;
+      i32[at + G.MR] = MR;
+      i32[at + G.NR] = NR;
+    };
+    this.#pool.run(GEMM, tilesM * tilesN, setArgs, parallel);
+    if (np === n) out.set(mem.subarray(c, c + m * n));
+    else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * np, c + i * np + n), i * n);
+    return true;
+  }
+
+  /** Stops the worker threads. */
+  destroy(): void {
+    this.#pool.destroy();
+  }
+}

@@ -1,0 +1,129 @@
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { CpuEngine, type MatmulShape } from "./engine.ts";
+import { cpuF32, createCpuBackend } from "./mod.ts";
+import { IDLE_MS } from "./pool.ts";
+import { assertAllClose, randn } from "./testing.ts";
+
+function reference(a: Float32Array, b: Float32Array, c: Float32Array, s: MatmulShape): Float64Array {
+  const { m, n, k, transA, transB, alpha, beta } = s;
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) {
+        sum += (transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
+      }
+      out[i * n + j] = alpha * sum + beta * c[i * n + j];
+    }
+  }
+  return out;
+}
+
+// Shapes that are not multiples of the 6 x 8 micro-tile, of the 72 x 128 task tile or of the 256-step reduction
+// block, large enough (> 2 MFLOP) for the work to be split across threads.
+const SHAPES = [[1, 1, 1], [5, 7, 9], [67, 131, 300], [130, 77, 513], [257, 190, 129], [3, 300, 700]];
+
+Deno.test("engine: blocked SIMD matmul matches the float64 reference on odd shapes, 1 and 3 threads agree exactly", () => {
+  const one = CpuEngine.create(1)!, three = CpuEngine.create(3)!;
+  assert(one && three, "Deno has WebAssembly SIMD and shared memory");
+  try {
+    let seed = 1;
+    for (const [m, n, k] of SHAPES) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          for (const [alpha, beta] of [[1, 0], [0.5, 1], [2, -0.5]]) {
+            const s = { m, n, k, transA, transB, alpha, beta };
+            const a = randn(seed++, m * k), b = randn(seed++, k * n), c = randn(seed++, m * n);
+            const want = reference(a, b, c, s);
+            const got1 = c.slice(), got3 = c.slice();
+            assert(one.matmul(a, b, got1, s));
+            assert(three.matmul(a, b, got3, s));
+            const what = `${m}x${n}x${k} transA=${transA} transB=${transB} alpha=${alpha} beta=${beta}`;
+            assertAllClose(what, got1, want, 1e-4, 1e-4);
+            // Each output's reduction runs in the same order however the tiles are spread over threads.
+            assertEquals(got3, got1, what);
+          }
+        }
+      }
+    }
+  } finally {
+    one.destroy();
+    three.destroy();
+  }
+});
+
+Deno.test("engine: beta 0 ignores NaN in the output; k 0 scales the output by beta", () => {
+  const e = CpuEngine.create(2)!;
+  try {
+    const out = new Float32Array(6).fill(NaN);
+    e.matmul(randn(1, 6), randn(2, 9), out, {
+      m: 2,
+      n: 3,
+      k: 3,
+      transA: false,
+      transB: false,
+      alpha: 1,
+      beta: 0,
+    });
+    assert(out.every(Number.isFinite));
+    const c = new Float32Array([1, 2, 3, 4]);
+    e.matmul(new Float32Array(0), new Float32Array(0), c, {
+      m: 2,
+      n: 2,
+      k: 0,
+      transA: false,
+      transB: false,
+      alpha: 1,
+      beta: 0.5,
+    });
+    assertEquals([...c], [0.5, 1, 1.5, 2]);
+  } finally {
+    e.destroy();
+  }
+});
+
+Deno.test("cpu backend: reports threads and instruction set; no worker is left after destroy", () => {
+  const be = createCpuBackend({ threads: 3 });
+  assertEquals(be.threads, 3);
+  assertMatch(be.device, /^cpu \(WebAssembly SIMD128( \+ relaxed FMA)?, 3 threads\)$/);
+  const [m, n, k] = [200, 200, 200];
+  const a = be.alloc(m * k), b = be.alloc(k * n), out = be.alloc(m * n);
+  be.upload(a, randn(1, m * k));
+  be.upload(b, randn(2, k * n));
+  be.matmul({ a, b, out, m, n, k, transB: true });
+  assertEquals(be.liveWorkers, 2, "a parallel matmul starts the two workers");
+  be.destroy();
+  assertEquals(be.liveWorkers, 0);
+  // The backend still computes after destroy, on the calling thread alone.
+  be.matmul({ a, b, out, m, n, k, transB: true });
+  assert(cpuF32(out).every(Number.isFinite));
+  assertEquals(be.liveWorkers, 0);
+});
+
+Deno.test("cpu backend: idle workers exit by themselves (a program that never closes its backend still ends)", async () => {
+  const be = createCpuBackend({ threads: 2 });
+  const a = be.alloc(300 * 300), out = be.alloc(300 * 300);
+  be.fill(a, 0.5);
+  be.matmul({ a, b: a, out, m: 300, n: 300, k: 300 });
+  assertEquals(be.liveWorkers, 1);
+  const deadline = performance.now() + IDLE_MS + 5000;
+  while (be.liveWorkers > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assertEquals(be.liveWorkers, 0);
+  // A later parallel job spawns them again.
+  be.matmul({ a, b: a, out, m: 300, n: 300, k: 300 });
+  assertEquals(be.liveWorkers, 1);
+  assertAllClose("300^3 of 0.5s", cpuF32(out).subarray(0, 5), [75, 75, 75, 75, 75]);
+  be.destroy();
+});
+
+Deno.test("cpu backend: threads outside [1, 64] are rejected", () => {
+  for (const threads of [0, 1.5, 65]) {
+    let threw = false;
+    try {
+      createCpuBackend({ threads });
+    } catch (e) {
+      threw = e instanceof RangeError;
+    }
+    assert(threw, `threads ${threads}`);
+  }
+});
