@@ -74,9 +74,19 @@ const gemmTile: Task = (ex, i32, f32, at, tile, scratch) => {
   }
 };
 
+// One chunk of an elementwise job: args are the kernel index, the chunk length, the float count and five byte
+// pointers; the chunk's pointers are offset by its first element.
+const elementwiseTile: Task = (ex, i32, _f32, at, tile) => {
+  const chunk = i32[at + 1], count = i32[at + 2], start = tile * chunk, bytes = start * 4;
+  const p = (q: number) => (i32[at + 3 + q] === 0 ? 0 : i32[at + 3 + q] + bytes);
+  ex["ew" + i32[at]](p(0), p(1), p(2), p(3), p(4), Math.min(chunk, count - start));
+};
+
 /** Task ids (indices into the pool's task list). */
-const TASKS: readonly Task[] = [gemmTile];
-const GEMM = 0;
+const TASKS: readonly Task[] = [gemmTile, elementwiseTile];
+const GEMM = 0, ELEMENTWISE_TASK = 1;
+/** Floats per chunk of an elementwise job, and the fewest floats worth threading. */
+const EW_CHUNK = 16384, EW_PARALLEL_MIN = 65536;
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
@@ -212,6 +222,31 @@ export class CpuEngine {
     this.#pool.run(GEMM, tilesM * tilesN, setArgs, parallel);
     if (np === n) out.set(mem.subarray(c, c + m * n));
     else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * np, c + i * np + n), i * n);
+    return true;
+  }
+
+  /**
+   * Runs elementwise kernel `kernel` (an index of `ELEMENTWISE` in `simd.ts`) over `count` floats of up to five
+   * arrays, `arrays[q]` becoming its pointer `q`; the arrays flagged in `outputs` are copied back afterwards (and
+   * not copied in). Returns false (doing nothing) when they do not fit in WebAssembly memory.
+   */
+  elementwise(kernel: number, arrays: Float32Array[], outputs: boolean[], count: number): boolean {
+    const size = align64(Math.ceil(count / 4) * 16);
+    const mem = this.#reserve(this.#opsBase + arrays.length * size);
+    if (!mem) return false;
+    const ptr = (q: number) => this.#opsBase + q * size;
+    arrays.forEach((a, q) => {
+      if (!outputs[q]) mem.set(a.subarray(0, count), ptr(q) >> 2);
+    });
+    this.#pool.run(ELEMENTWISE_TASK, Math.ceil(count / EW_CHUNK), (i32, _f32, at) => {
+      i32[at] = kernel;
+      i32[at + 1] = EW_CHUNK;
+      i32[at + 2] = count;
+      for (let q = 0; q < 5; q++) i32[at + 3 + q] = q < arrays.length ? ptr(q) : 0;
+    }, this.threads > 1 && count >= EW_PARALLEL_MIN);
+    arrays.forEach((a, q) => {
+      if (outputs[q]) a.set(mem.subarray(ptr(q) >> 2, (ptr(q) >> 2) + count));
+    });
     return true;
   }
 

@@ -127,3 +127,33 @@ Deno.test("cpu backend: threads outside [1, 64] are rejected", () => {
     assert(threw, `threads ${threads}`);
   }
 });
+
+Deno.test("cpu backend: SIMD SwiGLU forward and backward match float64 formulas, odd lengths, 1 and 3 threads", () => {
+  for (const threads of [1, 3]) {
+    const be = createCpuBackend({ threads });
+    for (const n of [1, 7, 70001]) {
+      const gate = randn(1, n, 4), up = randn(2, n), dOut = randn(3, n);
+      gate[0] = -100; // exp(-g) beyond f32 range: clamped, the result still ~0
+      if (n > 1) gate[1] = 100;
+      const t = (a: Float32Array) => {
+        const x = be.alloc(n);
+        be.upload(x, a);
+        return x;
+      };
+      const out = be.alloc(n), dGate = be.alloc(n), dUp = be.alloc(n);
+      be.swigluForward({ gate: t(gate), up: t(up), out, length: n });
+      be.swigluBackward({ gate: t(gate), up: t(up), dOut: t(dOut), dGate, dUp, length: n });
+      const want = { out: new Float64Array(n), dGate: new Float64Array(n), dUp: new Float64Array(n) };
+      for (let i = 0; i < n; i++) {
+        const g = gate[i], s = 1 / (1 + Math.exp(-g));
+        want.out[i] = g * s * up[i];
+        want.dUp[i] = dOut[i] * g * s;
+        want.dGate[i] = dOut[i] * up[i] * s * (1 + g * (1 - s));
+      }
+      assertAllClose(`swiglu out n=${n} threads=${threads}`, cpuF32(out), want.out);
+      assertAllClose(`swiglu dGate n=${n} threads=${threads}`, cpuF32(dGate), want.dGate);
+      assertAllClose(`swiglu dUp n=${n} threads=${threads}`, cpuF32(dUp), want.dUp);
+    }
+    be.destroy();
+  }
+});

@@ -9,6 +9,7 @@
 import { type Backend, type DType, type Tensor, VIEW_ALIGN } from "../backend.ts";
 import { CpuEngine } from "./engine.ts";
 import { MAX_THREADS } from "./pool.ts";
+import { ELEMENTWISE } from "./simd.ts";
 import { matmulF32 } from "./matmul.ts";
 import * as k from "./kernels.ts";
 import * as att from "./attention.ts";
@@ -58,6 +59,10 @@ function i32(t: Tensor): Int32Array {
 
 function need(t: Tensor, n: number, what: string): void {
   if (t.length < n) throw new RangeError(`cpu backend: ${what} has ${t.length} elements, needs ${n}`);
+}
+
+function needFloats(a: Float32Array, n: number, what: string): void {
+  if (a.length < n) throw new RangeError(`cpu backend: ${what} has ${a.length} elements, needs ${n}`);
 }
 
 /** The host memory of a CPU tensor as f32 (tests and CPU-only code paths). */
@@ -233,10 +238,20 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       att.attentionCached(f32(p.q), f32(p.kCache), f32(p.vCache), i32(p.lengths), f32(p.out), p);
     },
     swigluForward(p) {
-      k.swigluForward(f32(p.gate), f32(p.up), f32(p.out), p.length);
+      const arrays = [f32(p.gate), f32(p.up), f32(p.out)];
+      for (const a of arrays) needFloats(a, p.length, "swiglu operand");
+      if (engine?.elementwise(ELEMENTWISE.swigluForward, arrays, [false, false, true], p.length)) return;
+      k.swigluForward(arrays[0], arrays[1], arrays[2], p.length);
     },
     swigluBackward(p) {
-      k.swigluBackward(f32(p.gate), f32(p.up), f32(p.dOut), f32(p.dGate), f32(p.dUp), p.length);
+      const arrays = [f32(p.gate), f32(p.up), f32(p.dOut), f32(p.dGate), f32(p.dUp)];
+      for (const a of arrays) needFloats(a, p.length, "swiglu operand");
+      if (
+        engine?.elementwise(ELEMENTWISE.swigluBackward, arrays, [false, false, false, true, true], p.length)
+      ) {
+        return;
+      }
+      k.swigluBackward(arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], p.length);
     },
     addBias(p) {
       k.addBias(f32(p.x), f32(p.bias), p.rows, p.dim);

@@ -31,9 +31,11 @@ import {
   get,
   I32,
   i32,
+  iAdd4,
   ifElse,
   ifF32,
   inc,
+  iShl4,
   le,
   lt,
   mul,
@@ -41,12 +43,21 @@ import {
   splat,
   V128,
   vAdd,
+  vConst,
+  vConstI32,
+  vDiv,
   vLoad,
   vLoadSplat,
   vMaddPlain,
   vMaddRelaxed,
+  vMax,
+  vMin,
   vMul,
+  vNearest,
+  vNeg,
   vStore,
+  vSub,
+  vToInt,
   vZero,
 } from "./wasm_asm.ts";
 
@@ -161,6 +172,77 @@ function macro(relaxed: boolean): Func {
   };
 }
 
+// exp(x) per lane in f32 (Cephes expf: x = n ln2 + r, |r| <= ln2/2, a degree-6 polynomial in r, times 2^n built
+// in the exponent bits); about 1 ulp. x is clamped to [-87.3, 88.4], so the result stays a normal float.
+// `x` must be a local: it is read several times.
+function vExp(x: number, t: number, n: number): Code {
+  const c = vConst;
+  const clamped = set(x, vMax(vMin(get(x), c(88.3762626647949)), c(-87.3365478515625)));
+  const nn = set(n, vNearest(vMul(get(x), c(1.44269504088896341))));
+  const r = set(t, vSub(vSub(get(x), vMul(get(n), c(0.693359375))), vMul(get(n), c(-2.12194440e-4))));
+  let poly = c(1.9875691500e-4);
+  for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) {
+    poly = vAdd(vMul(poly, get(t)), c(k));
+  }
+  const p = vAdd(vAdd(vMul(vMul(poly, get(t)), get(t)), get(t)), c(1));
+  const pow2 = iShl4(iAdd4(vToInt(get(n)), vConstI32(127)), i32(23));
+  return [...clamped, ...nn, ...r, ...vMul(p, pow2)];
+}
+
+/** Elementwise kernels: each is exported as `ew<index>`. */
+export const ELEMENTWISE = { swigluForward: 0, swigluBackward: 1 } as const;
+
+// An elementwise kernel over `count` floats, four at a time (count is rounded up to a multiple of 4: the
+// buffers are padded): parameters p0..p4 (byte pointers), count; `step(i)` is the body for byte offset local i.
+function elementwise(
+  name: string,
+  locals: number,
+  step: (i: number, l: (k: number) => number) => Code,
+): Func {
+  const [count, i] = [5, 6];
+  const l = (k: number) => 7 + k;
+  return {
+    name,
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, ...new Array(locals).fill(V128)],
+    body: forLoop(i, i32(0), mul(get(count), i32(4)), 16, step(i, l)),
+  };
+}
+
+const at = (p: number, i: number): Code => add(get(p), get(i));
+const c1 = vConst(1);
+
+// out = g / (1 + exp(-g)) * up (as kernels.ts computes it, in f32).
+function swigluForward(): Func {
+  return elementwise(`ew${ELEMENTWISE.swigluForward}`, 4, (i, l) => [
+    ...set(l(0), vLoad(at(0, i))),
+    ...set(l(1), vNeg(get(l(0)))),
+    ...vExp(l(1), l(2), l(3)),
+    ...set(l(1)),
+    ...vStore(at(2, i), vMul(vDiv(get(l(0)), vAdd(c1, get(l(1)))), vLoad(at(1, i)))),
+  ]);
+}
+
+// s = 1 / (1 + exp(-g)); dUp = dOut * g * s; dGate = dOut * up * s * (1 + g * (1 - s)).
+function swigluBackward(): Func {
+  return elementwise(`ew${ELEMENTWISE.swigluBackward}`, 5, (i, l) => [
+    ...set(l(0), vLoad(at(0, i))),
+    ...set(l(1), vNeg(get(l(0)))),
+    ...vExp(l(1), l(2), l(3)),
+    ...set(l(1)),
+    ...set(l(1), vDiv(c1, vAdd(c1, get(l(1))))),
+    ...set(l(4), vLoad(at(2, i))),
+    ...vStore(at(4, i), vMul(vMul(get(l(4)), get(l(0))), get(l(1)))),
+    ...vStore(
+      at(3, i),
+      vMul(
+        vMul(vMul(get(l(4)), vLoad(at(1, i))), get(l(1))),
+        vAdd(c1, vMul(get(l(0)), vSub(c1, get(l(1))))),
+      ),
+    ),
+  ]);
+}
+
 /** The kernel module's exports. */
 export interface KernelExports {
   pack_a(src: number, si: number, sp: number, dst: number, mcv: number, mcp: number, kc: number): void;
@@ -176,6 +258,8 @@ export interface KernelExports {
     alpha: number,
     accumulate: number,
   ): void;
+  /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
+  [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
 }
 
 /** The assembled kernel module for this runtime. */
@@ -191,7 +275,7 @@ export interface KernelModule {
 /** Assembles the kernels, with relaxed-SIMD FMA when the runtime validates it; null without WebAssembly SIMD. */
 export function kernelModule(shared: boolean): KernelModule | null {
   for (const relaxed of [true, false]) {
-    const bytes = buildModule([packA(), packB(), macro(relaxed)], shared);
+    const bytes = buildModule([packA(), packB(), macro(relaxed), swigluForward(), swigluBackward()], shared);
     if (typeof WebAssembly !== "undefined" && WebAssembly.validate(bytes)) return { bytes, relaxed, shared };
   }
   return null;

@@ -88,6 +88,16 @@ export const vStore = (addr: Code, value: Code, offset = 0): Code => [
 ];
 /** `f32x4.splat`. */
 export const splat = (x: Code): Code => [...x, ...simd(0x13)];
+/** `v128.const` with `x` in all four f32 lanes. */
+export function vConst(x: number): Code {
+  const bytes = new Uint8Array(new Float32Array([x, x, x, x]).buffer);
+  return [...simd(0x0c), ...bytes];
+}
+/** `v128.const` with `n` in all four i32 lanes. */
+export function vConstI32(n: number): Code {
+  const bytes = new Uint8Array(new Int32Array([n, n, n, n]).buffer);
+  return [...simd(0x0c), ...bytes];
+}
 /** `v128.const` of zeros. */
 export const vZero: Code = [...simd(0x0c), ...new Array(16).fill(0)];
 /** f32x4 arithmetic. */
@@ -95,6 +105,16 @@ export const vAdd = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe4)];
 export const vSub = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe5)];
 export const vMul = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe6)];
 export const vMax = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe9)];
+export const vDiv = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe7)];
+export const vMin = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe8)];
+export const vNeg = (a: Code): Code => [...a, ...simd(0xe1)];
+/** f32x4.nearest (round half to even). */
+export const vNearest = (a: Code): Code => [...a, ...simd(0x6a)];
+/** i32x4.trunc_sat_f32x4_s. */
+export const vToInt = (a: Code): Code => [...a, ...simd(0xf8)];
+/** i32x4 add and shift left. */
+export const iAdd4 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xae)];
+export const iShl4 = (a: Code, by: Code): Code => [...a, ...by, ...simd(0xab)];
 /** `f32x4.relaxed_madd(a, b, c) = a * b + c` (fused or not, at the runtime's choice). */
 export const vMaddRelaxed = (a: Code, b: Code, c: Code): Code => [...a, ...b, ...c, ...simd(0x105)];
 /** `a * b + c` as a separate multiply and add. */
