@@ -8,6 +8,7 @@
  * @module
  */
 
+import { AT, ATTENTION_HELPERS, attentionBackwardTile, attentionForwardTile, QB } from "./attention_tasks.ts";
 import { CONTROL_BYTES, MAX_THREADS, type Task, ThreadPool } from "./pool.ts";
 import { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
 
@@ -83,8 +84,19 @@ const elementwiseTile: Task = (ex, i32, _f32, at, tile) => {
 };
 
 /** Task ids (indices into the pool's task list). */
-const TASKS: readonly Task[] = [gemmTile, elementwiseTile];
-const GEMM = 0, ELEMENTWISE_TASK = 1;
+const TASKS: readonly Task[] = [gemmTile, elementwiseTile, attentionForwardTile, attentionBackwardTile];
+const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3;
+/** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
+const ATTENTION_PARALLEL_MIN = 1 << 18;
+
+/** Shape of an attention call (see `AttentionForwardParams` in `../backend.ts`). */
+export interface AttentionShape {
+  batch: number;
+  seqLen: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+}
 /** Floats per chunk of an elementwise job, and the fewest floats worth threading. */
 const EW_CHUNK = 16384, EW_PARALLEL_MIN = 65536;
 
@@ -99,6 +111,7 @@ export class CpuEngine {
   readonly #memory: WebAssembly.Memory;
   readonly #pool: ThreadPool;
   readonly #opsBase: number;
+  readonly #scratchBase: number;
   #f32: Float32Array;
 
   private constructor(threads: number) {
@@ -114,11 +127,13 @@ export class CpuEngine {
       : new WebAssembly.Memory({ initial: pages });
     const ex = new WebAssembly.Instance(new WebAssembly.Module(mod.bytes), { env: { mem: this.#memory } })
       .exports as unknown as KernelExports;
+    this.#scratchBase = scratchBase;
     this.#pool = new ThreadPool(
       this.#memory,
       mod.bytes,
       ex,
       TASKS,
+      ATTENTION_HELPERS,
       threads,
       (t) => scratchBase + t * SCRATCH_BYTES,
     );
@@ -246,6 +261,92 @@ export class CpuEngine {
     }, this.threads > 1 && count >= EW_PARALLEL_MIN);
     arrays.forEach((a, q) => {
       if (outputs[q]) a.set(mem.subarray(ptr(q) >> 2, (ptr(q) >> 2) + count));
+    });
+    return true;
+  }
+
+  /**
+   * Causal attention forward (`attention.ts` semantics): writes `out` and `lse`. Returns false (doing nothing)
+   * when the operands do not fit in WebAssembly memory. The caller has checked the shapes.
+   */
+  attentionForward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    s: AttentionShape,
+  ): boolean {
+    return this.#attention(ATTENTION_FORWARD, s, [q, k, v, out, lse], [false, false, false, true, true]);
+  }
+
+  /** Causal attention backward: overwrites `dq`, `dk`, `dv`. Returns false when the operands do not fit. */
+  attentionBackward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    dOut: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    s: AttentionShape,
+  ): boolean {
+    const arrays = [q, k, v, out, lse, dOut, dq, dk, dv];
+    return this.#attention(ATTENTION_BACKWARD, s, arrays, arrays.map((_, i) => i >= 6));
+  }
+
+  // Stages the operands (in the order of the Q..DV slots), runs one task per (sequence, head) for the forward
+  // or per (sequence, key/value head) for the backward, and copies the outputs back.
+  #attention(kind: number, s: AttentionShape, arrays: Float32Array[], outputs: boolean[]): boolean {
+    const { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D } = s;
+    const rowsQ = batch * T * H * D, rowsKV = batch * T * KV * D, lseLen = batch * H * T;
+    const sizes = [rowsQ, rowsKV, rowsKV, rowsQ, lseLen, rowsQ, rowsQ, rowsKV, rowsKV].slice(
+      0,
+      arrays.length,
+    );
+    const offsets: number[] = [];
+    let at = this.#opsBase;
+    for (const n of sizes) {
+      offsets.push(at);
+      at += align64(n * 4);
+    }
+    const dp = Math.ceil(D / NR) * NR, tp = (Math.ceil(T / MR) + 1) * MR, t8 = Math.ceil(T / NR) * NR;
+    const qbp = Math.ceil(QB / MR) * MR;
+    const workBytes = align64((8 * tp * dp + 2 * qbp * t8) * 4), work = at;
+    const mem = this.#reserve(work + this.threads * workBytes);
+    if (!mem) return false;
+    arrays.forEach((a, i) => {
+      if (!outputs[i]) mem.set(a.subarray(0, sizes[i]), offsets[i] >> 2);
+    });
+    const tiles = batch * (kind === ATTENTION_FORWARD ? H : KV);
+    const parallel = this.threads > 1 && batch * H * T * T * D >= ATTENTION_PARALLEL_MIN;
+    this.#pool.run(kind, tiles, (i32, _f32, a) => {
+      for (let i = 0; i < 9; i++) i32[a + i] = i < offsets.length ? offsets[i] : 0;
+      const fields: [number, number][] = [
+        [AT.BATCH, batch],
+        [AT.T, T],
+        [AT.H, H],
+        [AT.KV, KV],
+        [AT.D, D],
+        [AT.DP, dp],
+        [AT.TP, tp],
+        [AT.T8, t8],
+        [AT.WORK, work],
+        [AT.WORK_BYTES, workBytes],
+        [AT.SCRATCH_BASE, this.#scratchBase],
+        [AT.SCRATCH_BYTES, SCRATCH_BYTES],
+        [AT.MC, MC_MAX],
+        [AT.NC, NC_MAX],
+        [AT.KC, KC],
+        [AT.MR, MR],
+        [AT.NR, NR],
+      ];
+      for (const [slot, value] of fields) i32[a + slot] = value;
+    }, parallel);
+    arrays.forEach((a, i) => {
+      if (outputs[i]) a.set(mem.subarray(offsets[i] >> 2, (offsets[i] >> 2) + sizes[i]));
     });
     return true;
   }

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
+import * as att from "./attention.ts";
 import { CpuEngine, type MatmulShape } from "./engine.ts";
 import { cpuF32, createCpuBackend } from "./mod.ts";
 import { IDLE_MS } from "./pool.ts";
@@ -155,5 +156,39 @@ Deno.test("cpu backend: SIMD SwiGLU forward and backward match float64 formulas,
       assertAllClose(`swiglu dUp n=${n} threads=${threads}`, cpuF32(dUp), want.dUp);
     }
     be.destroy();
+  }
+});
+
+Deno.test("cpu backend: threaded attention forward and backward match the TypeScript reference on odd shapes", () => {
+  for (const [batch, T, H, KV, D] of [[2, 67, 4, 2, 10], [1, 1, 2, 1, 8], [3, 130, 3, 3, 16]]) {
+    const s = { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D };
+    const nq = batch * T * H * D, nkv = batch * T * KV * D;
+    const [q, k, v, dOut] = [randn(1, nq), randn(2, nkv), randn(3, nkv), randn(4, nq)];
+    // The reference: attention.ts with plain TypeScript matmuls (no engine).
+    const want = { out: new Float32Array(nq), lse: new Float32Array(batch * H * T) };
+    att.attentionForward(q, k, v, want.out, want.lse, s, null);
+    const wantD = { dq: new Float32Array(nq), dk: new Float32Array(nkv), dv: new Float32Array(nkv) };
+    att.attentionBackward(q, k, v, want.out, want.lse, dOut, wantD.dq, wantD.dk, wantD.dv, s, null);
+    for (const threads of [1, 3]) {
+      const be = createCpuBackend({ threads });
+      const t = (a: Float32Array) => {
+        const x = be.alloc(a.length);
+        be.upload(x, a);
+        return x;
+      };
+      const [tq, tk, tv, tdo] = [t(q), t(k), t(v), t(dOut)];
+      const out = be.alloc(nq), lse = be.alloc(batch * H * T);
+      be.attentionForward({ q: tq, k: tk, v: tv, out, lse, ...s });
+      const dq = be.alloc(nq), dk = be.alloc(nkv), dv = be.alloc(nkv);
+      be.fill(dq, NaN); // overwritten, not accumulated
+      be.attentionBackward({ q: tq, k: tk, v: tv, out, lse, dOut: tdo, dq, dk, dv, ...s });
+      const what = `attention ${JSON.stringify(s)} threads=${threads}`;
+      assertAllClose(`${what} out`, cpuF32(out), want.out);
+      assertAllClose(`${what} lse`, cpuF32(lse), want.lse);
+      assertAllClose(`${what} dq`, cpuF32(dq), wantD.dq, 1e-4);
+      assertAllClose(`${what} dk`, cpuF32(dk), wantD.dk, 1e-4);
+      assertAllClose(`${what} dv`, cpuF32(dv), wantD.dv, 1e-4);
+      be.destroy();
+    }
   }
 });

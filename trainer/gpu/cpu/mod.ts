@@ -7,7 +7,7 @@
  */
 
 import { type Backend, type DType, type Tensor, VIEW_ALIGN } from "../backend.ts";
-import { CpuEngine } from "./engine.ts";
+import { type AttentionShape, CpuEngine } from "./engine.ts";
 import { MAX_THREADS } from "./pool.ts";
 import { ELEMENTWISE } from "./simd.ts";
 import { matmulF32 } from "./matmul.ts";
@@ -63,6 +63,18 @@ function need(t: Tensor, n: number, what: string): void {
 
 function needFloats(a: Float32Array, n: number, what: string): void {
   if (a.length < n) throw new RangeError(`cpu backend: ${what} has ${a.length} elements, needs ${n}`);
+}
+
+// Operand sizes of an attention call: [q, k, v, out, lse, dOut, dq, dk, dv] (the forward passes the first five).
+function checkAttention(p: AttentionShape, arrays: Float32Array[]): void {
+  const { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D } = p;
+  if (!(H % KV === 0 && H >= 1)) {
+    throw new RangeError(`attention: heads (${H}) must be a multiple of kvHeads (${KV})`);
+  }
+  const q = batch * T * H * D, kv = batch * T * KV * D;
+  const sizes = [q, kv, kv, q, batch * H * T, q, q, kv, kv];
+  const names = ["q", "k", "v", "out", "lse", "dOut", "dq", "dk", "dv"];
+  arrays.forEach((a, i) => needFloats(a, sizes[i], `attention ${names[i]}`));
 }
 
 /** The host memory of a CPU tensor as f32 (tests and CPU-only code paths). */
@@ -213,22 +225,17 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     attentionForward(p) {
       need(p.q, p.batch * p.seqLen * p.heads * p.headDim, "attention q");
-      att.attentionForward(f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse), p, engine);
+      const [q, kk, v, out, lse] = [f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse)];
+      checkAttention(p, [q, kk, v, out, lse]);
+      if (engine?.attentionForward(q, kk, v, out, lse, p)) return;
+      att.attentionForward(q, kk, v, out, lse, p, engine);
     },
     attentionBackward(p) {
-      att.attentionBackward(
-        f32(p.q),
-        f32(p.k),
-        f32(p.v),
-        f32(p.out),
-        f32(p.lse),
-        f32(p.dOut),
-        f32(p.dq),
-        f32(p.dk),
-        f32(p.dv),
-        p,
-        engine,
-      );
+      const arrays = [p.q, p.k, p.v, p.out, p.lse, p.dOut, p.dq, p.dk, p.dv].map(f32);
+      checkAttention(p, arrays);
+      const [q, kk, v, out, lse, dOut, dq, dk, dv] = arrays;
+      if (engine?.attentionBackward(q, kk, v, out, lse, dOut, dq, dk, dv, p)) return;
+      att.attentionBackward(q, kk, v, out, lse, dOut, dq, dk, dv, p, engine);
     },
     kvCacheWrite(p) {
       need(p.cache, p.batch * p.capacity * p.width, "kv cache");

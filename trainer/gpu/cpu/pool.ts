@@ -43,11 +43,16 @@ export type Task = (
   scratch: number,
 ) => void;
 
-function workerSource(tasks: readonly Task[]): string {
+/** A function tasks call, declared with `function name(...)` (sent to workers as source beside the tasks). */
+// deno-lint-ignore no-explicit-any
+export type Helper = (...args: any[]) => unknown;
+
+function workerSource(tasks: readonly Task[], helpers: readonly Helper[]): string {
   return `
 const [SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS] = ${
     JSON.stringify([SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS])
   };
+${helpers.map((h) => h.toString()).join("\n")}
 const TASKS = [${tasks.map((t) => t.toString()).join(",\n")}];
 self.onmessage = (e) => {
   const { memory, bytes, index, scratch, idleMs } = e.data;
@@ -93,6 +98,7 @@ export class ThreadPool {
   readonly #memory: WebAssembly.Memory;
   readonly #bytes: Uint8Array<ArrayBuffer>;
   readonly #tasks: readonly Task[];
+  readonly #helpers: readonly Helper[];
   readonly #ex: TaskExports;
   readonly #scratch: (thread: number) => number;
   #i32: Int32Array;
@@ -103,13 +109,14 @@ export class ThreadPool {
 
   /**
    * A pool of `threads - 1` workers (spawned on demand) over `memory`, each instantiating the module `bytes`;
-   * `ex` is the calling thread's instance. `scratch(t)` is thread `t`'s scratch offset (thread 0: the caller).
+   * `ex` is the calling thread's instance; `helpers` are the functions the tasks call. `scratch(t)` is thread `t`'s scratch offset (thread 0: the caller).
    */
   constructor(
     memory: WebAssembly.Memory,
     bytes: Uint8Array<ArrayBuffer>,
     ex: TaskExports,
     tasks: readonly Task[],
+    helpers: readonly Helper[],
     threads: number,
     scratch: (thread: number) => number,
   ) {
@@ -121,6 +128,7 @@ export class ThreadPool {
     this.#bytes = bytes;
     this.#ex = ex;
     this.#tasks = tasks;
+    this.#helpers = helpers;
     this.#scratch = scratch;
     this.#i32 = this.#f32 = null!;
     this.#views();
@@ -196,7 +204,7 @@ export class ThreadPool {
     for (let w = 1; w < this.threads; w++) {
       if (Atomics.load(this.#i32, STATE + w) !== 0) continue;
       this.#url ??= URL.createObjectURL(
-        new Blob([workerSource(this.#tasks)], { type: "application/javascript" }),
+        new Blob([workerSource(this.#tasks, this.#helpers)], { type: "application/javascript" }),
       );
       Atomics.store(this.#i32, STATE + w, 1);
       const worker = new Worker(this.#url, { type: "module" });

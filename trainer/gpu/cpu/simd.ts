@@ -245,6 +245,8 @@ function swigluBackward(): Func {
 
 /** The kernel module's exports. */
 export interface KernelExports {
+  /** The memory the module works in. */
+  mem: WebAssembly.Memory;
   pack_a(src: number, si: number, sp: number, dst: number, mcv: number, mcp: number, kc: number): void;
   pack_b(src: number, sp: number, sj: number, dst: number, kc: number, ncv: number, ncp: number): void;
   macro(

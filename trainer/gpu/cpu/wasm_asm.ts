@@ -187,14 +187,14 @@ function name(s: string): Code {
 }
 
 /**
- * A module importing `env.mem` (a shared memory of at most 4 GiB when `shared`) and exporting `funcs`, none of
- * which returns a value.
+ * A module importing `env.mem` (a shared memory of at most 4 GiB when `shared`) and exporting it again as `mem`
+ * with `funcs`, none of which returns a value.
  */
 export function buildModule(funcs: Func[], shared: boolean): Uint8Array<ArrayBuffer> {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]);
   const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
   const imports = [1, ...name("env"), ...name("mem"), 0x02, ...limits];
-  const exports = funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
+  const exports = [...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]), [...name("mem"), 0x02, 0]];
   const bodies = funcs.map((f) => {
     const groups = f.locals.map((t) => [1, t]);
     const body = [...vec(groups), ...f.body, 0x0b];
