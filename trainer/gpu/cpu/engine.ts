@@ -1,9 +1,11 @@
 /**
  * The CPU backend's compute engine: the WebAssembly SIMD kernels of `simd.ts` instantiated over one memory
  * (shared with a {@linkcode ThreadPool} when more than one thread is asked for), and the blocked matmul built on
- * them. Operands live in JavaScript arrays; a matmul copies them into the memory, runs one task per output tile
- * `[MC rows, NC columns]` (each task packs its blocks of A and B, `KC` reduction steps at a time, into its
- * thread's scratch and runs the register-tiled micro-kernel over them) and copies the result back.
+ * them, with SwiGLU and causal attention. Operands live in JavaScript arrays; a matmul copies them into the
+ * memory, packs op(A) and op(B) once (a parallel job over row and column blocks, `KC` reduction steps at a
+ * time), runs the register-tiled micro-kernel over one task per output tile `[MC rows, NC columns]`, and copies
+ * the result back. Every output's reduction runs in the same order whatever the tiling, so results do not
+ * depend on the thread count.
  *
  * @module
  */
@@ -27,7 +29,7 @@ export interface MatmulShape {
 const KC = 256;
 /** Largest output tile (rows x columns) of one task. */
 const MC_MAX = 12 * MR, NC_MAX = 16 * NR;
-/** Bytes of one thread's scratch: a packed A block and a packed B block. */
+/** Bytes of one thread's scratch (attention's products pack into it): a packed A block and a packed B block. */
 const SCRATCH_BYTES = (MC_MAX * KC + KC * NC_MAX) * 4;
 /** Below this many flops a matmul runs on the calling thread only (waking workers costs tens of microseconds). */
 const PARALLEL_MIN_FLOPS = 1 << 21;
@@ -53,25 +55,48 @@ const G = {
   KC: 16,
   MR: 17,
   NR: 18,
+  PA: 19,
+  PB: 20,
+  TILES_A: 21,
 } as const;
 
-// One output tile of a gemm job (runs on any thread, so it is self-contained: slot numbers are literals, in the
-// order of `G`). Strides are in bytes: A(i, p) at a + i*asi + p*asp, B(p, j) at b + p*bsp + j*bsj.
-const gemmTile: Task = (ex, i32, f32, at, tile, scratch) => {
-  const pa = i32[at], pb = i32[at + 1], pc = i32[at + 2], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5];
-  const asi = i32[at + 6], asp = i32[at + 7], bsp = i32[at + 8], bsj = i32[at + 9], ldc = i32[at + 10];
-  const accumulate = i32[at + 11], alpha = f32[at + 12], tilesN = i32[at + 13];
+// Packing (first job of a gemm): tile t < TILES_A packs rows [t*MC, +MC) of op(A), a later one columns
+// [(t-TILES_A)*NC, +NC) of op(B), for every KC-step block. Packed A holds, per block starting at p0 (kc
+// steps), mp x kc floats at PA + p0*mp: row panel i0/MR at i0*kc; packed B likewise kc x np at PB + p0*np, column
+// panel j0/NR at j0*kc. Each tile is self-contained (it runs on workers): slots are literals in the order of `G`.
+// Strides are in bytes: A(i, p) at a + i*asi + p*asp, B(p, j) at b + p*bsp + j*bsj.
+const packTile: Task = (ex, i32, _f32, at, tile) => {
+  const pa = i32[at], pb = i32[at + 1], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5];
+  const asi = i32[at + 6], asp = i32[at + 7], bsp = i32[at + 8], bsj = i32[at + 9];
   const MC = i32[at + 14], NC = i32[at + 15], KC = i32[at + 16], MR = i32[at + 17], NR = i32[at + 18];
-  const ib = Math.floor(tile / tilesN), jb = tile - ib * tilesN;
-  const i0 = ib * MC, j0 = jb * NC;
-  const mcv = Math.min(MC, m - i0), mcp = Math.ceil(mcv / MR) * MR;
-  const ncv = Math.min(NC, n - j0), ncp = Math.ceil(ncv / NR) * NR;
-  const apack = scratch, bpack = scratch + MC * KC * 4;
+  const PA = i32[at + 19], PB = i32[at + 20], tilesA = i32[at + 21];
+  const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
-    ex.pack_b(pb + p0 * bsp + j0 * bsj, bsp, bsj, bpack, kc, ncv, ncp);
-    ex.pack_a(pa + i0 * asi + p0 * asp, asi, asp, apack, mcv, mcp, kc);
-    ex.macro(apack, bpack, pc + i0 * ldc + j0 * 4, ldc, mcp, ncp, kc, alpha, p0 > 0 || accumulate ? 1 : 0);
+    if (tile < tilesA) {
+      const i0 = tile * MC, mcv = Math.min(MC, m - i0), mcp = Math.ceil(mcv / MR) * MR;
+      ex.pack_a(pa + i0 * asi + p0 * asp, asi, asp, PA + (p0 * mp + i0 * kc) * 4, mcv, mcp, kc);
+    } else {
+      const j0 = (tile - tilesA) * NC, ncv = Math.min(NC, n - j0), ncp = Math.ceil(ncv / NR) * NR;
+      ex.pack_b(pb + p0 * bsp + j0 * bsj, bsp, bsj, PB + (p0 * np + j0 * kc) * 4, kc, ncv, ncp);
+    }
+  }
+};
+
+// One output tile [MC rows, NC columns] of a gemm job, from the packed operands.
+const gemmTile: Task = (ex, i32, f32, at, tile) => {
+  const pc = i32[at + 2], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5], ldc = i32[at + 10];
+  const accumulate = i32[at + 11], alpha = f32[at + 12], tilesN = i32[at + 13];
+  const MC = i32[at + 14], NC = i32[at + 15], KC = i32[at + 16], MR = i32[at + 17], NR = i32[at + 18];
+  const PA = i32[at + 19], PB = i32[at + 20];
+  const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
+  const ib = Math.floor(tile / tilesN), jb = tile - ib * tilesN;
+  const i0 = ib * MC, j0 = jb * NC;
+  const mcp = Math.ceil(Math.min(MC, m - i0) / MR) * MR, ncp = Math.ceil(Math.min(NC, n - j0) / NR) * NR;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    const ap = PA + (p0 * mp + i0 * kc) * 4, bp = PB + (p0 * np + j0 * kc) * 4;
+    ex.macro(ap, bp, pc + i0 * ldc + j0 * 4, ldc, mcp, ncp, kc, alpha, p0 > 0 || accumulate ? 1 : 0);
   }
 };
 
@@ -84,8 +109,14 @@ const elementwiseTile: Task = (ex, i32, _f32, at, tile) => {
 };
 
 /** Task ids (indices into the pool's task list). */
-const TASKS: readonly Task[] = [gemmTile, elementwiseTile, attentionForwardTile, attentionBackwardTile];
-const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3;
+const TASKS: readonly Task[] = [
+  gemmTile,
+  elementwiseTile,
+  attentionForwardTile,
+  attentionBackwardTile,
+  packTile,
+];
+const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3, PACK = 4;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
 const ATTENTION_PARALLEL_MIN = 1 << 18;
 
@@ -187,7 +218,8 @@ export class CpuEngine {
     if (m === 0 || n === 0) return true;
     const np = Math.ceil(n / NR) * NR, mp = Math.ceil(m / MR) * MR;
     const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
-    const mem = this.#reserve(cOff + mp * np * 4);
+    const paOff = cOff + align64(mp * np * 4), pbOff = paOff + align64(mp * k * 4);
+    const mem = this.#reserve(pbOff + k * np * 4);
     if (!mem) return false;
     if (k === 0) {
       if (beta === 0) out.fill(0, 0, m * n);
@@ -233,7 +265,11 @@ export class CpuEngine {
       i32[at + G.KC] = KC;
       i32[at + G.MR] = MR;
       i32[at + G.NR] = NR;
+      i32[at + G.PA] = paOff;
+      i32[at + G.PB] = pbOff;
+      i32[at + G.TILES_A] = tilesM;
     };
+    this.#pool.run(PACK, tilesM + tilesN, setArgs, parallel);
     this.#pool.run(GEMM, tilesM * tilesN, setArgs, parallel);
     if (np === n) out.set(mem.subarray(c, c + m * n));
     else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * np, c + i * np + n), i * n);
