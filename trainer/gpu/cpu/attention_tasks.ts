@@ -182,15 +182,25 @@ export function blockProbs(
 }
 
 /**
- * A job's arguments (slots of {@linkcode AT}), the scale `1/sqrt(D)` (in double precision, as `attention.ts`),
+ * A job's arguments (slots of {@linkcode AT}), a view of the whole memory, the scale `1/sqrt(D)` (in double precision, as `attention.ts`),
  * this thread's work area (float offset, found from its scratch offset), and the rows a probability block has
  * room for (64 query rows rounded up to the micro-tile height).
  */
-export function jobArgs(i32: Int32Array, at: number, scratch: number) {
+// deno-lint-ignore no-explicit-any
+export function jobArgs(ex: any, i32: Int32Array, at: number, scratch: number) {
   const arg = (k: number) => i32[at + k];
   const thread = (scratch - arg(20)) / arg(21);
   const g = [arg(22), arg(23), arg(24), arg(25), arg(26)];
+  // A worker's view of a shared memory that another thread grew can lag behind; grow(0) brings it up to date.
+  const end = arg(18) + (thread + 1) * arg(19);
+  let mem = new Float32Array(ex.mem.buffer);
+  if (mem.byteLength < end) {
+    ex.mem.grow(0);
+    mem = new Float32Array(ex.mem.buffer);
+    if (mem.byteLength < end) throw new Error("attention task: memory view shorter than the job");
+  }
   return {
+    mem,
     arg,
     scale: 1 / Math.sqrt(arg(13)),
     work: (arg(18) + thread * arg(19)) >> 2,
@@ -204,8 +214,7 @@ export const ATTENTION_HELPERS = [gemmSerial, gatherHead, scatterHead, blockProb
 
 /** Forward of one (sequence, head): writes its rows of O and LSE. Slots as in {@linkcode AT}. */
 export const attentionForwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
-  const { arg, scale, work, g } = jobArgs(i32, at, scratch);
-  const mem = new Float32Array(ex.mem.buffer);
+  const { mem, arg, scale, work, g } = jobArgs(ex, i32, at, scratch);
   const [Q, K, V, O, LSE] = [arg(0) >> 2, arg(1) >> 2, arg(2) >> 2, arg(3) >> 2, arg(4) >> 2];
   const [T, H, KV, D, dp, tp, t8] = [arg(10), arg(11), arg(12), arg(13), arg(14), arg(15), arg(16)];
   const b = Math.floor(tile / H), h = tile - b * H, kvh = Math.floor(h / (H / KV));
@@ -244,8 +253,7 @@ export const attentionForwardTile: Task = (ex, i32, _f32, at, tile, scratch) => 
  * `dP = dO V^T`, `dS = P (dP - rowsum(dO * O))`, `dQ = scale dS K`, `dK += scale dS^T Q`.
  */
 export const attentionBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
-  const { arg, scale, work, g, qbp } = jobArgs(i32, at, scratch);
-  const mem = new Float32Array(ex.mem.buffer);
+  const { mem, arg, scale, work, g, qbp } = jobArgs(ex, i32, at, scratch);
   const [Q, K, V, O, LSE, DO, DQ, DK, DV] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => arg(k) >> 2);
   const [T, H, KV, D, dp, tp, t8] = [arg(10), arg(11), arg(12), arg(13), arg(14), arg(15), arg(16)];
   const b = Math.floor(tile / KV), kvh = tile - b * KV, group = H / KV;
