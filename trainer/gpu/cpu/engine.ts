@@ -108,6 +108,14 @@ const elementwiseTile: Task = (ex, i32, _f32, at, tile) => {
   ex["ew" + i32[at]](p(0), p(1), p(2), p(3), p(4), Math.min(chunk, count - start));
 };
 
+// Columns [tile*NC, +NC) of a gemv job (a few rows of A against B stored [n, k], read in place).
+const gemvTile: Task = (ex, i32, f32, at, tile) => {
+  const pa = i32[at], pb = i32[at + 1], pc = i32[at + 2], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5];
+  const ldc = i32[at + 10], accumulate = i32[at + 11], alpha = f32[at + 12], NC = i32[at + 15];
+  const j0 = tile * NC;
+  ex.gemv_nt(pa, pb + j0 * k * 4, pc + j0 * 4, m, Math.min(NC, n - j0), k, ldc, alpha, accumulate);
+};
+
 /** Task ids (indices into the pool's task list). */
 const TASKS: readonly Task[] = [
   gemmTile,
@@ -115,8 +123,11 @@ const TASKS: readonly Task[] = [
   attentionForwardTile,
   attentionBackwardTile,
   packTile,
+  gemvTile,
 ];
-const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3, PACK = 4;
+const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3, PACK = 4, GEMV = 5;
+/** Most rows of A that take the unpacked gemv path (A @ B^T with k a multiple of 4), and its columns per task. */
+const GEMV_MAX_ROWS = MR - 1, GEMV_COLUMNS = 64;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
 const ATTENTION_PARALLEL_MIN = 1 << 18;
 
@@ -216,6 +227,7 @@ export class CpuEngine {
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
     const { m, n, k, transA, transB, alpha, beta } = s;
     if (m === 0 || n === 0) return true;
+    if (!transA && transB && m <= GEMV_MAX_ROWS && k % 4 === 0 && k > 0) return this.#gemv(a, b, out, s);
     const np = Math.ceil(n / NR) * NR, mp = Math.ceil(m / MR) * MR;
     const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
     const paOff = cOff + align64(mp * np * 4), pbOff = paOff + align64(mp * k * 4);
@@ -273,6 +285,36 @@ export class CpuEngine {
     this.#pool.run(GEMM, tilesM * tilesN, setArgs, parallel);
     if (np === n) out.set(mem.subarray(c, c + m * n));
     else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * np, c + i * np + n), i * n);
+    return true;
+  }
+
+  // A few rows against a weight matrix: A @ B^T read in place, split over column blocks.
+  #gemv(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
+    const { m, n, k, alpha, beta } = s;
+    const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
+    const mem = this.#reserve(cOff + m * n * 4);
+    if (!mem) return false;
+    mem.set(a.subarray(0, m * k), aOff >> 2);
+    mem.set(b.subarray(0, k * n), bOff >> 2);
+    const c = cOff >> 2;
+    if (beta !== 0) {
+      mem.set(out.subarray(0, m * n), c);
+      if (beta !== 1) { for (let i = 0; i < m * n; i++) mem[c + i] *= beta; }
+    }
+    const parallel = this.threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS;
+    this.#pool.run(GEMV, Math.ceil(n / GEMV_COLUMNS), (i32, f32, at) => {
+      i32[at + G.A] = aOff;
+      i32[at + G.B] = bOff;
+      i32[at + G.C] = cOff;
+      i32[at + G.M] = m;
+      i32[at + G.N] = n;
+      i32[at + G.K] = k;
+      i32[at + G.LDC] = n * 4;
+      i32[at + G.ACC] = beta !== 0 ? 1 : 0;
+      f32[at + G.ALPHA] = alpha;
+      i32[at + G.NC] = GEMV_COLUMNS;
+    }, parallel);
+    out.set(mem.subarray(c, c + m * n));
     return true;
   }
 

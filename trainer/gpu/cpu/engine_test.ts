@@ -21,8 +21,18 @@ function reference(a: Float32Array, b: Float32Array, c: Float32Array, s: MatmulS
 }
 
 // Shapes that are not multiples of the 6 x 8 micro-tile, of the 72 x 128 task tile or of the 256-step reduction
-// block, large enough (> 2 MFLOP) for the work to be split across threads.
-const SHAPES = [[1, 1, 1], [5, 7, 9], [67, 131, 300], [130, 77, 513], [257, 190, 129], [3, 300, 700]];
+// block, large enough (> 2 MFLOP) for the work to be split across threads; m <= 5 with k a multiple of 4 takes
+// the unpacked gemv path when B is transposed.
+const SHAPES = [
+  [1, 1, 1],
+  [5, 7, 9],
+  [67, 131, 300],
+  [130, 77, 513],
+  [257, 190, 129],
+  [3, 300, 700],
+  [1, 130, 64],
+  [5, 2001, 260],
+];
 
 Deno.test("engine: blocked SIMD matmul matches the float64 reference on odd shapes, 1 and 3 threads agree exactly", () => {
   const one = CpuEngine.create(1)!, three = CpuEngine.create(3)!;

@@ -26,6 +26,8 @@ import {
   f32,
   f32Load,
   f32Store,
+  fAdd,
+  fMul,
   forLoop,
   type Func,
   get,
@@ -41,11 +43,13 @@ import {
   mul,
   set,
   splat,
+  sub,
   V128,
   vAdd,
   vConst,
   vConstI32,
   vDiv,
+  vHsum,
   vLoad,
   vLoadSplat,
   vMaddPlain,
@@ -243,6 +247,47 @@ function swigluBackward(): Func {
   ]);
 }
 
+// gemv_nt(a, b, c, m, n, k, ldc, alpha, accumulate): C[i, j] (=|+=) alpha * dot(A[i, :], B[j, :]) for A [m, k]
+// and B [n, k] row-major (k a multiple of 4), C rows ldc bytes apart: a few rows against a weight matrix read in
+// place (no packing), for decoding.
+function gemvNT(relaxed: boolean): Func {
+  const [a, b, c, , n, k, ldc, alpha, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const m = 3;
+  const [j, i, p, arow, brow, cp, kb, acc0, acc1] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const term = (acc: number, off: number) =>
+    set(acc, madd(vLoad(add(get(arow), get(p)), off), vLoad(add(get(brow), get(p)), off), get(acc)));
+  const dot: Code = [
+    ...set(arow, add(get(a), mul(get(i), get(kb)))),
+    ...set(acc0, vZero),
+    ...set(acc1, vZero),
+    ...forLoop(p, i32(0), sub(get(kb), i32(28)), 32, [...term(acc0, 0), ...term(acc1, 16)]),
+    ...ifElse(lt(get(p), get(kb)), term(acc0, 0)),
+    ...set(cp, add(add(get(c), mul(get(i), get(ldc))), mul(get(j), i32(4)))),
+    ...f32Store(
+      get(cp),
+      ifF32(
+        get(accumulate),
+        fAdd(f32Load(get(cp)), fMul(vHsum(vAdd(get(acc0), get(acc1))), get(alpha))),
+        fMul(vHsum(vAdd(get(acc0), get(acc1))), get(alpha)),
+      ),
+    ),
+  ];
+  const body: Code = [
+    ...set(kb, mul(get(k), i32(4))),
+    ...forLoop(j, i32(0), get(n), 1, [
+      ...set(brow, add(get(b), mul(get(j), get(kb)))),
+      ...forLoop(i, i32(0), get(m), 1, dot),
+    ]),
+  ];
+  return {
+    name: "gemv_nt",
+    params: [I32, I32, I32, I32, I32, I32, I32, F32, I32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, V128, V128],
+    body,
+  };
+}
+
 /** The kernel module's exports. */
 export interface KernelExports {
   /** The memory the module works in. */
@@ -257,6 +302,17 @@ export interface KernelExports {
     mcp: number,
     ncp: number,
     kc: number,
+    alpha: number,
+    accumulate: number,
+  ): void;
+  gemv_nt(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    ldc: number,
     alpha: number,
     accumulate: number,
   ): void;
@@ -277,7 +333,8 @@ export interface KernelModule {
 /** Assembles the kernels, with relaxed-SIMD FMA when the runtime validates it; null without WebAssembly SIMD. */
 export function kernelModule(shared: boolean): KernelModule | null {
   for (const relaxed of [true, false]) {
-    const bytes = buildModule([packA(), packB(), macro(relaxed), swigluForward(), swigluBackward()], shared);
+    const funcs = [packA(), packB(), macro(relaxed), gemvNT(relaxed), swigluForward(), swigluBackward()];
+    const bytes = buildModule(funcs, shared);
     if (typeof WebAssembly !== "undefined" && WebAssembly.validate(bytes)) return { bytes, relaxed, shared };
   }
   return null;
