@@ -45,6 +45,8 @@ export const AT = {
   KC: 24,
   MR: 25,
   NR: 26,
+  QLEN: 27,
+  CAPACITY: 28,
 } as const;
 
 /**
@@ -313,4 +315,37 @@ export const attentionBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) =>
   }
   scatterHead(mem, dkh, DK, b, T, KV, kvh, D, dp);
   scatterHead(mem, dvh, DV, b, T, KV, kvh, D, dp);
+};
+
+/**
+ * Cached attention of one (sequence, head): query `i` of sequence `b` (at position `lengths[b] + i`) against
+ * cache slots `0..lengths[b] + i`, as `attention.ts` computes it (scores, max, exponentials, normalised weights,
+ * weighted sum of values), the dot products and the weighted sum in SIMD. `LSE` holds the i32 lengths.
+ */
+export const attentionCachedTile: Task = (ex, i32, _f32, at, tile, scratch) => {
+  const { mem, arg, scale, work } = jobArgs(ex, i32, at, scratch);
+  const [H, KV, D, Q, cap] = [arg(11), arg(12), arg(13), arg(27), arg(28)];
+  const b = Math.floor(tile / H), h = tile - b * H, kvh = Math.floor(h / (H / KV));
+  const len = new Int32Array(mem.buffer, arg(4), b + 1)[b], width = KV * D;
+  const scores = work;
+  for (let i = 0; i < Q; i++) {
+    const last = len + i, count = last + 1;
+    const qo = (arg(0) >> 2) + (b * Q + i) * H * D + h * D;
+    const kv0 = (b * cap * width + kvh * D) * 4;
+    ex.dots(qo * 4, arg(1) + kv0, width * 4, count, D, scores * 4);
+    let max = -Infinity;
+    for (let u = 0; u < count; u++) {
+      const sc = mem[scores + u] * scale;
+      mem[scores + u] = sc;
+      if (sc > max) max = sc;
+    }
+    let sum = 0;
+    for (let u = 0; u < count; u++) {
+      const e = Math.exp(mem[scores + u] - max);
+      mem[scores + u] = e;
+      sum += e;
+    }
+    for (let u = 0; u < count; u++) mem[scores + u] /= sum;
+    ex.wsum(scores * 4, arg(2) + kv0, width * 4, count, D, arg(3) + (qo - (arg(0) >> 2)) * 4);
+  }
 };

@@ -10,7 +10,14 @@
  * @module
  */
 
-import { AT, ATTENTION_HELPERS, attentionBackwardTile, attentionForwardTile, QB } from "./attention_tasks.ts";
+import {
+  AT,
+  ATTENTION_HELPERS,
+  attentionBackwardTile,
+  attentionCachedTile,
+  attentionForwardTile,
+  QB,
+} from "./attention_tasks.ts";
 import { CONTROL_BYTES, MAX_THREADS, type Task, ThreadPool } from "./pool.ts";
 import { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
 
@@ -124,8 +131,10 @@ const TASKS: readonly Task[] = [
   attentionBackwardTile,
   packTile,
   gemvTile,
+  attentionCachedTile,
 ];
 const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3, PACK = 4, GEMV = 5;
+const ATTENTION_CACHED = 6;
 /** Most rows of A that take the unpacked gemv path (A @ B^T with k a multiple of 4), and its columns per task. */
 const GEMV_MAX_ROWS = MR - 1, GEMV_COLUMNS = 64;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
@@ -373,6 +382,63 @@ export class CpuEngine {
   ): boolean {
     const arrays = [q, k, v, out, lse, dOut, dq, dk, dv];
     return this.#attention(ATTENTION_BACKWARD, s, arrays, arrays.map((_, i) => i >= 6));
+  }
+
+  /**
+   * Cached attention (`attention.ts` semantics; the caller has checked lengths against the capacity): query
+   * `(b, i)` attends to cache slots `0..lengths[b] + i`. Returns false (doing nothing) when the head width is
+   * not a multiple of 4 or the operands do not fit in WebAssembly memory.
+   */
+  attentionCached(
+    q: Float32Array,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    lengths: Int32Array,
+    out: Float32Array,
+    s: { batch: number; queryLen: number; capacity: number; heads: number; kvHeads: number; headDim: number },
+  ): boolean {
+    const { batch, queryLen: Q, capacity: cap, heads: H, kvHeads: KV, headDim: D } = s;
+    if (D % 4 !== 0) return false;
+    const rowsQ = batch * Q * H * D, cacheLen = batch * cap * KV * D;
+    const qOff = this.#opsBase, kOff = qOff + align64(rowsQ * 4), vOff = kOff + align64(cacheLen * 4);
+    const lenOff = vOff + align64(cacheLen * 4), oOff = lenOff + align64(batch * 4);
+    const work = oOff + align64(rowsQ * 4), workBytes = align64(cap * 4);
+    const mem = this.#reserve(work + this.threads * workBytes);
+    if (!mem) return false;
+    mem.set(q.subarray(0, rowsQ), qOff >> 2);
+    const width = KV * D;
+    let span = 0;
+    for (let b = 0; b < batch; b++) {
+      // Only the slots this call reads: each sequence's first lengths[b] + queryLen.
+      const from = b * cap * width, n = (lengths[b] + Q) * width;
+      mem.set(kCache.subarray(from, from + n), (kOff >> 2) + from);
+      mem.set(vCache.subarray(from, from + n), (vOff >> 2) + from);
+      span += lengths[b] + Q;
+    }
+    new Int32Array(mem.buffer, lenOff, batch).set(lengths.subarray(0, batch));
+    const parallel = this.threads > 1 && span * H * D >= ATTENTION_PARALLEL_MIN;
+    this.#pool.run(ATTENTION_CACHED, batch * H, (i32, _f32, a) => {
+      const fields: [number, number][] = [
+        [AT.Q, qOff],
+        [AT.K, kOff],
+        [AT.V, vOff],
+        [AT.O, oOff],
+        [AT.LSE, lenOff],
+        [AT.BATCH, batch],
+        [AT.H, H],
+        [AT.KV, KV],
+        [AT.D, D],
+        [AT.QLEN, Q],
+        [AT.CAPACITY, cap],
+        [AT.WORK, work],
+        [AT.WORK_BYTES, workBytes],
+        [AT.SCRATCH_BASE, this.#scratchBase],
+        [AT.SCRATCH_BYTES, SCRATCH_BYTES],
+      ];
+      for (const [slot, value] of fields) i32[a + slot] = value;
+    }, parallel);
+    out.set(mem.subarray(oOff >> 2, (oOff >> 2) + rowsQ));
+    return true;
   }
 
   // Stages the operands (in the order of the Q..DV slots), runs one task per (sequence, head) for the forward

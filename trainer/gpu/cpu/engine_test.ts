@@ -202,3 +202,40 @@ Deno.test("cpu backend: threaded attention forward and backward match the TypeSc
     }
   }
 });
+
+Deno.test("cpu backend: SIMD cached attention matches the TypeScript reference, odd lengths, 1 and 3 threads", () => {
+  const cases = [
+    { batch: 3, queryLen: 2, capacity: 50, heads: 4, kvHeads: 2, headDim: 12, lengths: [0, 17, 48] },
+    {
+      batch: 8,
+      queryLen: 1,
+      capacity: 300,
+      heads: 4,
+      kvHeads: 4,
+      headDim: 36,
+      lengths: [250, 1, 299, 0, 260, 255, 270, 280],
+    },
+    { batch: 2, queryLen: 3, capacity: 9, heads: 2, kvHeads: 1, headDim: 10, lengths: [2, 6] }, // headDim % 4: TS path
+  ];
+  for (const { lengths, ...s } of cases) {
+    const width = s.kvHeads * s.headDim, nq = s.batch * s.queryLen * s.heads * s.headDim;
+    const q = randn(1, nq),
+      kc = randn(2, s.batch * s.capacity * width),
+      vc = randn(3, s.batch * s.capacity * width);
+    const lens = new Int32Array(lengths);
+    const want = new Float32Array(nq);
+    att.attentionCached(q, kc, vc, lens, want, s);
+    for (const threads of [1, 3]) {
+      const be = createCpuBackend({ threads });
+      const t = (a: Float32Array | Int32Array) => {
+        const x = be.alloc(a.length, a instanceof Int32Array ? "i32" : "f32");
+        be.upload(x, a);
+        return x;
+      };
+      const out = be.alloc(nq);
+      be.attentionCached({ q: t(q), kCache: t(kc), vCache: t(vc), lengths: t(lens), out, ...s });
+      assertAllClose(`cached attention ${JSON.stringify(s)} threads=${threads}`, cpuF32(out), want);
+      be.destroy();
+    }
+  }
+});

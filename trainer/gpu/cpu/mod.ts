@@ -242,7 +242,24 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       att.kvCacheWrite(f32(p.src), f32(p.cache), i32(p.lengths), p.width, p);
     },
     attentionCached(p) {
-      att.attentionCached(f32(p.q), f32(p.kCache), f32(p.vCache), i32(p.lengths), f32(p.out), p);
+      const [q, kc, vc, lengths, out] = [f32(p.q), f32(p.kCache), f32(p.vCache), i32(p.lengths), f32(p.out)];
+      const { batch, queryLen, capacity, heads, kvHeads, headDim } = p;
+      if (heads % kvHeads !== 0) {
+        throw new RangeError(`attention: heads (${heads}) must be a multiple of kvHeads (${kvHeads})`);
+      }
+      needFloats(q, batch * queryLen * heads * headDim, "attentionCached q");
+      needFloats(out, batch * queryLen * heads * headDim, "attentionCached out");
+      needFloats(kc, batch * capacity * kvHeads * headDim, "attentionCached kCache");
+      needFloats(vc, batch * capacity * kvHeads * headDim, "attentionCached vCache");
+      for (let b = 0; b < batch; b++) {
+        if (!(lengths[b] >= 0 && lengths[b] + queryLen <= capacity)) {
+          throw new RangeError(
+            `attentionCached: sequence ${b} length ${lengths[b]} + ${queryLen} > capacity ${capacity}`,
+          );
+        }
+      }
+      if (engine?.attentionCached(q, kc, vc, lengths, out, p)) return;
+      att.attentionCached(q, kc, vc, lengths, out, p);
     },
     swigluForward(p) {
       const arrays = [f32(p.gate), f32(p.up), f32(p.out)];

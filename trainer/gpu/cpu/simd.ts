@@ -288,6 +288,39 @@ function gemvNT(relaxed: boolean): Func {
   };
 }
 
+// dots(q, k, kstride, count, d, out): out[u] = dot(q[0..d), k[u*kstride/4 ..][0..d)) for u < count (d a multiple
+// of 4; kstride in bytes): one query against cached keys.
+function dots(relaxed: boolean): Func {
+  const [q, k, kstride, count, d, out, u, x, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const body = forLoop(u, i32(0), get(count), 1, [
+    ...set(acc, vZero),
+    ...forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
+      ...set(acc, madd(vLoad(add(get(q), get(x))), vLoad(add(get(k), get(x))), get(acc))),
+    ]),
+    ...f32Store(add(get(out), mul(get(u), i32(4))), vHsum(get(acc))),
+    ...inc(k, get(kstride)),
+  ]);
+  return { name: "dots", params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, V128], body };
+}
+
+// wsum(p, v, vstride, count, d, out): out[0..d) = sum_u p[u] * v[u*vstride/4 ..][0..d) (d a multiple of 4):
+// the probability-weighted sum of cached values.
+function wsum(relaxed: boolean): Func {
+  const [p, v, vstride, count, d, out, x, u, row, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const body = forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
+    ...set(acc, vZero),
+    ...set(row, add(get(v), get(x))),
+    ...forLoop(u, i32(0), get(count), 1, [
+      ...set(acc, madd(vLoadSplat(add(get(p), mul(get(u), i32(4)))), vLoad(get(row)), get(acc))),
+      ...inc(row, get(vstride)),
+    ]),
+    ...vStore(add(get(out), get(x)), get(acc)),
+  ]);
+  return { name: "wsum", params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, V128], body };
+}
+
 /** The kernel module's exports. */
 export interface KernelExports {
   /** The memory the module works in. */
@@ -316,6 +349,8 @@ export interface KernelExports {
     alpha: number,
     accumulate: number,
   ): void;
+  dots(q: number, k: number, kstride: number, count: number, d: number, out: number): void;
+  wsum(p: number, v: number, vstride: number, count: number, d: number, out: number): void;
   /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
   [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
 }
@@ -333,7 +368,16 @@ export interface KernelModule {
 /** Assembles the kernels, with relaxed-SIMD FMA when the runtime validates it; null without WebAssembly SIMD. */
 export function kernelModule(shared: boolean): KernelModule | null {
   for (const relaxed of [true, false]) {
-    const funcs = [packA(), packB(), macro(relaxed), gemvNT(relaxed), swigluForward(), swigluBackward()];
+    const funcs = [
+      packA(),
+      packB(),
+      macro(relaxed),
+      gemvNT(relaxed),
+      dots(relaxed),
+      wsum(relaxed),
+      swigluForward(),
+      swigluBackward(),
+    ];
     const bytes = buildModule(funcs, shared);
     if (typeof WebAssembly !== "undefined" && WebAssembly.validate(bytes)) return { bytes, relaxed, shared };
   }
