@@ -127,7 +127,7 @@ export function scatterHead(
 /**
  * Scaled causal scores of query rows [t0, t0+nq) of `qh` against keys [0, t0+nq) of `kh` into `p` (row stride
  * t8), turned into probabilities in place; with `saved` from the log-sum-exp at `lse`, else writing it there.
- * All offsets in floats except the byte offsets passed to the kernels.
+ * `aux` is room for 3 x 64 floats (row maxima, sums, subtrahends). Offsets in floats (the kernels take bytes).
  */
 export function blockProbs(
   // deno-lint-ignore no-explicit-any
@@ -146,8 +146,9 @@ export function blockProbs(
   saved: boolean,
   scratch: number,
   g: number[],
+  aux: number,
 ): void {
-  const nk = t0 + nq;
+  const nk = t0 + nq, max = aux, sums = aux + 64, sub = aux + 128;
   gemmSerial(
     ex,
     (qh + t0 * dp) * 4,
@@ -166,21 +167,23 @@ export function blockProbs(
     scratch,
     g,
   );
+  // Row i has t0 + i + 1 causal entries; -Infinity up to a multiple of 4 lets the kernels read whole vectors.
   for (let i = 0; i < nq; i++) {
-    const row = p + i * t8, last = t0 + i;
-    let l: number;
-    if (saved) l = mem[lse + t0 + i];
-    else {
-      let max = -Infinity;
-      for (let u = 0; u <= last; u++) max = Math.max(max, mem[row + u] * scale);
-      let sum = 0;
-      for (let u = 0; u <= last; u++) sum += Math.exp(mem[row + u] * scale - max);
-      l = max + Math.log(sum);
-      mem[lse + t0 + i] = l;
-    }
-    for (let u = 0; u <= last; u++) mem[row + u] = Math.exp(mem[row + u] * scale - l);
-    for (let u = last + 1; u < nk; u++) mem[row + u] = 0;
+    const row = p + i * t8, count = t0 + i + 1;
+    for (let u = count; u < ((count + 3) & ~3); u++) mem[row + u] = -Infinity;
   }
+  if (saved) { for (let i = 0; i < nq; i++) mem[sub + i] = mem[lse + t0 + i]; }
+  else {
+    ex.rows_max(p * 4, t8 * 4, nq, t0 + 1, scale, max * 4);
+    ex.rows_exp(p * 4, t8 * 4, nq, t0 + 1, scale, max * 4, sums * 4, 0);
+    for (let i = 0; i < nq; i++) {
+      const l = mem[max + i] + Math.log(mem[sums + i]);
+      mem[lse + t0 + i] = l;
+      mem[sub + i] = l;
+    }
+  }
+  ex.rows_exp(p * 4, t8 * 4, nq, t0 + 1, scale, sub * 4, sums * 4, 1);
+  for (let i = 0; i < nq; i++) mem.fill(0, p + i * t8 + t0 + i + 1, p + i * t8 + nk);
 }
 
 /**
@@ -216,7 +219,7 @@ export const ATTENTION_HELPERS = [gemmSerial, gatherHead, scatterHead, blockProb
 
 /** Forward of one (sequence, head): writes its rows of O and LSE. Slots as in {@linkcode AT}. */
 export const attentionForwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
-  const { mem, arg, scale, work, g } = jobArgs(ex, i32, at, scratch);
+  const { mem, arg, scale, work, g, qbp } = jobArgs(ex, i32, at, scratch);
   const [Q, K, V, O, LSE] = [arg(0) >> 2, arg(1) >> 2, arg(2) >> 2, arg(3) >> 2, arg(4) >> 2];
   const [T, H, KV, D, dp, tp, t8] = [arg(10), arg(11), arg(12), arg(13), arg(14), arg(15), arg(16)];
   const b = Math.floor(tile / H), h = tile - b * H, kvh = Math.floor(h / (H / KV));
@@ -227,7 +230,7 @@ export const attentionForwardTile: Task = (ex, i32, _f32, at, tile, scratch) => 
   const lse = LSE + (b * H + h) * T;
   for (let t0 = 0; t0 < T; t0 += 64) { // QB query rows per block
     const nq = Math.min(64, T - t0), nk = t0 + nq;
-    blockProbs(ex, mem, qh, kh, p, t0, nq, dp, t8, D, scale, lse, false, scratch, g);
+    blockProbs(ex, mem, qh, kh, p, t0, nq, dp, t8, D, scale, lse, false, scratch, g, p + qbp * t8);
     gemmSerial(
       ex,
       p * 4,
@@ -280,7 +283,7 @@ export const attentionBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) =>
     const lse = LSE + (b * H + h) * T;
     for (let t0 = 0; t0 < T; t0 += 64) {
       const nq = Math.min(64, T - t0), nk = t0 + nq;
-      blockProbs(ex, mem, qh, kh, p, t0, nq, dp, t8, D, scale, lse, true, scratch, g);
+      blockProbs(ex, mem, qh, kh, p, t0, nq, dp, t8, D, scale, lse, true, scratch, g, dpr + qbp * t8);
       gemmSerial(
         ex,
         (doh + t0 * dp) * 4,

@@ -458,7 +458,7 @@ export class CpuEngine {
     }
     const dp = Math.ceil(D / NR) * NR, tp = (Math.ceil(T / MR) + 1) * MR, t8 = Math.ceil(T / NR) * NR;
     const qbp = Math.ceil(QB / MR) * MR;
-    const workBytes = align64((8 * tp * dp + 2 * qbp * t8) * 4), work = at;
+    const workBytes = align64((8 * tp * dp + 2 * qbp * t8 + 3 * 64) * 4), work = at;
     const mem = this.#reserve(work + this.threads * workBytes);
     if (!mem) return false;
     arrays.forEach((a, i) => {

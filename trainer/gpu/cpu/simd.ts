@@ -321,6 +321,78 @@ function wsum(relaxed: boolean): Func {
   return { name: "wsum", params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, V128], body };
 }
 
+// Row-wise kernels for the causal softmax of a block of `rows` score rows (row stride `stride` bytes), row i
+// having `first + i` valid entries. The caller pads each row with -Infinity up to a multiple of 4 entries, so
+// whole vectors can be read; padded lanes add nothing to a max and ~1e-38 (the clamped exp) to a sum.
+//
+// rows_max(p, stride, rows, first, scale, out): out[i] = max_u p[i][u] * scale.
+function rowsMax(): Func {
+  const [p, stride, rows, first, scale, out, i, u, row, end, acc, sv] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+  ];
+  const lane = (k: number): Code => [...get(acc), 0xfd, 0x1f, k];
+  const fmax = (a: Code, b: Code): Code => [...a, ...b, 0x97];
+  const body = [
+    ...set(sv, splat(get(scale))),
+    ...forLoop(i, i32(0), get(rows), 1, [
+      ...set(row, add(get(p), mul(get(i), get(stride)))),
+      ...set(end, mul(and(add(add(get(first), get(i)), i32(3)), i32(-4)), i32(4))),
+      ...set(acc, vConst(-Infinity)),
+      ...forLoop(u, i32(0), get(end), 16, [
+        ...set(acc, vMax(get(acc), vMul(vLoad(add(get(row), get(u))), get(sv)))),
+      ]),
+      ...f32Store(add(get(out), mul(get(i), i32(4))), fmax(fmax(lane(0), lane(1)), fmax(lane(2), lane(3)))),
+    ]),
+  ];
+  return {
+    name: "rows_max",
+    params: [I32, I32, I32, I32, F32, I32],
+    locals: [I32, I32, I32, I32, V128, V128],
+    body,
+  };
+}
+
+// rows_exp(p, stride, rows, first, scale, sub, sums, write): e = exp(p[i][u] * scale - sub[i]); sums[i] = sum_u e;
+// with `write`, p[i][u] = e.
+function rowsExp(): Func {
+  const [p, stride, rows, first, scale, sub, sums, write] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [i, u, row, end, sv, subv, acc, x, t, n] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const body = [
+    ...set(sv, splat(get(scale))),
+    ...forLoop(i, i32(0), get(rows), 1, [
+      ...set(row, add(get(p), mul(get(i), get(stride)))),
+      ...set(end, mul(and(add(add(get(first), get(i)), i32(3)), i32(-4)), i32(4))),
+      ...set(subv, vLoadSplat(add(get(sub), mul(get(i), i32(4))))),
+      ...set(acc, vZero),
+      ...forLoop(u, i32(0), get(end), 16, [
+        ...set(x, vSub(vMul(vLoad(add(get(row), get(u))), get(sv)), get(subv))),
+        ...vExp(x, t, n),
+        ...set(x),
+        ...set(acc, vAdd(get(acc), get(x))),
+        ...ifElse(get(write), vStore(add(get(row), get(u)), get(x))),
+      ]),
+      ...f32Store(add(get(sums), mul(get(i), i32(4))), vHsum(get(acc))),
+    ]),
+  ];
+  return {
+    name: "rows_exp",
+    params: [I32, I32, I32, I32, F32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128],
+    body,
+  };
+}
+
 /** The kernel module's exports. */
 export interface KernelExports {
   /** The memory the module works in. */
@@ -351,6 +423,17 @@ export interface KernelExports {
   ): void;
   dots(q: number, k: number, kstride: number, count: number, d: number, out: number): void;
   wsum(p: number, v: number, vstride: number, count: number, d: number, out: number): void;
+  rows_max(p: number, stride: number, rows: number, first: number, scale: number, out: number): void;
+  rows_exp(
+    p: number,
+    stride: number,
+    rows: number,
+    first: number,
+    scale: number,
+    sub: number,
+    sums: number,
+    write: number,
+  ): void;
   /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
   [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
 }
@@ -375,6 +458,8 @@ export function kernelModule(shared: boolean): KernelModule | null {
       gemvNT(relaxed),
       dots(relaxed),
       wsum(relaxed),
+      rowsMax(),
+      rowsExp(),
       swigluForward(),
       swigluBackward(),
     ];
