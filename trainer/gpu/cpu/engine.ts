@@ -39,7 +39,7 @@ const MC_MAX = 12 * MR, NC_MAX = 16 * NR;
 /** Bytes of one thread's scratch (attention's products pack into it): a packed A block and a packed B block. */
 const SCRATCH_BYTES = (MC_MAX * KC + KC * NC_MAX) * 4;
 /** Below this many flops a matmul runs on the calling thread only (waking workers costs tens of microseconds). */
-const PARALLEL_MIN_FLOPS = 1 << 21;
+const PARALLEL_MIN_FLOPS = 1 << 23;
 
 // Argument slots of a gemm job (Int32 offsets from the job's first slot).
 const G = {
@@ -138,7 +138,7 @@ const ATTENTION_CACHED = 6;
 /** Most rows of A that take the unpacked gemv path (A @ B^T with k a multiple of 4), and its columns per task. */
 const GEMV_MAX_ROWS = MR - 1, GEMV_COLUMNS = 64;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
-const ATTENTION_PARALLEL_MIN = 1 << 18;
+const ATTENTION_PARALLEL_MIN = 1 << 20;
 
 /** Shape of an attention call (see `AttentionForwardParams` in `../backend.ts`). */
 export interface AttentionShape {
@@ -149,7 +149,7 @@ export interface AttentionShape {
   headDim: number;
 }
 /** Floats per chunk of an elementwise job, and the fewest floats worth threading. */
-const EW_CHUNK = 16384, EW_PARALLEL_MIN = 65536;
+const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 17;
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
