@@ -321,34 +321,28 @@ export const attentionBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) =>
 };
 
 /**
- * Cached attention of one (sequence, head): query `i` of sequence `b` (at position `lengths[b] + i`) against
+ * Cached attention of one sequence, every head: query `i` of sequence `b` (at position `lengths[b] + i`) against
  * cache slots `0..lengths[b] + i`, as `attention.ts` computes it (scores, max, exponentials, normalised weights,
- * weighted sum of values), the dot products and the weighted sum in SIMD. `LSE` holds the i32 lengths.
+ * weighted sum of values), all in SIMD. `LSE` holds the i32 lengths. The work area holds 16 floats of row
+ * maximum and sum, then the scores.
  */
 export const attentionCachedTile: Task = (ex, i32, _f32, at, tile, scratch) => {
   const { mem, arg, scale, work } = jobArgs(ex, i32, at, scratch);
   const [H, KV, D, Q, cap] = [arg(11), arg(12), arg(13), arg(27), arg(28)];
-  const b = Math.floor(tile / H), h = tile - b * H, kvh = Math.floor(h / (H / KV));
-  const len = new Int32Array(mem.buffer, arg(4), b + 1)[b], width = KV * D;
-  const scores = work;
-  for (let i = 0; i < Q; i++) {
-    const last = len + i, count = last + 1;
-    const qo = (arg(0) >> 2) + (b * Q + i) * H * D + h * D;
-    const kv0 = (b * cap * width + kvh * D) * 4;
-    ex.dots(qo * 4, arg(1) + kv0, width * 4, count, D, scores * 4);
-    let max = -Infinity;
-    for (let u = 0; u < count; u++) {
-      const sc = mem[scores + u] * scale;
-      mem[scores + u] = sc;
-      if (sc > max) max = sc;
+  const [q0, k0, v0, o0] = [arg(0), arg(1), arg(2), arg(3)];
+  const b = tile, group = H / KV, width = KV * D, aux = work, scores = work + 16;
+  const len = new Int32Array(mem.buffer, arg(4) + 4 * b, 1)[0];
+  for (let h = 0; h < H; h++) {
+    const kv0 = (b * cap * width + Math.floor(h / group) * D) * 4;
+    for (let i = 0; i < Q; i++) {
+      const count = len + i + 1, qo = ((b * Q + i) * H + h) * D * 4;
+      ex.dots(q0 + qo, k0 + kv0, width * 4, count, D, scores * 4);
+      // Softmax of the scaled scores in SIMD (-Infinity pads the row to whole vectors); the weighted sum
+      // divides by the sum of the exponentials.
+      for (let u = count; u < ((count + 3) & ~3); u++) mem[scores + u] = -Infinity;
+      ex.rows_max(scores * 4, 0, 1, count, scale, aux * 4);
+      ex.rows_exp(scores * 4, 0, 1, count, scale, aux * 4, (aux + 1) * 4, 1);
+      ex.wsum(scores * 4, v0 + kv0, width * 4, count, D, o0 + qo, 1 / mem[aux + 1]);
     }
-    let sum = 0;
-    for (let u = 0; u < count; u++) {
-      const e = Math.exp(mem[scores + u] - max);
-      mem[scores + u] = e;
-      sum += e;
-    }
-    for (let u = 0; u < count; u++) mem[scores + u] /= sum;
-    ex.wsum(scores * 4, arg(2) + kv0, width * 4, count, D, arg(3) + (qo - (arg(0) >> 2)) * 4);
   }
 };

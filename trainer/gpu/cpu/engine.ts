@@ -402,7 +402,7 @@ export class CpuEngine {
     const rowsQ = batch * Q * H * D, cacheLen = batch * cap * KV * D;
     const qOff = this.#opsBase, kOff = qOff + align64(rowsQ * 4), vOff = kOff + align64(cacheLen * 4);
     const lenOff = vOff + align64(cacheLen * 4), oOff = lenOff + align64(batch * 4);
-    const work = oOff + align64(rowsQ * 4), workBytes = align64(cap * 4);
+    const work = oOff + align64(rowsQ * 4), workBytes = align64((16 + cap + 4) * 4);
     const mem = this.#reserve(work + this.threads * workBytes);
     if (!mem) return false;
     mem.set(q.subarray(0, rowsQ), qOff >> 2);
@@ -417,7 +417,7 @@ export class CpuEngine {
     }
     new Int32Array(mem.buffer, lenOff, batch).set(lengths.subarray(0, batch));
     const parallel = this.threads > 1 && span * H * D >= ATTENTION_PARALLEL_MIN;
-    this.#pool.run(ATTENTION_CACHED, batch * H, (i32, _f32, a) => {
+    this.#pool.run(ATTENTION_CACHED, batch, (i32, _f32, a) => {
       const fields: [number, number][] = [
         [AT.Q, qOff],
         [AT.K, kOff],

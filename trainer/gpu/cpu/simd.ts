@@ -304,10 +304,10 @@ function dots(relaxed: boolean): Func {
   return { name: "dots", params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, V128], body };
 }
 
-// wsum(p, v, vstride, count, d, out): out[0..d) = sum_u p[u] * v[u*vstride/4 ..][0..d) (d a multiple of 4):
-// the probability-weighted sum of cached values.
+// wsum(p, v, vstride, count, d, out, scale): out[0..d) = scale * sum_u p[u] * v[u*vstride/4 ..][0..d) (d a
+// multiple of 4): the weighted sum of cached values.
 function wsum(relaxed: boolean): Func {
-  const [p, v, vstride, count, d, out, x, u, row, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [p, v, vstride, count, d, out, scale, x, u, row, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
   const body = forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
     ...set(acc, vZero),
@@ -316,9 +316,9 @@ function wsum(relaxed: boolean): Func {
       ...set(acc, madd(vLoadSplat(add(get(p), mul(get(u), i32(4)))), vLoad(get(row)), get(acc))),
       ...inc(row, get(vstride)),
     ]),
-    ...vStore(add(get(out), get(x)), get(acc)),
+    ...vStore(add(get(out), get(x)), vMul(get(acc), splat(get(scale)))),
   ]);
-  return { name: "wsum", params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, V128], body };
+  return { name: "wsum", params: [I32, I32, I32, I32, I32, I32, F32], locals: [I32, I32, I32, V128], body };
 }
 
 // Row-wise kernels for the causal softmax of a block of `rows` score rows (row stride `stride` bytes), row i
@@ -422,7 +422,7 @@ export interface KernelExports {
     accumulate: number,
   ): void;
   dots(q: number, k: number, kstride: number, count: number, d: number, out: number): void;
-  wsum(p: number, v: number, vstride: number, count: number, d: number, out: number): void;
+  wsum(p: number, v: number, vstride: number, count: number, d: number, out: number, scale: number): void;
   rows_max(p: number, stride: number, rows: number, first: number, scale: number, out: number): void;
   rows_exp(
     p: number,
