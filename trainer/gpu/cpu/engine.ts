@@ -18,6 +18,7 @@ import {
   attentionForwardTile,
   QB,
 } from "./attention_tasks.ts";
+import type { AttentionShape, CacheShape } from "./attention.ts";
 import { CONTROL_BYTES, MAX_THREADS, type Task, ThreadPool } from "./pool.ts";
 import { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
 
@@ -140,14 +141,6 @@ const GEMV_MAX_ROWS = MR - 1, GEMV_COLUMNS = 64;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
 const ATTENTION_PARALLEL_MIN = 1 << 20;
 
-/** Shape of an attention call (see `AttentionForwardParams` in `../backend.ts`). */
-export interface AttentionShape {
-  batch: number;
-  seqLen: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-}
 /** Floats per chunk of an elementwise job, and the fewest floats worth threading. */
 const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 17;
 
@@ -395,7 +388,7 @@ export class CpuEngine {
     vCache: Float32Array,
     lengths: Int32Array,
     out: Float32Array,
-    s: { batch: number; queryLen: number; capacity: number; heads: number; kvHeads: number; headDim: number },
+    s: CacheShape & { heads: number; kvHeads: number; headDim: number },
   ): boolean {
     const { batch, queryLen: Q, capacity: cap, heads: H, kvHeads: KV, headDim: D } = s;
     if (D % 4 !== 0) return false;

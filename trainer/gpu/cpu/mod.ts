@@ -7,7 +7,7 @@
  */
 
 import { type Backend, type DType, type Tensor, VIEW_ALIGN } from "../backend.ts";
-import { type AttentionShape, CpuEngine } from "./engine.ts";
+import { CpuEngine } from "./engine.ts";
 import { MAX_THREADS } from "./pool.ts";
 import { ELEMENTWISE } from "./simd.ts";
 import { matmulF32 } from "./matmul.ts";
@@ -66,7 +66,7 @@ function needFloats(a: Float32Array, n: number, what: string): void {
 }
 
 // Operand sizes of an attention call: [q, k, v, out, lse, dOut, dq, dk, dv] (the forward passes the first five).
-function checkAttention(p: AttentionShape, arrays: Float32Array[]): void {
+function checkAttention(p: att.AttentionShape, arrays: Float32Array[]): void {
   const { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D } = p;
   if (!(H % KV === 0 && H >= 1)) {
     throw new RangeError(`attention: heads (${H}) must be a multiple of kvHeads (${KV})`);
