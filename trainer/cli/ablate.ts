@@ -145,7 +145,9 @@ export async function main(args: string[]): Promise<number> {
       if (resume) runArgs.push("--resume");
       const config = parseTrainArgs(runArgs, { DATABASE_URL: Deno.env.get("DATABASE_URL") });
       reporter.info(`\n=== ablation: ${name} ===`);
-      summaries.push(await runTraining(config, { reporter, createBackend: makeBackend }));
+      summaries.push(
+        await runTraining(config, { reporter, createBackend: (c) => makeBackend(c, config.threads) }),
+      );
       sftDir ??= `${out}/sft`;
     }
   }

@@ -10,12 +10,16 @@ import { ConfigError, parseTrainArgs, type TrainConfig, USAGE } from "../rl/conf
 import { Reporter, stdoutSink } from "../rl/reporter.ts";
 import { runTraining } from "../rl/train.ts";
 
-/** Makes the compute backend for `--backend` (auto: a hardware GPU when there is one, else the CPU). */
+/**
+ * Makes the compute backend for `--backend` (auto: a hardware GPU when there is one, else the CPU), the CPU one
+ * on `--threads` threads.
+ */
 export async function makeBackend(
   choice: TrainConfig["backend"],
+  threads?: number,
 ): Promise<{ backend: Backend; name: string; adapter: string | null }> {
   try {
-    const chosen = await createBackend(choice);
+    const chosen = await createBackend(choice, { threads });
     return { backend: chosen.backend, name: chosen.name, adapter: chosen.adapter };
   } catch (e) {
     throw new ConfigError(`--backend ${choice}: ${(e as Error).message}`);
@@ -39,7 +43,10 @@ export async function main(args: string[]): Promise<number> {
     throw e;
   }
   try {
-    await runTraining(config, { reporter: new Reporter(stdoutSink()), createBackend: makeBackend });
+    await runTraining(config, {
+      reporter: new Reporter(stdoutSink()),
+      createBackend: (c) => makeBackend(c, config.threads),
+    });
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -46,6 +46,8 @@ export interface CreateBackendOptions {
   probe?: (backend: Backend) => Promise<void>;
   /** The shapes at hand (default: 1024 rows, hidden 128, intermediate 384: the tiny preset). */
   shape?: ProbeShape;
+  /** Threads of the CPU backend when it is picked (default: the machine's cores). */
+  threads?: number;
 }
 
 /** A probe like one MLP block forward: x[rows, hidden] -> [rows, intermediate] -> [rows, hidden], four times. */
@@ -99,7 +101,7 @@ export async function createBackend(
     throw new Error(`unknown backend "${choice}" (choose one of ${BACKEND_CHOICES.join(", ")})`);
   }
   const cpu = (gpuAdapter: string | null, reason: string): ChosenBackend => {
-    const backend = createCpuBackend();
+    const backend = createCpuBackend({ threads: opts.threads });
     return { backend, name: "cpu", adapter: backend.device, gpuAdapter, reason };
   };
   if (choice === "cpu") return cpu(null, "asked for the CPU backend");
@@ -137,7 +139,7 @@ export async function createBackend(
     gpu.destroy();
     return cpu(adapter, `WebGPU adapter failed the probe (${(e as Error).message})`);
   }
-  const cpuBackend = createCpuBackend();
+  const cpuBackend = createCpuBackend({ threads: opts.threads });
   const cpuMs = await timeProbe(cpuBackend, probe);
   const times = `probe: webgpu ${gpuMs.toFixed(1)} ms, cpu ${cpuMs.toFixed(1)} ms`;
   if (gpuMs < cpuMs) {

@@ -27,6 +27,8 @@ export interface TrainConfig {
   method: Method;
   seed: number;
   backend: BackendChoice;
+  /** Threads of the CPU backend (default: the machine's cores). */
+  threads?: number;
   /** Output folder. */
   out: string;
   resume: boolean;
@@ -244,6 +246,12 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "seed of problems, initialisation and sampling (default 1)",
   },
   "backend": { key: "backend", kind: "str", arg: "B", help: "auto|webgpu|cpu" },
+  "threads": {
+    key: "threads",
+    kind: "posint",
+    arg: "N",
+    help: "CPU backend threads (default: the machine's cores)",
+  },
   "out": { key: "out", kind: "str", arg: "DIR", help: "output folder (default runs/<name>)" },
   "name": { key: "name", kind: "str", arg: "NAME", help: "run name (default <preset>-<method>-s<seed>)" },
   "resume": {

@@ -85,6 +85,7 @@ Deno.test("bad arguments give clear errors naming the flag", () => {
     [["--lr", "0"], /--lr: expected a positive number/],
     [["--lr", "abc"], /--lr/],
     [["--backend", "tpu"], /--backend/],
+    [["--threads", "0"], /--threads/],
     [["--bogus"], /unknown flag --bogus/],
     [["--steps"], /--steps needs a value/],
     [["stray"], /unexpected argument "stray"/],
@@ -117,4 +118,9 @@ Deno.test("--help lists every flag of the table", () => {
   ) {
     if (!USAGE.includes(flag)) throw new Error(`USAGE lacks ${flag}`);
   }
+});
+
+Deno.test("--threads sets the CPU backend's thread count; absent, the backend picks the machine's cores", () => {
+  assertEquals(parseTrainArgs(["--threads", "2"]).threads, 2);
+  assertEquals(parseTrainArgs([]).threads, undefined);
 });

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { CpuEngine } from "./engine.ts";
 import { matmulF32 } from "./matmul.ts";
 
 /** Shape of an attention call. */
@@ -75,9 +76,10 @@ function blockProbs(
   lse: Float32Array,
   lseAt: number,
   saved: boolean,
+  engine?: CpuEngine | null,
 ): void {
   const nk = t0 + nq;
-  matmulF32(qh.subarray(t0 * D, nk * D), kh, p, { m: nq, n: nk, k: D, ...NT });
+  matmulF32(qh.subarray(t0 * D, nk * D), kh, p, { m: nq, n: nk, k: D, ...NT }, engine);
   for (let i = 0; i < nq; i++) {
     const row = i * nk, last = t0 + i;
     let l: number;
@@ -103,6 +105,7 @@ export function attentionForward(
   out: Float32Array,
   lse: Float32Array,
   s: AttentionShape,
+  engine?: CpuEngine | null,
 ): void {
   const { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D } = s;
   const group = checkHeads(H, KV);
@@ -117,8 +120,8 @@ export function attentionForward(
         gatherHead(q, qh, b, T, H, h, D);
         for (let t0 = 0; t0 < T; t0 += QUERY_BLOCK) {
           const nq = Math.min(QUERY_BLOCK, T - t0), nk = t0 + nq;
-          blockProbs(qh, kh, p, t0, nq, D, scale, lse, (b * H + h) * T, false);
-          matmulF32(p, vh, oh.subarray(t0 * D, nk * D), { m: nq, n: D, k: nk, ...NN });
+          blockProbs(qh, kh, p, t0, nq, D, scale, lse, (b * H + h) * T, false, engine);
+          matmulF32(p, vh, oh.subarray(t0 * D, nk * D), { m: nq, n: D, k: nk, ...NN }, engine);
         }
         scatterHead(oh, out, b, T, H, h, D);
       }
@@ -141,6 +144,7 @@ export function attentionBackward(
   dk: Float32Array,
   dv: Float32Array,
   s: AttentionShape,
+  engine?: CpuEngine | null,
 ): void {
   const { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D } = s;
   const group = checkHeads(H, KV);
@@ -169,16 +173,16 @@ export function attentionBackward(
         for (let t0 = 0; t0 < T; t0 += QUERY_BLOCK) {
           const nq = Math.min(QUERY_BLOCK, T - t0), nk = t0 + nq;
           const qBlk = qh.subarray(t0 * D, nk * D), doBlk = doh.subarray(t0 * D, nk * D);
-          blockProbs(qh, kh, p, t0, nq, D, scale, lse, (b * H + h) * T, true);
-          matmulF32(doBlk, vh, dp, { m: nq, n: nk, k: D, ...NT });
+          blockProbs(qh, kh, p, t0, nq, D, scale, lse, (b * H + h) * T, true, engine);
+          matmulF32(doBlk, vh, dp, { m: nq, n: nk, k: D, ...NT }, engine);
           for (let i = 0; i < nq; i++) {
             let rowDot = 0;
             for (let d = 0; d < D; d++) rowDot += doBlk[i * D + d] * oh[(t0 + i) * D + d];
             for (let u = 0; u < nk; u++) dp[i * nk + u] = p[i * nk + u] * (dp[i * nk + u] - rowDot) * scale;
           }
-          matmulF32(dp, kh, dqh.subarray(t0 * D, nk * D), { m: nq, n: D, k: nk, ...NN });
-          matmulF32(dp, qBlk, dkh, { m: nk, n: D, k: nq, ...TN_ACC });
-          matmulF32(p, doBlk, dvh, { m: nk, n: D, k: nq, ...TN_ACC });
+          matmulF32(dp, kh, dqh.subarray(t0 * D, nk * D), { m: nq, n: D, k: nk, ...NN }, engine);
+          matmulF32(dp, qBlk, dkh, { m: nk, n: D, k: nq, ...TN_ACC }, engine);
+          matmulF32(p, doBlk, dvh, { m: nk, n: D, k: nq, ...TN_ACC }, engine);
         }
         scatterHead(dqh, dq, b, T, H, h, D);
       }

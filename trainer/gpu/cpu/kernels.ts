@@ -96,6 +96,39 @@ export function ropeInvFreq(headDim: number, theta: number): Float32Array {
   return f;
 }
 
+/** Cosines and sines of `pos * invFreq[j]` for positions below `positions`, row `pos` at `pos * half`. */
+interface RopeTable {
+  cos: Float32Array;
+  sin: Float32Array;
+  positions: number;
+}
+
+const ropeTables = new Map<string, RopeTable>();
+/** Positions from which rows compute their angles directly instead of growing the table further. */
+const ROPE_TABLE_MAX = 1 << 16;
+
+// The table for (headDim, theta) covering position `maxPos`, grown (to a power of two) when needed: the angles
+// are recomputed only when a new position shows up, not for every row of every call.
+function ropeTable(headDim: number, theta: number, maxPos: number): RopeTable {
+  const key = `${headDim}:${theta}`;
+  const have = ropeTables.get(key);
+  if (have && have.positions > maxPos) return have;
+  const half = headDim / 2, invFreq = ropeInvFreq(headDim, theta);
+  let positions = 64;
+  while (positions <= maxPos) positions *= 2;
+  const cos = new Float32Array(positions * half), sin = new Float32Array(positions * half);
+  for (let pos = 0; pos < positions; pos++) {
+    for (let j = 0; j < half; j++) {
+      const angle = Math.fround(pos * invFreq[j]);
+      cos[pos * half + j] = Math.cos(angle);
+      sin[pos * half + j] = Math.sin(angle);
+    }
+  }
+  const table = { cos, sin, positions };
+  ropeTables.set(key, table);
+  return table;
+}
+
 /** Rotary embedding in place (`rotate_half` layout); `inverse` applies the transposed rotation. */
 export function rope(
   x: Float32Array,
@@ -108,24 +141,34 @@ export function rope(
 ): void {
   if (headDim % 2 !== 0) throw new RangeError(`rope: headDim must be even, got ${headDim}`);
   const half = headDim / 2;
-  const invFreq = ropeInvFreq(headDim, theta);
-  const cos = new Float32Array(half);
-  const sin = new Float32Array(half);
+  let maxPos = 0;
+  for (let r = 0; r < rows; r++) {
+    if (positions[r] > maxPos && positions[r] < ROPE_TABLE_MAX) maxPos = positions[r];
+  }
+  const table = ropeTable(headDim, theta, maxPos);
+  const rowCos = new Float32Array(half), rowSin = new Float32Array(half);
   const sign = inverse ? -1 : 1;
   for (let r = 0; r < rows; r++) {
     const pos = positions[r];
-    for (let j = 0; j < half; j++) {
-      const angle = Math.fround(pos * invFreq[j]);
-      cos[j] = Math.cos(angle);
-      sin[j] = sign * Math.sin(angle);
+    let cos = table.cos, sin = table.sin, t = pos * half;
+    if (!(pos >= 0 && pos < table.positions)) {
+      // Beyond the table (or negative): this row's angles directly, as the table computes them.
+      const invFreq = ropeInvFreq(headDim, theta);
+      for (let j = 0; j < half; j++) {
+        const angle = Math.fround(pos * invFreq[j]);
+        rowCos[j] = Math.cos(angle);
+        rowSin[j] = Math.sin(angle);
+      }
+      [cos, sin, t] = [rowCos, rowSin, 0];
     }
     for (let h = 0; h < heads; h++) {
       const o = (r * heads + h) * headDim;
       for (let j = 0; j < half; j++) {
         const x1 = x[o + j];
         const x2 = x[o + j + half];
-        x[o + j] = x1 * cos[j] - x2 * sin[j];
-        x[o + j + half] = x2 * cos[j] + x1 * sin[j];
+        const c = cos[t + j], sn = sign * sin[t + j];
+        x[o + j] = x1 * c - x2 * sn;
+        x[o + j + half] = x2 * c + x1 * sn;
       }
     }
   }

@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import type { Tensor } from "../backend.ts";
 import { cpuF32, createCpuBackend } from "./mod.ts";
+import * as k from "./kernels.ts";
 import { assertAllClose, assertGradClose, dot, numericGrad, randn } from "./testing.ts";
 
 const be = createCpuBackend();
@@ -155,4 +156,26 @@ Deno.test("tensors from the wrong dtype are rejected", () => {
   const t = be.alloc(4, "i32");
   assertThrows(() => be.upload(t, new Float32Array(4)), TypeError);
   assertThrows(() => be.fill(t, 1), TypeError);
+});
+
+Deno.test("rope: the cached angle table gives the same rotation as computing each row's angles", () => {
+  const [heads, D, theta] = [3, 10, 10000];
+  const positions = new Int32Array([0, 5, 70000, 63, 64, 200000, 1, 5]);
+  const rows = positions.length;
+  const x = randn(4, rows * heads * D);
+  const got = x.slice();
+  k.rope(got, positions, rows, heads, D, theta, false);
+  const invFreq = k.ropeInvFreq(D, theta);
+  for (let r = 0; r < rows; r++) {
+    for (let h = 0; h < heads; h++) {
+      for (let j = 0; j < D / 2; j++) {
+        const angle = Math.fround(positions[r] * invFreq[j]);
+        const [c, s] = [Math.fround(Math.cos(angle)), Math.fround(Math.sin(angle))];
+        const o = (r * heads + h) * D;
+        const [x1, x2] = [x[o + j], x[o + j + D / 2]];
+        assertEquals(got[o + j], Math.fround(x1 * c - x2 * s));
+        assertEquals(got[o + j + D / 2], Math.fround(x2 * c + x1 * s));
+      }
+    }
+  }
 });

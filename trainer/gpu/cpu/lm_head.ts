@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { CpuEngine } from "./engine.ts";
 import { matmulF32 } from "./matmul.ts";
 
 /** Rows processed per chunk (bounds scratch memory to `CHUNK_ROWS * vocab` floats). */
@@ -31,6 +32,7 @@ export function lmHeadForward(
   entropies: Float32Array,
   lse: Float32Array,
   s: LmHeadShape,
+  engine?: CpuEngine | null,
 ): void {
   const { rows, dim, vocab } = s;
   const logits = new Float32Array(Math.min(CHUNK_ROWS, rows) * vocab);
@@ -44,7 +46,7 @@ export function lmHeadForward(
       transB: true,
       alpha: 1,
       beta: 0,
-    });
+    }, engine);
     for (let i = 0; i < n; i++) {
       const r = r0 + i;
       const target = targets[r];
@@ -83,13 +85,20 @@ export function lmHeadBackward(
   dHidden: Float32Array,
   dWeight: Float32Array,
   s: LmHeadShape,
+  engine?: CpuEngine | null,
 ): void {
   const { rows, dim, vocab } = s;
   const logits = new Float32Array(Math.min(CHUNK_ROWS, rows) * vocab);
   for (let r0 = 0; r0 < rows; r0 += CHUNK_ROWS) {
     const n = Math.min(CHUNK_ROWS, rows - r0);
     const h = hidden.subarray(r0 * dim, (r0 + n) * dim);
-    matmulF32(h, weight, logits, { m: n, n: vocab, k: dim, transA: false, transB: true, alpha: 1, beta: 0 });
+    matmulF32(
+      h,
+      weight,
+      logits,
+      { m: n, n: vocab, k: dim, transA: false, transB: true, alpha: 1, beta: 0 },
+      engine,
+    );
     for (let i = 0; i < n; i++) {
       const r = r0 + i;
       const g = coeffs[r];
@@ -109,7 +118,13 @@ export function lmHeadBackward(
       transB: false,
       alpha: 1,
       beta: 0,
-    });
-    matmulF32(dz, h, dWeight, { m: vocab, n: dim, k: n, transA: true, transB: false, alpha: 1, beta: 1 });
+    }, engine);
+    matmulF32(
+      dz,
+      h,
+      dWeight,
+      { m: vocab, n: dim, k: n, transA: true, transB: false, alpha: 1, beta: 1 },
+      engine,
+    );
   }
 }

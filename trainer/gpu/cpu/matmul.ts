@@ -2,47 +2,58 @@
  * CPU matrix multiply on Float32Array: `out = alpha * op(A) @ op(B) + beta * out` with either operand
  * transposed, read in its stored layout. Loops are ordered so the innermost one runs over contiguous memory and
  * is register-blocked (two output rows, four reduction steps); a transposed B is fed through a small packed panel.
- * Where WebAssembly SIMD exists (Deno, browsers), `matmulF32` hands the product to the f32x4 kernel of `simd.ts`.
+ * Where WebAssembly SIMD exists (Deno, browsers), `matmulF32` hands the product to the blocked SIMD kernels of
+ * `engine.ts`; these loops are the fallback and a second reference for tests.
  *
  * @module
  */
 
-import { matmulSimd } from "./simd.ts";
+import { CpuEngine, type MatmulShape } from "./engine.ts";
 
-/** Shape and options of {@linkcode matmulF32}; see `MatmulParams` in `../backend.ts`. */
-export interface MatmulShape {
-  m: number;
-  n: number;
-  k: number;
-  transA: boolean;
-  transB: boolean;
-  alpha: number;
-  beta: number;
-}
+export type { MatmulShape };
+
+let defaultEngine: CpuEngine | null | undefined;
 
 /**
- * Computes `out[m, n] = alpha * op(a) @ op(b) + beta * out` on host arrays, with the WebAssembly SIMD kernel
- * when the runtime has it, else with {@linkcode matmulF32Scalar}.
+ * Computes `out[m, n] = alpha * op(a) @ op(b) + beta * out` on host arrays with the WebAssembly SIMD kernels of
+ * `engine` (default: a one-thread engine shared by all callers), or with {@linkcode matmulF32Scalar} where the
+ * runtime lacks WebAssembly SIMD (`engine` null) or the operands exceed WebAssembly memory.
  */
-export function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): void {
-  matmul(a, b, out, s, true);
+export function matmulF32(
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  s: MatmulShape,
+  engine?: CpuEngine | null,
+): void {
+  checkOperands(a, b, out, s);
+  if (engine === undefined) {
+    if (defaultEngine === undefined) defaultEngine = CpuEngine.create(1);
+    engine = defaultEngine;
+  }
+  if (engine && engine.matmul(a, b, out, s)) return;
+  matmulScalar(a, b, out, s);
 }
 
 /** {@linkcode matmulF32} in plain TypeScript loops only: the fallback, and a second reference for tests. */
 export function matmulF32Scalar(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): void {
-  matmul(a, b, out, s, false);
+  checkOperands(a, b, out, s);
+  matmulScalar(a, b, out, s);
 }
 
-function matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape, simd: boolean): void {
-  const { m, n, k, transA, transB, alpha, beta } = s;
+function checkOperands(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): void {
+  const { m, n, k } = s;
   if (a.length < m * k || b.length < k * n || out.length < m * n) {
     throw new RangeError(
       `matmul: operands too small for m=${m} n=${n} k=${k} (a ${a.length}, b ${b.length}, out ${out.length})`,
     );
   }
+}
+
+function matmulScalar(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): void {
+  const { m, n, k, transA, transB, alpha, beta } = s;
   if (beta === 0) out.fill(0, 0, m * n);
   else if (beta !== 1) { for (let i = 0; i < m * n; i++) out[i] *= beta; }
-  if (simd && matmulSimd(a, b, out, m, n, k, transA, transB, alpha)) return;
   if (!transA && !transB) matmulXN(a, b, out, m, n, k, alpha, k, 1, n, 0);
   else if (transA && !transB) matmulXN(a, b, out, m, n, k, alpha, 1, m, n, 0);
   else if (!transA && transB) matmulNT(a, b, out, m, n, k, alpha);

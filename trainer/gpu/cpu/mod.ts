@@ -7,6 +7,9 @@
  */
 
 import { type Backend, type DType, type Tensor, VIEW_ALIGN } from "../backend.ts";
+import { CpuEngine } from "./engine.ts";
+import { MAX_THREADS } from "./pool.ts";
+import { ELEMENTWISE } from "./simd.ts";
 import { matmulF32 } from "./matmul.ts";
 import * as k from "./kernels.ts";
 import * as att from "./attention.ts";
@@ -58,16 +61,60 @@ function need(t: Tensor, n: number, what: string): void {
   if (t.length < n) throw new RangeError(`cpu backend: ${what} has ${t.length} elements, needs ${n}`);
 }
 
+function needFloats(a: Float32Array, n: number, what: string): void {
+  if (a.length < n) throw new RangeError(`cpu backend: ${what} has ${a.length} elements, needs ${n}`);
+}
+
+// Operand sizes of an attention call: [q, k, v, out, lse, dOut, dq, dk, dv] (the forward passes the first five).
+function checkAttention(p: att.AttentionShape, arrays: Float32Array[]): void {
+  const { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D } = p;
+  if (!(H % KV === 0 && H >= 1)) {
+    throw new RangeError(`attention: heads (${H}) must be a multiple of kvHeads (${KV})`);
+  }
+  const q = batch * T * H * D, kv = batch * T * KV * D;
+  const sizes = [q, kv, kv, q, batch * H * T, q, q, kv, kv];
+  const names = ["q", "k", "v", "out", "lse", "dOut", "dq", "dk", "dv"];
+  arrays.forEach((a, i) => needFloats(a, sizes[i], `attention ${names[i]}`));
+}
+
 /** The host memory of a CPU tensor as f32 (tests and CPU-only code paths). */
 export function cpuF32(t: Tensor): Float32Array {
   return f32(t);
 }
 
-/** Creates a CPU backend. */
-export function createCpuBackend(): Backend {
-  const backend: Backend = {
+/** Options of {@linkcode createCpuBackend}. */
+export interface CpuBackendOptions {
+  /** Threads the kernels run on (default: the machine's logical cores, `navigator.hardwareConcurrency`). */
+  threads?: number;
+}
+
+/** The CPU backend: a {@linkcode Backend} that also says how many threads it runs and how many are alive. */
+export interface CpuBackend extends Backend {
+  /** Threads the kernels run on (1 where WebAssembly SIMD is missing: plain TypeScript then). */
+  readonly threads: number;
+  /** Worker threads alive now (0 once destroyed; idle workers also exit by themselves after a second). */
+  readonly liveWorkers: number;
+}
+
+/** The machine's logical cores as the runtime reports them (1 when unknown). */
+export function defaultThreads(): number {
+  const n = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : undefined;
+  return Number.isInteger(n) && (n as number) >= 1 ? Math.min(n as number, MAX_THREADS) : 1;
+}
+
+/** Creates a CPU backend on `opts.threads` threads. */
+export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
+  const threads = opts.threads ?? defaultThreads();
+  const engine = CpuEngine.create(threads);
+  const backend: CpuBackend = {
     name: "cpu",
-    device: "cpu (TypeScript, one thread)",
+    device: engine
+      ? `cpu (${engine.isa}, ${engine.threads} thread${engine.threads === 1 ? "" : "s"})`
+      : "cpu (TypeScript, one thread)",
+    threads: engine ? engine.threads : 1,
+    get liveWorkers() {
+      return engine ? engine.liveWorkers : 0;
+    },
 
     alloc(length: number, dtype: DType = "f32"): Tensor {
       if (!Number.isInteger(length) || length < 0) throw new RangeError(`alloc: bad length ${length}`);
@@ -107,7 +154,9 @@ export function createCpuBackend(): Backend {
     flush(): Promise<void> {
       return Promise.resolve();
     },
-    destroy(): void {},
+    destroy(): void {
+      engine?.destroy();
+    },
 
     fill(t: Tensor, value: number): void {
       f32(t).fill(value);
@@ -145,7 +194,7 @@ export function createCpuBackend(): Backend {
         transB: p.transB ?? false,
         alpha: p.alpha ?? 1,
         beta: p.beta ?? 0,
-      });
+      }, engine);
     },
     embeddingForward(p) {
       need(p.out, p.rows * p.dim, "embedding out");
@@ -176,34 +225,57 @@ export function createCpuBackend(): Backend {
     },
     attentionForward(p) {
       need(p.q, p.batch * p.seqLen * p.heads * p.headDim, "attention q");
-      att.attentionForward(f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse), p);
+      const [q, kk, v, out, lse] = [f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse)];
+      checkAttention(p, [q, kk, v, out, lse]);
+      if (engine?.attentionForward(q, kk, v, out, lse, p)) return;
+      att.attentionForward(q, kk, v, out, lse, p, engine);
     },
     attentionBackward(p) {
-      att.attentionBackward(
-        f32(p.q),
-        f32(p.k),
-        f32(p.v),
-        f32(p.out),
-        f32(p.lse),
-        f32(p.dOut),
-        f32(p.dq),
-        f32(p.dk),
-        f32(p.dv),
-        p,
-      );
+      const arrays = [p.q, p.k, p.v, p.out, p.lse, p.dOut, p.dq, p.dk, p.dv].map(f32);
+      checkAttention(p, arrays);
+      const [q, kk, v, out, lse, dOut, dq, dk, dv] = arrays;
+      if (engine?.attentionBackward(q, kk, v, out, lse, dOut, dq, dk, dv, p)) return;
+      att.attentionBackward(q, kk, v, out, lse, dOut, dq, dk, dv, p, engine);
     },
     kvCacheWrite(p) {
       need(p.cache, p.batch * p.capacity * p.width, "kv cache");
       att.kvCacheWrite(f32(p.src), f32(p.cache), i32(p.lengths), p.width, p);
     },
     attentionCached(p) {
-      att.attentionCached(f32(p.q), f32(p.kCache), f32(p.vCache), i32(p.lengths), f32(p.out), p);
+      const [q, kc, vc, lengths, out] = [f32(p.q), f32(p.kCache), f32(p.vCache), i32(p.lengths), f32(p.out)];
+      const { batch, queryLen, capacity, heads, kvHeads, headDim } = p;
+      if (heads % kvHeads !== 0) {
+        throw new RangeError(`attention: heads (${heads}) must be a multiple of kvHeads (${kvHeads})`);
+      }
+      needFloats(q, batch * queryLen * heads * headDim, "attentionCached q");
+      needFloats(out, batch * queryLen * heads * headDim, "attentionCached out");
+      needFloats(kc, batch * capacity * kvHeads * headDim, "attentionCached kCache");
+      needFloats(vc, batch * capacity * kvHeads * headDim, "attentionCached vCache");
+      for (let b = 0; b < batch; b++) {
+        if (!(lengths[b] >= 0 && lengths[b] + queryLen <= capacity)) {
+          throw new RangeError(
+            `attentionCached: sequence ${b} length ${lengths[b]} + ${queryLen} > capacity ${capacity}`,
+          );
+        }
+      }
+      if (engine?.attentionCached(q, kc, vc, lengths, out, p)) return;
+      att.attentionCached(q, kc, vc, lengths, out, p);
     },
     swigluForward(p) {
-      k.swigluForward(f32(p.gate), f32(p.up), f32(p.out), p.length);
+      const arrays = [f32(p.gate), f32(p.up), f32(p.out)];
+      for (const a of arrays) needFloats(a, p.length, "swiglu operand");
+      if (engine?.elementwise(ELEMENTWISE.swigluForward, arrays, [false, false, true], p.length)) return;
+      k.swigluForward(arrays[0], arrays[1], arrays[2], p.length);
     },
     swigluBackward(p) {
-      k.swigluBackward(f32(p.gate), f32(p.up), f32(p.dOut), f32(p.dGate), f32(p.dUp), p.length);
+      const arrays = [f32(p.gate), f32(p.up), f32(p.dOut), f32(p.dGate), f32(p.dUp)];
+      for (const a of arrays) needFloats(a, p.length, "swiglu operand");
+      if (
+        engine?.elementwise(ELEMENTWISE.swigluBackward, arrays, [false, false, false, true, true], p.length)
+      ) {
+        return;
+      }
+      k.swigluBackward(arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], p.length);
     },
     addBias(p) {
       k.addBias(f32(p.x), f32(p.bias), p.rows, p.dim);
@@ -228,6 +300,7 @@ export function createCpuBackend(): Backend {
         f32(p.entropies),
         f32(p.lse),
         p,
+        engine,
       );
     },
     lmHeadBackward(p) {
@@ -240,6 +313,7 @@ export function createCpuBackend(): Backend {
         f32(p.dHidden),
         f32(p.dWeight),
         p,
+        engine,
       );
     },
     adamw(p) {

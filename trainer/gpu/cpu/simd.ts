@@ -1,258 +1,473 @@
 /**
- * A WebAssembly SIMD (f32x4) matrix-multiply kernel, assembled here byte by byte (no toolchain, no files), for
- * the CPU backend's matmul: `out[m, n] += A[m, k] @ B[k, n]` on packed row-major operands in the module's
- * memory, four output columns per instruction and four reduction steps per pass. V8 does not vectorise TypeScript loops, so this runs several
- * times faster than the plain kernels of `matmul.ts`, which remain the fallback where WebAssembly SIMD is missing.
+ * The CPU backend's WebAssembly SIMD kernels, assembled at load time with `wasm_asm.ts`:
+ *
+ * - `pack_a` / `pack_b` copy a block of `op(A)` / `op(B)` (any strides, so every transpose variant) into the
+ *   layouts the micro-kernel streams: A as row panels of {@linkcode MR} rows (`[panel][p][MR]`), B as column
+ *   panels of {@linkcode NR} columns (`[panel][p][NR]`), zero-padded past the valid rows and columns.
+ * - `macro` multiplies a packed A block by a packed B block into `C` (row stride `ldc` bytes): for every
+ *   `MR x NR` output tile, `MR * NR / 4` f32x4 accumulators stay in locals over the whole reduction, each step
+ *   loading `NR / 4` vectors of B and broadcasting `MR` scalars of A. It stores `alpha * acc`, or adds it to C.
+ *
+ * The multiply-add is `f32x4.relaxed_madd` (one fused instruction on CPUs with FMA) where the runtime validates
+ * relaxed SIMD, else a multiply and an add. The module imports its memory, so worker threads instantiate the
+ * same code over one shared memory (`pool.ts`).
  *
  * @module
  */
 
-// Opcodes used by the kernel (WebAssembly core + SIMD proposal).
-const I32 = 0x7f, V128 = 0x7b;
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21, I32_CONST = 0x41, I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SHL = 0x74;
-const I32_GE_U = 0x4f, BLOCK = 0x02, LOOP = 0x03, VOID = 0x40, BR = 0x0c, BR_IF = 0x0d, END = 0x0b;
-const F32_LOAD = 0x2a, SIMD = 0xfd;
-const V128_LOAD = [SIMD, 0x00], V128_STORE = [SIMD, 0x0b], F32X4_SPLAT = [SIMD, 0x13];
-const F32X4_ADD = [SIMD, 0xe4, 0x01], F32X4_MUL = [SIMD, 0xe6, 0x01];
+import {
+  add,
+  and,
+  buildModule,
+  type Code,
+  doWhile,
+  eq,
+  F32,
+  f32,
+  f32Load,
+  f32Store,
+  fAdd,
+  fMul,
+  forLoop,
+  type Func,
+  get,
+  I32,
+  i32,
+  iAdd4,
+  ifElse,
+  ifF32,
+  inc,
+  iShl4,
+  le,
+  lt,
+  mul,
+  set,
+  splat,
+  sub,
+  V128,
+  vAdd,
+  vConst,
+  vConstI32,
+  vDiv,
+  vHsum,
+  vLoad,
+  vLoadSplat,
+  vMaddPlain,
+  vMaddRelaxed,
+  vMax,
+  vMin,
+  vMul,
+  vNearest,
+  vNeg,
+  vStore,
+  vSub,
+  vToInt,
+  vZero,
+} from "./wasm_asm.ts";
 
-// Parameters and locals of gemm(a, b, o, m, n, k): byte pointers, then m, n, k in floats (n and k multiples of 4).
-const A = 0, B = 1, O = 2, M = 3, N = 4, K = 5, Ii = 6, P = 7, J = 8, OROW = 9, NB = 10, APTR = 11;
-const B0 = 12, B1 = 13, B2 = 14, B3 = 15, AV0 = 16, AV1 = 17, AV2 = 18, AV3 = 19;
+/** Rows of one micro-kernel tile. */
+export const MR = 6;
+/** Columns of one micro-kernel tile (two f32x4 vectors). */
+export const NR = 8;
+const NV = NR / 4;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
+// pack_a(src, si, sp, dst, mcv, mcp, kc): dst[ir/MR][p][r] = A(ir + r, p) = f32[src + (ir+r)*si + p*sp], or 0
+// for rows >= mcv; ir < mcp (a multiple of MR), p < kc. Strides in bytes.
+function packA(): Func {
+  const [src, si, sp, dst, mcv, mcp, kc, ir, p, po] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const row = (r: number): Code =>
+    f32Store(
+      get(dst),
+      ifF32(lt(add(get(ir), i32(r)), get(mcv)), f32Load(add(get(po), mul(get(si), i32(r)))), f32(0)),
+      4 * r,
+    );
+  const perP = [
+    ...Array.from({ length: MR }, (_, r) => row(r)).flat(),
+    ...inc(dst, 4 * MR),
+    ...inc(po, get(sp)),
+  ];
+  const body = forLoop(ir, i32(0), get(mcp), MR, [
+    ...set(po, add(get(src), mul(get(ir), get(si)))),
+    ...forLoop(p, i32(0), get(kc), 1, perP),
+  ]);
+  return { name: "pack_a", params: [I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32], body };
 }
 
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
+// pack_b(src, sp, sj, dst, kc, ncv, ncp): dst[jr/NR][p][c] = B(p, jr + c) = f32[src + p*sp + (jr+c)*sj], or 0
+// for columns >= ncv. Whole panels of a row-major B (sj = 4) are copied a vector at a time.
+function packB(): Func {
+  const [src, sp, sj, dst, kc, ncv, ncp, jr, p, po] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const col = (c: number): Code =>
+    f32Store(
+      get(dst),
+      ifF32(lt(add(get(jr), i32(c)), get(ncv)), f32Load(add(get(po), mul(get(sj), i32(c)))), f32(0)),
+      4 * c,
+    );
+  const scalarP = [
+    ...Array.from({ length: NR }, (_, c) => col(c)).flat(),
+    ...inc(dst, 4 * NR),
+    ...inc(po, get(sp)),
+  ];
+  const vectorP = [
+    ...Array.from({ length: NV }, (_, v) => vStore(get(dst), vLoad(get(po), 16 * v), 16 * v)).flat(),
+    ...inc(dst, 4 * NR),
+    ...inc(po, get(sp)),
+  ];
+  const body = forLoop(jr, i32(0), get(ncp), NR, [
+    ...set(po, add(get(src), mul(get(jr), get(sj)))),
+    ...ifElse(
+      and(eq(get(sj), i32(4)), le(add(get(jr), i32(NR)), get(ncv))),
+      forLoop(p, i32(0), get(kc), 1, vectorP),
+      forLoop(p, i32(0), get(kc), 1, scalarP),
+    ),
+  ]);
+  return { name: "pack_b", params: [I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32], body };
 }
 
-function str(s: string): number[] {
-  return [...uleb(s.length), ...new TextEncoder().encode(s)];
+// macro(ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate): C[ir + r, jr + c] (=|+=) alpha * sum_p
+// Apack[ir/MR][p][r] * Bpack[jr/NR][p][c] for every MR x NR tile of the mcp x ncp block; kc >= 1.
+function macro(relaxed: boolean): Func {
+  const [ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [jr, ir, ap, bp, aend, cp, bpan, bpanBytes] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const alphaV = 17, av = 18, bv0 = 19, acc0 = bv0 + NV;
+  const acc = (r: number, v: number) => acc0 + r * NV + v;
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const step: Code = [
+    ...Array.from({ length: NV }, (_, v) => set(bv0 + v, vLoad(get(bp), 16 * v))).flat(),
+    ...Array.from({ length: MR }, (_, r) => [
+      ...set(av, vLoadSplat(get(ap), 4 * r)),
+      ...Array.from({ length: NV }, (_, v) => set(acc(r, v), madd(get(av), get(bv0 + v), get(acc(r, v)))))
+        .flat(),
+    ]).flat(),
+    ...inc(ap, 4 * MR),
+    ...inc(bp, 4 * NR),
+  ];
+  const store = (accumulate: boolean): Code =>
+    Array.from({ length: MR }, (_, r) => [
+      ...Array.from({ length: NV }, (_, v) => {
+        const scaled = vMul(get(acc(r, v)), get(alphaV));
+        return vStore(get(cp), accumulate ? vAdd(vLoad(get(cp), 16 * v), scaled) : scaled, 16 * v);
+      }).flat(),
+      ...inc(cp, get(ldc)),
+    ]).flat();
+  const tile: Code = [
+    ...Array.from({ length: MR * NV }, (_, i) => set(acc0 + i, vZero)).flat(),
+    ...set(bp, get(bpan)),
+    ...set(aend, add(get(ap), mul(get(kc), i32(4 * MR)))),
+    ...doWhile(step, lt(get(ap), get(aend))),
+    ...set(cp, add(add(get(c), mul(get(ir), get(ldc))), mul(get(jr), i32(4)))),
+    ...ifElse(get(accumulate), store(true), store(false)),
+  ];
+  const body: Code = [
+    ...set(alphaV, splat(get(alpha))),
+    ...set(bpanBytes, mul(get(kc), i32(4 * NR))),
+    ...set(bpan, get(bp0)),
+    ...forLoop(jr, i32(0), get(ncp), NR, [
+      ...set(ap, get(ap0)),
+      ...forLoop(ir, i32(0), get(mcp), MR, tile),
+      ...inc(bpan, get(bpanBytes)),
+    ]),
+  ];
+  return {
+    name: "macro",
+    params: [I32, I32, I32, I32, I32, I32, I32, F32, I32],
+    locals: [...new Array(8).fill(I32), V128, V128, ...new Array(NV + MR * NV).fill(V128)],
+    body,
+  };
 }
 
-const get = (i: number) => [LOCAL_GET, i];
-const set = (i: number) => [LOCAL_SET, i];
-const inc = (i: number, by: number) => [...get(i), I32_CONST, ...uleb(by), I32_ADD, ...set(i)];
-
-// for (local = 0; local < limit; local += step) { body }   (limit compared unsigned)
-function forLoop(local: number, limit: number, step: number, body: number[]): number[] {
-  return [
-    I32_CONST,
-    0,
-    ...set(local),
-    BLOCK,
-    VOID,
-    LOOP,
-    VOID,
-    ...get(local),
-    ...get(limit),
-    I32_GE_U,
-    BR_IF,
-    1,
-    ...body,
-    ...inc(local, step),
-    BR,
-    0,
-    END,
-    END,
-  ];
+// exp(x) per lane in f32 (Cephes expf: x = n ln2 + r, |r| <= ln2/2, a degree-6 polynomial in r, times 2^n built
+// in the exponent bits); about 1 ulp. x is clamped to [-87.3, 88.4], so the result stays a normal float.
+// `x` must be a local: it is read several times.
+function vExp(x: number, t: number, n: number): Code {
+  const c = vConst;
+  const clamped = set(x, vMax(vMin(get(x), c(88.3762626647949)), c(-87.3365478515625)));
+  const nn = set(n, vNearest(vMul(get(x), c(1.44269504088896341))));
+  const r = set(t, vSub(vSub(get(x), vMul(get(n), c(0.693359375))), vMul(get(n), c(-2.12194440e-4))));
+  let poly = c(1.9875691500e-4);
+  for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) {
+    poly = vAdd(vMul(poly, get(t)), c(k));
+  }
+  const p = vAdd(vAdd(vMul(vMul(poly, get(t)), get(t)), get(t)), c(1));
+  const pow2 = iShl4(iAdd4(vToInt(get(n)), vConstI32(127)), i32(23));
+  return [...clamped, ...nn, ...r, ...vMul(p, pow2)];
 }
 
-function kernelBody(): number[] {
-  const load = (base: number) => [...get(base), ...get(J), I32_ADD, ...V128_LOAD, 0, 0];
-  const term = (av: number, base: number) => [...get(av), ...load(base), ...F32X4_MUL];
-  // j runs over bytes of the row (16 per step):
-  // out[orow + j] += (av0 * b0[j] + av1 * b1[j]) + (av2 * b2[j] + av3 * b3[j])
-  const inner = [
-    ...get(OROW),
-    ...get(J),
-    I32_ADD,
-    ...load(OROW),
-    ...term(AV0, B0),
-    ...term(AV1, B1),
-    ...F32X4_ADD,
-    ...term(AV2, B2),
-    ...term(AV3, B3),
-    ...F32X4_ADD,
-    ...F32X4_ADD,
-    ...F32X4_ADD,
-    ...V128_STORE,
-    0,
-    0,
-  ];
-  // Four reduction steps p..p+3 per pass: av_q = splat(a[aptr + 4p + 4q]), b_q = b + (p + q) * nb.
-  const splat = (q: number, av: number) => [
-    ...get(APTR),
-    ...get(P),
-    I32_CONST,
-    2,
-    I32_SHL,
-    I32_ADD,
-    F32_LOAD,
-    2,
-    4 * q,
-    ...F32X4_SPLAT,
-    ...set(av),
-  ];
-  const overP = [
-    ...splat(0, AV0),
-    ...splat(1, AV1),
-    ...splat(2, AV2),
-    ...splat(3, AV3),
-    ...get(B),
-    ...get(P),
-    ...get(NB),
-    I32_MUL,
-    I32_ADD,
-    ...set(B0),
-    ...get(B0),
-    ...get(NB),
-    I32_ADD,
-    ...set(B1),
-    ...get(B1),
-    ...get(NB),
-    I32_ADD,
-    ...set(B2),
-    ...get(B2),
-    ...get(NB),
-    I32_ADD,
-    ...set(B3),
-    ...forLoop(J, NB, 16, inner),
-  ];
-  const overI = [
-    // orow = o + i * nb; aptr = a + i * k * 4
-    ...get(O),
-    ...get(Ii),
-    ...get(NB),
-    I32_MUL,
-    I32_ADD,
-    ...set(OROW),
-    ...get(A),
-    ...get(Ii),
-    ...get(K),
-    I32_MUL,
-    I32_CONST,
-    2,
-    I32_SHL,
-    I32_ADD,
-    ...set(APTR),
-    ...forLoop(P, K, 4, overP),
-  ];
-  const code = [...get(N), I32_CONST, 2, I32_SHL, ...set(NB), ...forLoop(Ii, M, 1, overI), END];
-  const locals = [2, 10, I32, 4, V128]; // i, p, j, orow, nb, aptr, b0..b3 | av0..av3
-  const body = [...locals, ...code];
-  return [...uleb(body.length), ...body];
+/** Elementwise kernels: each is exported as `ew<index>`. */
+export const ELEMENTWISE = { swigluForward: 0, swigluBackward: 1 } as const;
+
+// An elementwise kernel over `count` floats, four at a time (count is rounded up to a multiple of 4: the
+// buffers are padded): parameters p0..p4 (byte pointers), count; `step(i)` is the body for byte offset local i.
+function elementwise(
+  name: string,
+  locals: number,
+  step: (i: number, l: (k: number) => number) => Code,
+): Func {
+  const [count, i] = [5, 6];
+  const l = (k: number) => 7 + k;
+  return {
+    name,
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, ...new Array(locals).fill(V128)],
+    body: forLoop(i, i32(0), mul(get(count), i32(4)), 16, step(i, l)),
+  };
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0];
-  const imports = [1, ...str("env"), ...str("mem"), 0x02, 0x00, 1];
-  const funcs = [1, 0];
-  const exports = [1, ...str("gemm"), 0x00, 0];
-  const code = [1, ...kernelBody()];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, type),
-    ...section(2, imports),
-    ...section(3, funcs),
-    ...section(7, exports),
-    ...section(10, code),
+const at = (p: number, i: number): Code => add(get(p), get(i));
+const c1 = vConst(1);
+
+// out = g / (1 + exp(-g)) * up (as kernels.ts computes it, in f32).
+function swigluForward(): Func {
+  return elementwise(`ew${ELEMENTWISE.swigluForward}`, 4, (i, l) => [
+    ...set(l(0), vLoad(at(0, i))),
+    ...set(l(1), vNeg(get(l(0)))),
+    ...vExp(l(1), l(2), l(3)),
+    ...set(l(1)),
+    ...vStore(at(2, i), vMul(vDiv(get(l(0)), vAdd(c1, get(l(1)))), vLoad(at(1, i)))),
   ]);
 }
 
-type Gemm = (a: number, b: number, o: number, m: number, n: number, k: number) => void;
-
-interface SimdKernel {
-  memory: WebAssembly.Memory;
-  gemm: Gemm;
+// s = 1 / (1 + exp(-g)); dUp = dOut * g * s; dGate = dOut * up * s * (1 + g * (1 - s)).
+function swigluBackward(): Func {
+  return elementwise(`ew${ELEMENTWISE.swigluBackward}`, 5, (i, l) => [
+    ...set(l(0), vLoad(at(0, i))),
+    ...set(l(1), vNeg(get(l(0)))),
+    ...vExp(l(1), l(2), l(3)),
+    ...set(l(1)),
+    ...set(l(1), vDiv(c1, vAdd(c1, get(l(1))))),
+    ...set(l(4), vLoad(at(2, i))),
+    ...vStore(at(4, i), vMul(vMul(get(l(4)), get(l(0))), get(l(1)))),
+    ...vStore(
+      at(3, i),
+      vMul(
+        vMul(vMul(get(l(4)), vLoad(at(1, i))), get(l(1))),
+        vAdd(c1, vMul(get(l(0)), vSub(c1, get(l(1))))),
+      ),
+    ),
+  ]);
 }
 
-function instantiate(): SimdKernel | null {
-  try {
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), {
-      env: { mem: memory },
-    });
-    return { memory, gemm: instance.exports.gemm as Gemm };
-  } catch {
-    return null; // no WebAssembly SIMD in this runtime
-  }
+// gemv_nt(a, b, c, m, n, k, ldc, alpha, accumulate): C[i, j] (=|+=) alpha * dot(A[i, :], B[j, :]) for A [m, k]
+// and B [n, k] row-major (k a multiple of 4), C rows ldc bytes apart: a few rows against a weight matrix read in
+// place (no packing), for decoding.
+function gemvNT(relaxed: boolean): Func {
+  const [a, b, c, , n, k, ldc, alpha, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const m = 3;
+  const [j, i, p, arow, brow, cp, kb, acc0, acc1] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const term = (acc: number, off: number) =>
+    set(acc, madd(vLoad(add(get(arow), get(p)), off), vLoad(add(get(brow), get(p)), off), get(acc)));
+  const dot: Code = [
+    ...set(arow, add(get(a), mul(get(i), get(kb)))),
+    ...set(acc0, vZero),
+    ...set(acc1, vZero),
+    ...forLoop(p, i32(0), sub(get(kb), i32(28)), 32, [...term(acc0, 0), ...term(acc1, 16)]),
+    ...ifElse(lt(get(p), get(kb)), term(acc0, 0)),
+    ...set(cp, add(add(get(c), mul(get(i), get(ldc))), mul(get(j), i32(4)))),
+    ...f32Store(
+      get(cp),
+      ifF32(
+        get(accumulate),
+        fAdd(f32Load(get(cp)), fMul(vHsum(vAdd(get(acc0), get(acc1))), get(alpha))),
+        fMul(vHsum(vAdd(get(acc0), get(acc1))), get(alpha)),
+      ),
+    ),
+  ];
+  const body: Code = [
+    ...set(kb, mul(get(k), i32(4))),
+    ...forLoop(j, i32(0), get(n), 1, [
+      ...set(brow, add(get(b), mul(get(j), get(kb)))),
+      ...forLoop(i, i32(0), get(m), 1, dot),
+    ]),
+  ];
+  return {
+    name: "gemv_nt",
+    params: [I32, I32, I32, I32, I32, I32, I32, F32, I32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, V128, V128],
+    body,
+  };
 }
 
-const kernel = instantiate();
-
-/** Whether the SIMD kernel is available in this runtime. */
-export const simdAvailable: boolean = kernel !== null;
-
-/**
- * `out[m, n] += alpha * op(A) @ op(B)` through the SIMD kernel: operands are packed (transposed where needed,
- * `n` and `k` zero-padded to multiples of 4) into the module's memory, multiplied, and the result copied back.
- * Returns false (doing nothing) when the kernel is unavailable or the operands do not fit its memory.
- */
-export function matmulSimd(
-  a: Float32Array,
-  b: Float32Array,
-  out: Float32Array,
-  m: number,
-  n: number,
-  k: number,
-  transA: boolean,
-  transB: boolean,
-  alpha: number,
-): boolean {
-  if (!kernel) return false;
-  const n4 = Math.ceil(n / 4) * 4, k4 = Math.ceil(k / 4) * 4;
-  const floats = m * k4 + k4 * n4 + m * n4;
-  const have = kernel.memory.buffer.byteLength;
-  if (floats * 4 > have) {
-    try {
-      kernel.memory.grow(Math.ceil((floats * 4 - have) / 65536));
-    } catch {
-      return false; // beyond WebAssembly's 4 GiB memory: the caller falls back to the scalar kernel
-    }
-  }
-  const mem = new Float32Array(kernel.memory.buffer);
-  const aOff = 0, bOff = m * k4, oOff = bOff + k4 * n4;
-  // A as [m, k4], scaled by alpha, zero-padded.
-  if (!transA && alpha === 1 && k4 === k) mem.set(a.subarray(0, m * k), aOff);
-  else {
-    for (let i = 0; i < m; i++) {
-      const row = aOff + i * k4;
-      for (let p = 0; p < k; p++) mem[row + p] = alpha * (transA ? a[p * m + i] : a[i * k + p]);
-      for (let p = k; p < k4; p++) mem[row + p] = 0;
-    }
-  }
-  // B as [k4, n4], zero-padded.
-  if (!transB && n4 === n) mem.set(b.subarray(0, k * n), bOff);
-  else {
-    for (let p = 0; p < k; p++) {
-      const row = bOff + p * n4;
-      if (transB) { for (let j = 0; j < n; j++) mem[row + j] = b[j * k + p]; }
-      else mem.set(b.subarray(p * n, p * n + n), row);
-      for (let j = n; j < n4; j++) mem[row + j] = 0;
-    }
-  }
-  mem.fill(0, bOff + k * n4, bOff + k4 * n4);
-  // out as [m, n4].
-  if (n4 === n) mem.set(out.subarray(0, m * n), oOff);
-  else for (let i = 0; i < m; i++) mem.set(out.subarray(i * n, i * n + n), oOff + i * n4);
-  kernel.gemm(aOff * 4, bOff * 4, oOff * 4, m, n4, k4);
-  if (n4 === n) out.set(mem.subarray(oOff, oOff + m * n));
-  else for (let i = 0; i < m; i++) out.set(mem.subarray(oOff + i * n4, oOff + i * n4 + n), i * n);
-  return true;
+// dots(q, k, kstride, count, d, out): out[u] = dot(q[0..d), k[u*kstride/4 ..][0..d)) for u < count (d a multiple
+// of 4; kstride in bytes): one query against cached keys.
+function dots(relaxed: boolean): Func {
+  const [q, k, kstride, count, d, out, u, x, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const body = forLoop(u, i32(0), get(count), 1, [
+    ...set(acc, vZero),
+    ...forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
+      ...set(acc, madd(vLoad(add(get(q), get(x))), vLoad(add(get(k), get(x))), get(acc))),
+    ]),
+    ...f32Store(add(get(out), mul(get(u), i32(4))), vHsum(get(acc))),
+    ...inc(k, get(kstride)),
+  ]);
+  return { name: "dots", params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, V128], body };
 }
+
+// wsum(p, v, vstride, count, d, out, scale): out[0..d) = scale * sum_u p[u] * v[u*vstride/4 ..][0..d) (d a
+// multiple of 4): the weighted sum of cached values.
+function wsum(relaxed: boolean): Func {
+  const [p, v, vstride, count, d, out, scale, x, u, row, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const body = forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
+    ...set(acc, vZero),
+    ...set(row, add(get(v), get(x))),
+    ...forLoop(u, i32(0), get(count), 1, [
+      ...set(acc, madd(vLoadSplat(add(get(p), mul(get(u), i32(4)))), vLoad(get(row)), get(acc))),
+      ...inc(row, get(vstride)),
+    ]),
+    ...vStore(add(get(out), get(x)), vMul(get(acc), splat(get(scale)))),
+  ]);
+  return { name: "wsum", params: [I32, I32, I32, I32, I32, I32, F32], locals: [I32, I32, I32, V128], body };
+}
+
+// Row-wise kernels for the causal softmax of a block of `rows` score rows (row stride `stride` bytes), row i
+// having `first + i` valid entries. The caller pads each row with -Infinity up to a multiple of 4 entries, so
+// whole vectors can be read; padded lanes add nothing to a max and ~1e-38 (the clamped exp) to a sum.
+//
+// rows_max(p, stride, rows, first, scale, out): out[i] = max_u p[i][u] * scale.
+function rowsMax(): Func {
+  const [p, stride, rows, first, scale, out, i, u, row, end, acc, sv] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+  ];
+  const lane = (k: number): Code => [...get(acc), 0xfd, 0x1f, k];
+  const fmax = (a: Code, b: Code): Code => [...a, ...b, 0x97];
+  const body = [
+    ...set(sv, splat(get(scale))),
+    ...forLoop(i, i32(0), get(rows), 1, [
+      ...set(row, add(get(p), mul(get(i), get(stride)))),
+      ...set(end, mul(and(add(add(get(first), get(i)), i32(3)), i32(-4)), i32(4))),
+      ...set(acc, vConst(-Infinity)),
+      ...forLoop(u, i32(0), get(end), 16, [
+        ...set(acc, vMax(get(acc), vMul(vLoad(add(get(row), get(u))), get(sv)))),
+      ]),
+      ...f32Store(add(get(out), mul(get(i), i32(4))), fmax(fmax(lane(0), lane(1)), fmax(lane(2), lane(3)))),
+    ]),
+  ];
+  return {
+    name: "rows_max",
+    params: [I32, I32, I32, I32, F32, I32],
+    locals: [I32, I32, I32, I32, V128, V128],
+    body,
+  };
+}
+
+// rows_exp(p, stride, rows, first, scale, sub, sums, write): e = exp(p[i][u] * scale - sub[i]); sums[i] = sum_u e;
+// with `write`, p[i][u] = e.
+function rowsExp(): Func {
+  const [p, stride, rows, first, scale, sub, sums, write] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [i, u, row, end, sv, subv, acc, x, t, n] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const body = [
+    ...set(sv, splat(get(scale))),
+    ...forLoop(i, i32(0), get(rows), 1, [
+      ...set(row, add(get(p), mul(get(i), get(stride)))),
+      ...set(end, mul(and(add(add(get(first), get(i)), i32(3)), i32(-4)), i32(4))),
+      ...set(subv, vLoadSplat(add(get(sub), mul(get(i), i32(4))))),
+      ...set(acc, vZero),
+      ...forLoop(u, i32(0), get(end), 16, [
+        ...set(x, vSub(vMul(vLoad(add(get(row), get(u))), get(sv)), get(subv))),
+        ...vExp(x, t, n),
+        ...set(x),
+        ...set(acc, vAdd(get(acc), get(x))),
+        ...ifElse(get(write), vStore(add(get(row), get(u)), get(x))),
+      ]),
+      ...f32Store(add(get(sums), mul(get(i), i32(4))), vHsum(get(acc))),
+    ]),
+  ];
+  return {
+    name: "rows_exp",
+    params: [I32, I32, I32, I32, F32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128],
+    body,
+  };
+}
+
+/** The kernel module's exports. */
+export interface KernelExports {
+  /** The memory the module works in. */
+  mem: WebAssembly.Memory;
+  pack_a(src: number, si: number, sp: number, dst: number, mcv: number, mcp: number, kc: number): void;
+  pack_b(src: number, sp: number, sj: number, dst: number, kc: number, ncv: number, ncp: number): void;
+  macro(
+    ap: number,
+    bp: number,
+    c: number,
+    ldc: number,
+    mcp: number,
+    ncp: number,
+    kc: number,
+    alpha: number,
+    accumulate: number,
+  ): void;
+  gemv_nt(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    ldc: number,
+    alpha: number,
+    accumulate: number,
+  ): void;
+  dots(q: number, k: number, kstride: number, count: number, d: number, out: number): void;
+  wsum(p: number, v: number, vstride: number, count: number, d: number, out: number, scale: number): void;
+  rows_max(p: number, stride: number, rows: number, first: number, scale: number, out: number): void;
+  rows_exp(
+    p: number,
+    stride: number,
+    rows: number,
+    first: number,
+    scale: number,
+    sub: number,
+    sums: number,
+    write: number,
+  ): void;
+  /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
+  [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
+}
+
+/** The assembled kernel module for this runtime. */
+export interface KernelModule {
+  /** The module's bytes (workers compile them again over the shared memory). */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** True when the multiply-add is relaxed SIMD's fused one. */
+  relaxed: boolean;
+  /** Whether the module imports a shared memory. */
+  shared: boolean;
+}
+
+/** Assembles the kernels, with relaxed-SIMD FMA when the runtime validates it; null without WebAssembly SIMD. */
+export function kernelModule(shared: boolean): KernelModule | null {
+  for (const relaxed of [true, false]) {
+    const funcs = [
+      packA(),
+      packB(),
+      macro(relaxed),
+      gemvNT(relaxed),
+      dots(relaxed),
+      wsum(relaxed),
+      rowsMax(),
+      rowsExp(),
+      swigluForward(),
+      swigluBackward(),
+    ];
+    const bytes = buildModule(funcs, shared);
+    if (typeof WebAssembly !== "undefined" && WebAssembly.validate(bytes)) return { bytes, relaxed, shared };
+  }
+  return null;
+}
+
+/** Whether this runtime has WebAssembly SIMD (the fast kernels load). */
+export const simdAvailable: boolean = kernelModule(false) !== null;

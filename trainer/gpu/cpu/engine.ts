@@ -1,0 +1,495 @@
+/**
+ * The CPU backend's compute engine: the WebAssembly SIMD kernels of `simd.ts` instantiated over one memory
+ * (shared with a {@linkcode ThreadPool} when more than one thread is asked for), and the blocked matmul built on
+ * them, with SwiGLU and causal attention. Operands live in JavaScript arrays; a matmul copies them into the
+ * memory, packs op(A) and op(B) once (a parallel job over row and column blocks, `KC` reduction steps at a
+ * time), runs the register-tiled micro-kernel over one task per output tile `[MC rows, NC columns]`, and copies
+ * the result back. Every output's reduction runs in the same order whatever the tiling, so results do not
+ * depend on the thread count.
+ *
+ * @module
+ */
+
+import {
+  AT,
+  ATTENTION_HELPERS,
+  attentionBackwardTile,
+  attentionCachedTile,
+  attentionForwardTile,
+  QB,
+} from "./attention_tasks.ts";
+import type { AttentionShape, CacheShape } from "./attention.ts";
+import { CONTROL_BYTES, MAX_THREADS, type Task, ThreadPool } from "./pool.ts";
+import { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
+
+/** Shape and options of a matmul: `out[m, n] = alpha * op(a) @ op(b) + beta * out`. */
+export interface MatmulShape {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+  beta: number;
+}
+
+/** Reduction steps per packed block. */
+const KC = 256;
+/** Largest output tile (rows x columns) of one task. */
+const MC_MAX = 12 * MR, NC_MAX = 16 * NR;
+/** Bytes of one thread's scratch (attention's products pack into it): a packed A block and a packed B block. */
+const SCRATCH_BYTES = (MC_MAX * KC + KC * NC_MAX) * 4;
+/** Below this many flops a matmul runs on the calling thread only (waking workers costs tens of microseconds). */
+const PARALLEL_MIN_FLOPS = 1 << 23;
+
+// Argument slots of a gemm job (Int32 offsets from the job's first slot).
+const G = {
+  A: 0,
+  B: 1,
+  C: 2,
+  M: 3,
+  N: 4,
+  K: 5,
+  ASI: 6,
+  ASP: 7,
+  BSP: 8,
+  BSJ: 9,
+  LDC: 10,
+  ACC: 11,
+  ALPHA: 12,
+  TILES_N: 13,
+  MC: 14,
+  NC: 15,
+  KC: 16,
+  MR: 17,
+  NR: 18,
+  PA: 19,
+  PB: 20,
+  TILES_A: 21,
+} as const;
+
+// Packing (first job of a gemm): tile t < TILES_A packs rows [t*MC, +MC) of op(A), a later one columns
+// [(t-TILES_A)*NC, +NC) of op(B), for every KC-step block. Packed A holds, per block starting at p0 (kc
+// steps), mp x kc floats at PA + p0*mp: row panel i0/MR at i0*kc; packed B likewise kc x np at PB + p0*np, column
+// panel j0/NR at j0*kc. Each tile is self-contained (it runs on workers): slots are literals in the order of `G`.
+// Strides are in bytes: A(i, p) at a + i*asi + p*asp, B(p, j) at b + p*bsp + j*bsj.
+const packTile: Task = (ex, i32, _f32, at, tile) => {
+  const pa = i32[at], pb = i32[at + 1], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5];
+  const asi = i32[at + 6], asp = i32[at + 7], bsp = i32[at + 8], bsj = i32[at + 9];
+  const MC = i32[at + 14], NC = i32[at + 15], KC = i32[at + 16], MR = i32[at + 17], NR = i32[at + 18];
+  const PA = i32[at + 19], PB = i32[at + 20], tilesA = i32[at + 21];
+  const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    if (tile < tilesA) {
+      const i0 = tile * MC, mcv = Math.min(MC, m - i0), mcp = Math.ceil(mcv / MR) * MR;
+      ex.pack_a(pa + i0 * asi + p0 * asp, asi, asp, PA + (p0 * mp + i0 * kc) * 4, mcv, mcp, kc);
+    } else {
+      const j0 = (tile - tilesA) * NC, ncv = Math.min(NC, n - j0), ncp = Math.ceil(ncv / NR) * NR;
+      ex.pack_b(pb + p0 * bsp + j0 * bsj, bsp, bsj, PB + (p0 * np + j0 * kc) * 4, kc, ncv, ncp);
+    }
+  }
+};
+
+// One output tile [MC rows, NC columns] of a gemm job, from the packed operands.
+const gemmTile: Task = (ex, i32, f32, at, tile) => {
+  const pc = i32[at + 2], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5], ldc = i32[at + 10];
+  const accumulate = i32[at + 11], alpha = f32[at + 12], tilesN = i32[at + 13];
+  const MC = i32[at + 14], NC = i32[at + 15], KC = i32[at + 16], MR = i32[at + 17], NR = i32[at + 18];
+  const PA = i32[at + 19], PB = i32[at + 20];
+  const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
+  const ib = Math.floor(tile / tilesN), jb = tile - ib * tilesN;
+  const i0 = ib * MC, j0 = jb * NC;
+  const mcp = Math.ceil(Math.min(MC, m - i0) / MR) * MR, ncp = Math.ceil(Math.min(NC, n - j0) / NR) * NR;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    const ap = PA + (p0 * mp + i0 * kc) * 4, bp = PB + (p0 * np + j0 * kc) * 4;
+    ex.macro(ap, bp, pc + i0 * ldc + j0 * 4, ldc, mcp, ncp, kc, alpha, p0 > 0 || accumulate ? 1 : 0);
+  }
+};
+
+// One chunk of an elementwise job: args are the kernel index, the chunk length, the float count and five byte
+// pointers; the chunk's pointers are offset by its first element.
+const elementwiseTile: Task = (ex, i32, _f32, at, tile) => {
+  const chunk = i32[at + 1], count = i32[at + 2], start = tile * chunk, bytes = start * 4;
+  const p = (q: number) => (i32[at + 3 + q] === 0 ? 0 : i32[at + 3 + q] + bytes);
+  ex["ew" + i32[at]](p(0), p(1), p(2), p(3), p(4), Math.min(chunk, count - start));
+};
+
+// Columns [tile*NC, +NC) of a gemv job (a few rows of A against B stored [n, k], read in place).
+const gemvTile: Task = (ex, i32, f32, at, tile) => {
+  const pa = i32[at], pb = i32[at + 1], pc = i32[at + 2], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5];
+  const ldc = i32[at + 10], accumulate = i32[at + 11], alpha = f32[at + 12], NC = i32[at + 15];
+  const j0 = tile * NC;
+  ex.gemv_nt(pa, pb + j0 * k * 4, pc + j0 * 4, m, Math.min(NC, n - j0), k, ldc, alpha, accumulate);
+};
+
+/** Task ids (indices into the pool's task list). */
+const TASKS: readonly Task[] = [
+  gemmTile,
+  elementwiseTile,
+  attentionForwardTile,
+  attentionBackwardTile,
+  packTile,
+  gemvTile,
+  attentionCachedTile,
+];
+const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3, PACK = 4, GEMV = 5;
+const ATTENTION_CACHED = 6;
+/** Most rows of A that take the unpacked gemv path (A @ B^T with k a multiple of 4), and its columns per task. */
+const GEMV_MAX_ROWS = MR - 1, GEMV_COLUMNS = 64;
+/** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
+const ATTENTION_PARALLEL_MIN = 1 << 20;
+
+/** Floats per chunk of an elementwise job, and the fewest floats worth threading. */
+const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 17;
+
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
+
+/** The SIMD kernels over one memory, with a pool of `threads - 1` workers. */
+export class CpuEngine {
+  /** Threads a parallel kernel runs on (the calling one included). */
+  readonly threads: number;
+  /** Whether the multiply-add is relaxed SIMD's fused one. */
+  readonly relaxed: boolean;
+  readonly #memory: WebAssembly.Memory;
+  readonly #pool: ThreadPool;
+  readonly #opsBase: number;
+  readonly #scratchBase: number;
+  #f32: Float32Array;
+
+  private constructor(threads: number) {
+    const mod = kernelModule(threads > 1);
+    if (!mod) throw new Error("no WebAssembly SIMD");
+    this.threads = threads;
+    this.relaxed = mod.relaxed;
+    const scratchBase = align64(CONTROL_BYTES);
+    this.#opsBase = scratchBase + threads * SCRATCH_BYTES;
+    const pages = Math.ceil(this.#opsBase / 65536) + 1;
+    this.#memory = threads > 1
+      ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true })
+      : new WebAssembly.Memory({ initial: pages });
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(mod.bytes), { env: { mem: this.#memory } })
+      .exports as unknown as KernelExports;
+    this.#scratchBase = scratchBase;
+    this.#pool = new ThreadPool(
+      this.#memory,
+      mod.bytes,
+      ex,
+      TASKS,
+      ATTENTION_HELPERS,
+      threads,
+      (t) => scratchBase + t * SCRATCH_BYTES,
+    );
+    this.#f32 = new Float32Array(this.#memory.buffer);
+  }
+
+  /** An engine on `threads` threads, or null where the runtime lacks WebAssembly SIMD (or shared memory). */
+  static create(threads: number): CpuEngine | null {
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new RangeError(`cpu backend: threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+    }
+    try {
+      return new CpuEngine(threads);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The instruction set, for the backend's device string. */
+  get isa(): string {
+    return this.relaxed ? "WebAssembly SIMD128 + relaxed FMA" : "WebAssembly SIMD128";
+  }
+
+  /** Worker threads currently alive (0 after {@linkcode destroy}). */
+  get liveWorkers(): number {
+    return this.#pool.liveWorkers;
+  }
+
+  // The memory as f32, grown to at least `bytes`; null when WebAssembly's 4 GiB limit is in the way.
+  #reserve(bytes: number): Float32Array | null {
+    const have = this.#memory.buffer.byteLength;
+    if (bytes > have) {
+      try {
+        this.#memory.grow(Math.ceil((bytes - have) / 65536));
+      } catch {
+        return null;
+      }
+    }
+    if (this.#f32.buffer.byteLength !== this.#memory.buffer.byteLength) {
+      this.#f32 = new Float32Array(this.#memory.buffer);
+    }
+    return this.#f32;
+  }
+
+  /**
+   * `out = alpha * op(a) @ op(b) + beta * out`. Returns false (doing nothing) when the operands do not fit in
+   * WebAssembly memory. The caller has checked the operand lengths.
+   */
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
+    const { m, n, k, transA, transB, alpha, beta } = s;
+    if (m === 0 || n === 0) return true;
+    if (!transA && transB && m <= GEMV_MAX_ROWS && k % 4 === 0 && k > 0) return this.#gemv(a, b, out, s);
+    const np = Math.ceil(n / NR) * NR, mp = Math.ceil(m / MR) * MR;
+    const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
+    const paOff = cOff + align64(mp * np * 4), pbOff = paOff + align64(mp * k * 4);
+    const mem = this.#reserve(pbOff + k * np * 4);
+    if (!mem) return false;
+    if (k === 0) {
+      if (beta === 0) out.fill(0, 0, m * n);
+      else if (beta !== 1) { for (let i = 0; i < m * n; i++) out[i] *= beta; }
+      return true;
+    }
+    mem.set(a.subarray(0, m * k), aOff >> 2);
+    mem.set(b.subarray(0, k * n), bOff >> 2);
+    const c = cOff >> 2;
+    if (beta !== 0) {
+      if (np === n) mem.set(out.subarray(0, m * n), c);
+      else for (let i = 0; i < m; i++) mem.set(out.subarray(i * n, i * n + n), c + i * np);
+      if (beta !== 1) { for (let i = 0; i < mp * np; i++) mem[c + i] *= beta; }
+    }
+    // Tiles: the largest ones that still give every thread a few, when the product is worth threading.
+    const flops = 2 * m * n * k;
+    const parallel = this.threads > 1 && flops >= PARALLEL_MIN_FLOPS;
+    let mc = MC_MAX, nc = NC_MAX;
+    if (parallel) {
+      while (Math.ceil(m / mc) * Math.ceil(n / nc) < 3 * this.threads && (mc > 2 * MR || nc > 4 * NR)) {
+        if (mc > 2 * MR && (mc >= nc / 2 || nc <= 4 * NR)) mc = Math.ceil(mc / 2 / MR) * MR;
+        else nc = Math.ceil(nc / 2 / NR) * NR;
+      }
+    }
+    const tilesM = Math.ceil(m / mc), tilesN = Math.ceil(n / nc);
+    const setArgs = (i32: Int32Array, f32: Float32Array, at: number) => {
+      i32[at + G.A] = aOff;
+      i32[at + G.B] = bOff;
+      i32[at + G.C] = cOff;
+      i32[at + G.M] = m;
+      i32[at + G.N] = n;
+      i32[at + G.K] = k;
+      i32[at + G.ASI] = transA ? 4 : k * 4;
+      i32[at + G.ASP] = transA ? m * 4 : 4;
+      i32[at + G.BSP] = transB ? 4 : n * 4;
+      i32[at + G.BSJ] = transB ? k * 4 : 4;
+      i32[at + G.LDC] = np * 4;
+      i32[at + G.ACC] = beta !== 0 ? 1 : 0;
+      f32[at + G.ALPHA] = alpha;
+      i32[at + G.TILES_N] = tilesN;
+      i32[at + G.MC] = mc;
+      i32[at + G.NC] = nc;
+      i32[at + G.KC] = KC;
+      i32[at + G.MR] = MR;
+      i32[at + G.NR] = NR;
+      i32[at + G.PA] = paOff;
+      i32[at + G.PB] = pbOff;
+      i32[at + G.TILES_A] = tilesM;
+    };
+    this.#pool.run(PACK, tilesM + tilesN, setArgs, parallel);
+    this.#pool.run(GEMM, tilesM * tilesN, setArgs, parallel);
+    if (np === n) out.set(mem.subarray(c, c + m * n));
+    else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * np, c + i * np + n), i * n);
+    return true;
+  }
+
+  // A few rows against a weight matrix: A @ B^T read in place, split over column blocks.
+  #gemv(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
+    const { m, n, k, alpha, beta } = s;
+    const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
+    const mem = this.#reserve(cOff + m * n * 4);
+    if (!mem) return false;
+    mem.set(a.subarray(0, m * k), aOff >> 2);
+    mem.set(b.subarray(0, k * n), bOff >> 2);
+    const c = cOff >> 2;
+    if (beta !== 0) {
+      mem.set(out.subarray(0, m * n), c);
+      if (beta !== 1) { for (let i = 0; i < m * n; i++) mem[c + i] *= beta; }
+    }
+    const parallel = this.threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS;
+    this.#pool.run(GEMV, Math.ceil(n / GEMV_COLUMNS), (i32, f32, at) => {
+      i32[at + G.A] = aOff;
+      i32[at + G.B] = bOff;
+      i32[at + G.C] = cOff;
+      i32[at + G.M] = m;
+      i32[at + G.N] = n;
+      i32[at + G.K] = k;
+      i32[at + G.LDC] = n * 4;
+      i32[at + G.ACC] = beta !== 0 ? 1 : 0;
+      f32[at + G.ALPHA] = alpha;
+      i32[at + G.NC] = GEMV_COLUMNS;
+    }, parallel);
+    out.set(mem.subarray(c, c + m * n));
+    return true;
+  }
+
+  /**
+   * Runs elementwise kernel `kernel` (an index of `ELEMENTWISE` in `simd.ts`) over `count` floats of up to five
+   * arrays, `arrays[q]` becoming its pointer `q`; the arrays flagged in `outputs` are copied back afterwards (and
+   * not copied in). Returns false (doing nothing) when they do not fit in WebAssembly memory.
+   */
+  elementwise(kernel: number, arrays: Float32Array[], outputs: boolean[], count: number): boolean {
+    const size = align64(Math.ceil(count / 4) * 16);
+    const mem = this.#reserve(this.#opsBase + arrays.length * size);
+    if (!mem) return false;
+    const ptr = (q: number) => this.#opsBase + q * size;
+    arrays.forEach((a, q) => {
+      if (!outputs[q]) mem.set(a.subarray(0, count), ptr(q) >> 2);
+    });
+    this.#pool.run(ELEMENTWISE_TASK, Math.ceil(count / EW_CHUNK), (i32, _f32, at) => {
+      i32[at] = kernel;
+      i32[at + 1] = EW_CHUNK;
+      i32[at + 2] = count;
+      for (let q = 0; q < 5; q++) i32[at + 3 + q] = q < arrays.length ? ptr(q) : 0;
+    }, this.threads > 1 && count >= EW_PARALLEL_MIN);
+    arrays.forEach((a, q) => {
+      if (outputs[q]) a.set(mem.subarray(ptr(q) >> 2, (ptr(q) >> 2) + count));
+    });
+    return true;
+  }
+
+  /**
+   * Causal attention forward (`attention.ts` semantics): writes `out` and `lse`. Returns false (doing nothing)
+   * when the operands do not fit in WebAssembly memory. The caller has checked the shapes.
+   */
+  attentionForward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    s: AttentionShape,
+  ): boolean {
+    return this.#attention(ATTENTION_FORWARD, s, [q, k, v, out, lse], [false, false, false, true, true]);
+  }
+
+  /** Causal attention backward: overwrites `dq`, `dk`, `dv`. Returns false when the operands do not fit. */
+  attentionBackward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    dOut: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    s: AttentionShape,
+  ): boolean {
+    const arrays = [q, k, v, out, lse, dOut, dq, dk, dv];
+    return this.#attention(ATTENTION_BACKWARD, s, arrays, arrays.map((_, i) => i >= 6));
+  }
+
+  /**
+   * Cached attention (`attention.ts` semantics; the caller has checked lengths against the capacity): query
+   * `(b, i)` attends to cache slots `0..lengths[b] + i`. Returns false (doing nothing) when the head width is
+   * not a multiple of 4 or the operands do not fit in WebAssembly memory.
+   */
+  attentionCached(
+    q: Float32Array,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    lengths: Int32Array,
+    out: Float32Array,
+    s: CacheShape & { heads: number; kvHeads: number; headDim: number },
+  ): boolean {
+    const { batch, queryLen: Q, capacity: cap, heads: H, kvHeads: KV, headDim: D } = s;
+    if (D % 4 !== 0) return false;
+    const rowsQ = batch * Q * H * D, cacheLen = batch * cap * KV * D;
+    const qOff = this.#opsBase, kOff = qOff + align64(rowsQ * 4), vOff = kOff + align64(cacheLen * 4);
+    const lenOff = vOff + align64(cacheLen * 4), oOff = lenOff + align64(batch * 4);
+    const work = oOff + align64(rowsQ * 4), workBytes = align64((16 + cap + 4) * 4);
+    const mem = this.#reserve(work + this.threads * workBytes);
+    if (!mem) return false;
+    mem.set(q.subarray(0, rowsQ), qOff >> 2);
+    const width = KV * D;
+    let span = 0;
+    for (let b = 0; b < batch; b++) {
+      // Only the slots this call reads: each sequence's first lengths[b] + queryLen.
+      const from = b * cap * width, n = (lengths[b] + Q) * width;
+      mem.set(kCache.subarray(from, from + n), (kOff >> 2) + from);
+      mem.set(vCache.subarray(from, from + n), (vOff >> 2) + from);
+      span += lengths[b] + Q;
+    }
+    new Int32Array(mem.buffer, lenOff, batch).set(lengths.subarray(0, batch));
+    const parallel = this.threads > 1 && span * H * D >= ATTENTION_PARALLEL_MIN;
+    this.#pool.run(ATTENTION_CACHED, batch, (i32, _f32, a) => {
+      const fields: [number, number][] = [
+        [AT.Q, qOff],
+        [AT.K, kOff],
+        [AT.V, vOff],
+        [AT.O, oOff],
+        [AT.LSE, lenOff],
+        [AT.BATCH, batch],
+        [AT.H, H],
+        [AT.KV, KV],
+        [AT.D, D],
+        [AT.QLEN, Q],
+        [AT.CAPACITY, cap],
+        [AT.WORK, work],
+        [AT.WORK_BYTES, workBytes],
+        [AT.SCRATCH_BASE, this.#scratchBase],
+        [AT.SCRATCH_BYTES, SCRATCH_BYTES],
+      ];
+      for (const [slot, value] of fields) i32[a + slot] = value;
+    }, parallel);
+    out.set(mem.subarray(oOff >> 2, (oOff >> 2) + rowsQ));
+    return true;
+  }
+
+  // Stages the operands (in the order of the Q..DV slots), runs one task per (sequence, head) for the forward
+  // or per (sequence, key/value head) for the backward, and copies the outputs back.
+  #attention(kind: number, s: AttentionShape, arrays: Float32Array[], outputs: boolean[]): boolean {
+    const { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D } = s;
+    const rowsQ = batch * T * H * D, rowsKV = batch * T * KV * D, lseLen = batch * H * T;
+    const sizes = [rowsQ, rowsKV, rowsKV, rowsQ, lseLen, rowsQ, rowsQ, rowsKV, rowsKV].slice(
+      0,
+      arrays.length,
+    );
+    const offsets: number[] = [];
+    let at = this.#opsBase;
+    for (const n of sizes) {
+      offsets.push(at);
+      at += align64(n * 4);
+    }
+    const dp = Math.ceil(D / NR) * NR, tp = (Math.ceil(T / MR) + 1) * MR, t8 = Math.ceil(T / NR) * NR;
+    const qbp = Math.ceil(QB / MR) * MR;
+    const workBytes = align64((8 * tp * dp + 2 * qbp * t8 + 3 * 64) * 4), work = at;
+    const mem = this.#reserve(work + this.threads * workBytes);
+    if (!mem) return false;
+    arrays.forEach((a, i) => {
+      if (!outputs[i]) mem.set(a.subarray(0, sizes[i]), offsets[i] >> 2);
+    });
+    const tiles = batch * (kind === ATTENTION_FORWARD ? H : KV);
+    const parallel = this.threads > 1 && batch * H * T * T * D >= ATTENTION_PARALLEL_MIN;
+    this.#pool.run(kind, tiles, (i32, _f32, a) => {
+      for (let i = 0; i < 9; i++) i32[a + i] = i < offsets.length ? offsets[i] : 0;
+      const fields: [number, number][] = [
+        [AT.BATCH, batch],
+        [AT.T, T],
+        [AT.H, H],
+        [AT.KV, KV],
+        [AT.D, D],
+        [AT.DP, dp],
+        [AT.TP, tp],
+        [AT.T8, t8],
+        [AT.WORK, work],
+        [AT.WORK_BYTES, workBytes],
+        [AT.SCRATCH_BASE, this.#scratchBase],
+        [AT.SCRATCH_BYTES, SCRATCH_BYTES],
+        [AT.MC, MC_MAX],
+        [AT.NC, NC_MAX],
+        [AT.KC, KC],
+        [AT.MR, MR],
+        [AT.NR, NR],
+      ];
+      for (const [slot, value] of fields) i32[a + slot] = value;
+    }, parallel);
+    arrays.forEach((a, i) => {
+      if (outputs[i]) a.set(mem.subarray(offsets[i] >> 2, (offsets[i] >> 2) + sizes[i]));
+    });
+    return true;
+  }
+
+  /** Stops the worker threads. */
+  destroy(): void {
+    this.#pool.destroy();
+  }
+}

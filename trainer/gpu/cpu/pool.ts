@@ -1,0 +1,239 @@
+/**
+ * A pool of worker threads over one shared WebAssembly memory, for the CPU backend. A job is a kernel id and a
+ * number of tiles; the calling thread publishes it in a control block at the start of the memory, takes part
+ * itself, and every thread claims tiles with an atomic counter until none is left, so a late or sleeping worker
+ * never holds a job up. The call returns when every tile is done (the backend's ops are synchronous).
+ *
+ * Workers are spawned on the first parallel job. A worker idle for {@linkcode IDLE_MS} exits by itself (a Deno
+ * worker keeps the process alive, so a backend nobody closes must not hang its program) and is spawned again on
+ * the next job. `destroy` stops and terminates them all.
+ *
+ * Publishing is a seqlock: the caller makes `SEQ` odd, waits until no worker is inside a job (`BUSY`), writes the
+ * job, then makes `SEQ` even. A worker counts itself in `BUSY` and re-reads `SEQ` before reading the job, so it
+ * never reads a job being written.
+ *
+ * @module
+ */
+
+/** Int32 slots of the control block (at byte 0 of the memory). */
+const SEQ = 0, BUSY = 1, NEXT = 2, DONE = 3, TOTAL = 4, STOP = 5, KIND = 6, ERR = 7, STATE = 8;
+/** First Int32 slot of a job's arguments. */
+export const ARGS = 96;
+/** Bytes the control block occupies. */
+export const CONTROL_BYTES = 1024;
+/** Most threads a pool runs (each has a state slot between STATE and ARGS). */
+export const MAX_THREADS = 64;
+/** Milliseconds a worker waits for a job before it exits. */
+export const IDLE_MS = 1000;
+
+/** The kernel exports a task uses (whatever the module exports). */
+// deno-lint-ignore no-explicit-any
+export type TaskExports = any;
+
+/**
+ * A task: runs tile `tile` of the job whose arguments start at Int32 slot `args` of the memory; `scratch` is the
+ * byte offset of this thread's private scratch. It must be self-contained (it is sent to workers as source).
+ */
+export type Task = (
+  ex: TaskExports,
+  i32: Int32Array,
+  f32: Float32Array,
+  args: number,
+  tile: number,
+  scratch: number,
+) => void;
+
+/** A function tasks call, declared with `function name(...)` (sent to workers as source beside the tasks). */
+// deno-lint-ignore no-explicit-any
+export type Helper = (...args: any[]) => unknown;
+
+function workerSource(tasks: readonly Task[], helpers: readonly Helper[]): string {
+  return `
+const [SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS] = ${
+    JSON.stringify([SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS])
+  };
+${helpers.map((h) => h.toString()).join("\n")}
+const TASKS = [${tasks.map((t) => t.toString()).join(",\n")}];
+self.onmessage = (e) => {
+  const { memory, bytes, index, scratch, idleMs } = e.data;
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } }).exports;
+  const i32 = new Int32Array(memory.buffer, 0, ARGS + 64), f32 = new Float32Array(memory.buffer, 0, ARGS + 64);
+  let seen = -1;
+  for (;;) {
+    if (Atomics.load(i32, STOP) !== 0) break;
+    const s = Atomics.load(i32, SEQ);
+    if ((s & 1) === 1 || s === seen) {
+      if (Atomics.wait(i32, SEQ, s, idleMs) === "timed-out" && Atomics.load(i32, SEQ) === s &&
+          Atomics.compareExchange(i32, STATE + index, 1, 0) === 1) {
+        self.close();
+        return;
+      }
+      continue;
+    }
+    Atomics.add(i32, BUSY, 1);
+    if (Atomics.load(i32, SEQ) === s) {
+      seen = s;
+      const task = TASKS[i32[KIND]], total = i32[TOTAL];
+      for (let t = Atomics.add(i32, NEXT, 1); t < total; t = Atomics.add(i32, NEXT, 1)) {
+        try {
+          task(ex, i32, f32, ARGS, t, scratch);
+        } catch {
+          Atomics.store(i32, ERR, 1);
+        }
+        if (Atomics.add(i32, DONE, 1) === total - 1) Atomics.notify(i32, DONE);
+      }
+    }
+    if (Atomics.sub(i32, BUSY, 1) === 1) Atomics.notify(i32, BUSY);
+  }
+  Atomics.store(i32, STATE + index, 0);
+  self.close();
+};
+`;
+}
+
+/** Worker threads sharing a WebAssembly memory with the calling thread. */
+export class ThreadPool {
+  /** Threads taking part in a job, the calling one included. */
+  readonly threads: number;
+  readonly #memory: WebAssembly.Memory;
+  readonly #bytes: Uint8Array<ArrayBuffer>;
+  readonly #tasks: readonly Task[];
+  readonly #helpers: readonly Helper[];
+  readonly #ex: TaskExports;
+  readonly #scratch: (thread: number) => number;
+  #i32: Int32Array;
+  #f32: Float32Array;
+  readonly #workers: (Worker | null)[];
+  #url: string | null = null;
+  #destroyed = false;
+
+  /**
+   * A pool of `threads - 1` workers (spawned on demand) over `memory`, each instantiating the module `bytes`;
+   * `ex` is the calling thread's instance; `helpers` are the functions the tasks call. `scratch(t)` is thread `t`'s scratch offset (thread 0: the caller).
+   */
+  constructor(
+    memory: WebAssembly.Memory,
+    bytes: Uint8Array<ArrayBuffer>,
+    ex: TaskExports,
+    tasks: readonly Task[],
+    helpers: readonly Helper[],
+    threads: number,
+    scratch: (thread: number) => number,
+  ) {
+    if (!(threads >= 1 && threads <= MAX_THREADS)) {
+      throw new RangeError(`threads must be in [1, ${MAX_THREADS}]`);
+    }
+    this.threads = threads;
+    this.#memory = memory;
+    this.#bytes = bytes;
+    this.#ex = ex;
+    this.#tasks = tasks;
+    this.#helpers = helpers;
+    this.#scratch = scratch;
+    this.#i32 = this.#f32 = null!;
+    this.#views();
+    this.#workers = new Array(threads - 1).fill(null);
+  }
+
+  // Views of the control block; an unshared memory detaches its buffer when it grows, so they are renewed.
+  #views(): Int32Array {
+    if (!this.#i32 || this.#i32.byteLength === 0) {
+      this.#i32 = new Int32Array(this.#memory.buffer, 0, ARGS + 64);
+      this.#f32 = new Float32Array(this.#memory.buffer, 0, ARGS + 64);
+    }
+    return this.#i32;
+  }
+
+  /** Workers currently running (not yet exited). */
+  get liveWorkers(): number {
+    let n = 0;
+    for (let w = 1; w < this.threads; w++) if (Atomics.load(this.#i32, STATE + w) !== 0) n++;
+    return n;
+  }
+
+  /**
+   * Runs task `kind` over `tiles` tiles on every thread; `writeArgs` fills the arguments (Int32/Float32 views
+   * and the first slot) while no worker can read them. Returns when all tiles are done; throws if one failed.
+   * With `parallel` false, or once destroyed, the calling thread runs every tile.
+   */
+  run(
+    kind: number,
+    tiles: number,
+    writeArgs: (i32: Int32Array, f32: Float32Array, at: number) => void,
+    parallel = true,
+  ): void {
+    const i32 = this.#views(), f32 = this.#f32;
+    if (!parallel || this.#destroyed || this.threads === 1 || tiles <= 1) {
+      writeArgs(i32, f32, ARGS);
+      const task = this.#tasks[kind];
+      for (let t = 0; t < tiles; t++) task(this.#ex, i32, f32, ARGS, t, this.#scratch(0));
+      return;
+    }
+    const s = Atomics.load(i32, SEQ);
+    Atomics.store(i32, SEQ, s + 1);
+    for (let b = Atomics.load(i32, BUSY); b !== 0; b = Atomics.load(i32, BUSY)) {
+      Atomics.wait(i32, BUSY, b, 50);
+    }
+    writeArgs(i32, f32, ARGS);
+    i32[KIND] = kind;
+    i32[TOTAL] = tiles;
+    i32[NEXT] = 0;
+    i32[DONE] = 0;
+    i32[ERR] = 0;
+    Atomics.store(i32, SEQ, s + 2);
+    Atomics.notify(i32, SEQ);
+    this.#spawnMissing();
+    const task = this.#tasks[kind], scratch = this.#scratch(0);
+    let error: unknown = null;
+    for (let t = Atomics.add(i32, NEXT, 1); t < tiles; t = Atomics.add(i32, NEXT, 1)) {
+      try {
+        task(this.#ex, i32, f32, ARGS, t, scratch);
+      } catch (e) {
+        error = e;
+      }
+      Atomics.add(i32, DONE, 1);
+    }
+    for (let d = Atomics.load(i32, DONE); d < tiles; d = Atomics.load(i32, DONE)) {
+      Atomics.wait(i32, DONE, d, 100);
+    }
+    if (error) throw error;
+    if (i32[ERR] !== 0) throw new Error("cpu backend: a kernel failed on a worker thread");
+  }
+
+  #spawnMissing(): void {
+    for (let w = 1; w < this.threads; w++) {
+      if (Atomics.load(this.#i32, STATE + w) !== 0) continue;
+      this.#url ??= URL.createObjectURL(
+        new Blob([workerSource(this.#tasks, this.#helpers)], { type: "application/javascript" }),
+      );
+      Atomics.store(this.#i32, STATE + w, 1);
+      const worker = new Worker(this.#url, { type: "module" });
+      worker.postMessage({
+        memory: this.#memory,
+        bytes: this.#bytes,
+        index: w,
+        scratch: this.#scratch(w),
+        idleMs: IDLE_MS,
+      });
+      this.#workers[w - 1]?.terminate(); // an earlier worker of this slot has exited by itself
+      this.#workers[w - 1] = worker;
+    }
+  }
+
+  /** Stops and terminates every worker; later jobs run on the calling thread alone. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#views();
+    Atomics.store(this.#i32, STOP, 1);
+    Atomics.add(this.#i32, SEQ, 2);
+    Atomics.notify(this.#i32, SEQ);
+    // Each worker clears its state slot as it exits; give them a moment (a worker still booting sees STOP first).
+    const deadline = performance.now() + 2000;
+    while (this.liveWorkers > 0 && performance.now() < deadline) Atomics.wait(this.#i32, STATE, 0, 1); // thread 0's slot stays 0: a 1 ms sleep
+    for (const w of this.#workers) w?.terminate();
+    for (let w = 1; w < this.threads; w++) Atomics.store(this.#i32, STATE + w, 0);
+    this.#workers.fill(null);
+    if (this.#url) URL.revokeObjectURL(this.#url);
+  }
+}
