@@ -26,7 +26,7 @@ import type { WorkBatch, WorkItem, WorkReply } from "./protocol.ts";
 export interface VerifyPoolOptions {
   /** Workers (default 2). */
   workers?: number;
-  /** Wall time an item may run past its own `timeoutMs` before its worker is terminated (default 1000 ms). */
+  /** Wall time an item may run past its own `timeoutMs` before its worker is terminated (default 500 ms). */
   graceMs?: number;
   /** Most items sent to a worker in one message (default 16). */
   maxBatch?: number;
@@ -105,7 +105,7 @@ export class VerifyPool {
   /** Starts the workers (they load in the background; items wait for them). */
   constructor(options: VerifyPoolOptions = {}) {
     const workers = positiveInteger(options.workers ?? 2, "workers");
-    this.#graceMs = options.graceMs ?? 1000;
+    this.#graceMs = options.graceMs ?? 500;
     if (!(this.#graceMs >= 0)) throw new RangeError("VerifyPool: graceMs must be >= 0");
     this.#maxBatch = positiveInteger(options.maxBatch ?? 16, "maxBatch");
     this.#maxQueued = positiveInteger(options.maxQueued ?? 4096, "maxQueued");

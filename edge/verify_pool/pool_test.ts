@@ -24,7 +24,7 @@ Deno.test("VerifyPool: a worker stuck past the deadline is replaced; its item is
     // Items behind the stuck one in its batch go back to the queue and are answered by the replacement.
     const others = Array.from(
       { length: 5 },
-      (_, i) => pool.verify(`${i}`, `\\boxed{${i}}`, { timeoutMs: 1000 }),
+      (_, i) => pool.verify(`${i}`, `\\boxed{${i}}`, { timeoutMs: 5000 }),
     );
     const verdict = await stuck;
     assertEquals(verdict.status, "timeout");
