@@ -10,12 +10,10 @@ import type { LanguageModel } from "../edge/inference/language_model.ts";
 import {
   startServer,
   type TestServer,
-  TOY_ALPHABET,
   toyContinuation,
+  writeSlowModelDir,
   writeToyModelDir,
 } from "./edge_harness.ts";
-import { buildToyModel, successorSpec, toyConfig } from "./edge_toy_model.ts";
-import { createCharTokenizer } from "../core/tokenizer/mod.ts";
 import { chatMLSegments } from "../edge/inference/chat_template.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "edge_http_" });
@@ -409,13 +407,7 @@ Deno.test("http /v1/completions and chat: bad requests are 4xx with the field na
  * one generation at a time, and no room to wait for it.
  */
 async function loadSlowModel(): Promise<LanguageModel> {
-  const tokenizer = createCharTokenizer({ alphabet: TOY_ALPHABET });
-  const spec = successorSpec(tokenizer.vocabSize, 512, (t) => t < 6 || t >= 31 ? 6 : t + 1); // a → ... → z → a
-  spec.busyWork = 256;
-  await Deno.mkdir(`${dir}/slow`, { recursive: true });
-  await Deno.writeFile(`${dir}/slow/model.onnx`, buildToyModel(spec));
-  await Deno.writeTextFile(`${dir}/slow/config.json`, JSON.stringify(toyConfig(spec, tokenizer.eosId)));
-  await Deno.writeTextFile(`${dir}/slow/tokenizer.json`, JSON.stringify(tokenizer.toJSON()));
+  await writeSlowModelDir(`${dir}/slow`);
   return loadModelDir(`${dir}/slow`, { concurrency: 1, maxWaiting: 0, workers: false });
 }
 
