@@ -51,7 +51,8 @@ export const USAGE = `usage: deno task serve [options]
   --host HOST            host (default 127.0.0.1)
   --concurrency N        generations at once, one worker each (default 1)
   --in-process           run inference and verification on the server's thread instead of in workers
-  --verify-workers N     verification workers (default 2); a stuck one is replaced after its deadline
+  --verify-workers N     verification workers (default 2, growing to 2N while all are stuck on slow items);
+                         a stuck one is replaced after its deadline
   --max-tokens N         cap on max_tokens (default ${DEFAULT_LIMITS.maxTokensCap})
   --max-request-tokens N cap on prompts × n × max_tokens per request (default ${DEFAULT_LIMITS.maxRequestTokens})
   --max-batch N          most items per verify batch (default ${DEFAULT_LIMITS.maxBatchItems})

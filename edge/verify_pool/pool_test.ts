@@ -71,3 +71,19 @@ Deno.test("VerifyPool: a worker that fails to load is restarted with a growing d
     pool.close();
   }
 });
+
+Deno.test("VerifyPool: while every worker is stuck and items wait, another worker is started", async () => {
+  const pool = new VerifyPool({ workers: 1, maxWorkers: 2, graceMs: 0, workerUrl: SPIN_WORKER });
+  try {
+    await pool.ready();
+    const stuck = pool.verify("1", "SPIN", { timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    // Answered by the second worker, long before the stuck item's deadline.
+    assertEquals((await pool.verify("2", "\\boxed{2}")).status, "correct");
+    assertEquals(pool.restarts, 0);
+    pool.close();
+    await assertRejects(() => stuck, Error, "closed");
+  } finally {
+    pool.close();
+  }
+});
