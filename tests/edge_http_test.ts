@@ -1,7 +1,9 @@
 /**
- * The edge service over real HTTP (Deno.serve on a free loopback port): the verifier, the OpenAI-compatible
- * routes with a toy ONNX model (JSON and server-sent events), bad inputs, auth, CORS, health checks, the
- * per-request time limit and a client that disconnects mid-stream.
+ * The edge service over real HTTP (its own HTTP server on a free loopback port, as `deno task serve` runs
+ * it): the verifier, the OpenAI-compatible routes with a toy ONNX model (JSON and server-sent events), bad
+ * inputs (malformed, short, slow or non-UTF-8 bodies, repeated query parameters, refused parameters, too much
+ * work), auth, CORS, health checks, chat control tokens, the per-request time limit, a client that
+ * disconnects mid-stream and one that does not read.
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
