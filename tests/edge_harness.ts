@@ -37,6 +37,20 @@ export async function writeToyModelDir(dir: string, maxPositions = 64): Promise<
   await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(tokenizer.toJSON()));
 }
 
+/**
+ * Writes a slow toy model folder in `dir` (tens of ms a token) that never ends on its own: greedy decoding
+ * cycles "a" → ... → "z" → "a", for tests of time limits, disconnects and scheduling.
+ */
+export async function writeSlowModelDir(dir: string): Promise<void> {
+  const tokenizer = createCharTokenizer({ alphabet: TOY_ALPHABET });
+  const spec = successorSpec(tokenizer.vocabSize, 512, (t) => t < 6 || t >= 31 ? 6 : t + 1);
+  spec.busyWork = 256;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeFile(`${dir}/model.onnx`, buildToyModel(spec));
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(toyConfig(spec, tokenizer.eosId)));
+  await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(tokenizer.toJSON()));
+}
+
 /** A running edge server. */
 export interface TestServer {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */

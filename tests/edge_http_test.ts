@@ -1,7 +1,9 @@
 /**
- * The edge service over real HTTP (Deno.serve on a free loopback port): the verifier, the OpenAI-compatible
- * routes with a toy ONNX model (JSON and server-sent events), bad inputs, auth, CORS, health checks, the
- * per-request time limit and a client that disconnects mid-stream.
+ * The edge service over real HTTP (its own HTTP server on a free loopback port, as `deno task serve` runs
+ * it): the verifier, the OpenAI-compatible routes with a toy ONNX model (JSON and server-sent events), bad
+ * inputs (malformed, short, slow or non-UTF-8 bodies, repeated query parameters, refused parameters, too much
+ * work), auth, CORS, health checks, chat control tokens, the per-request time limit, a client that
+ * disconnects mid-stream and one that does not read.
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
@@ -10,8 +12,8 @@ import type { LanguageModel } from "../edge/inference/language_model.ts";
 import {
   startServer,
   type TestServer,
-  TOY_ALPHABET,
   toyContinuation,
+  writeSlowModelDir,
   writeToyModelDir,
 } from "./edge_harness.ts";
 import { buildToyModel, successorSpec, toyConfig } from "./edge_toy_model.ts";
@@ -408,13 +410,7 @@ Deno.test("http /v1/completions and chat: bad requests are 4xx with the field na
  * one generation at a time, and no room to wait for it.
  */
 async function loadSlowModel(): Promise<LanguageModel> {
-  const tokenizer = createCharTokenizer({ alphabet: TOY_ALPHABET });
-  const spec = successorSpec(tokenizer.vocabSize, 512, (t) => t < 6 || t >= 31 ? 6 : t + 1); // a → ... → z → a
-  spec.busyWork = 256;
-  await Deno.mkdir(`${dir}/slow`, { recursive: true });
-  await Deno.writeFile(`${dir}/slow/model.onnx`, buildToyModel(spec));
-  await Deno.writeTextFile(`${dir}/slow/config.json`, JSON.stringify(toyConfig(spec, tokenizer.eosId)));
-  await Deno.writeTextFile(`${dir}/slow/tokenizer.json`, JSON.stringify(tokenizer.toJSON()));
+  await writeSlowModelDir(`${dir}/slow`);
   return loadModelDir(`${dir}/slow`, { concurrency: 1, maxWaiting: 0, workers: false });
 }
 

@@ -18,7 +18,7 @@ Deno.test("http: /healthz and other verifications answer while a verification is
   const pool = new VerifyPool({ workers: 2, graceMs: 200, workerUrl: SPIN_WORKER });
   const server = startServer({
     verify: (gold, response, options) => pool.verify(gold, response, options),
-    limits: { verifyTimeMs: 500 },
+    limits: { verifyTimeMs: 1000 },
   });
   try {
     // Wait until the workers have loaded, so that what follows measures a stuck worker, not a loading one.
@@ -59,12 +59,13 @@ Deno.test("http: /healthz and other verifications answer while a verification is
 });
 
 Deno.test("http: a batch with a stuck item answers every other item and times out only the stuck one", async () => {
-  const pool = new VerifyPool({ workers: 2, graceMs: 100, workerUrl: SPIN_WORKER });
+  const pool = new VerifyPool({ workers: 2, graceMs: 200, workerUrl: SPIN_WORKER });
   const server = startServer({
     verify: (gold, response, options) => pool.verify(gold, response, options),
-    limits: { verifyTimeMs: 200 },
+    limits: { verifyTimeMs: 1000 },
   });
   try {
+    await pool.ready();
     const items = Array.from({ length: 20 }, (_, i) => ({ gold: `${i}`, response: `\\boxed{${i}}` }));
     items[3] = { gold: "3", response: "SPIN" };
     const res = await postVerify(server.url, { items });

@@ -51,9 +51,10 @@ export const USAGE = `usage: deno task serve [options]
   --host HOST            host (default 127.0.0.1)
   --concurrency N        generations at once, one worker each (default 1)
   --in-process           run inference and verification on the server's thread instead of in workers
-  --verify-workers N     verification workers (default 2); a stuck one is replaced after its deadline
+  --verify-workers N     verification workers (default 2, growing to 2N while all are stuck on slow items);
+                         a stuck one is replaced after its deadline
   --max-tokens N         cap on max_tokens (default ${DEFAULT_LIMITS.maxTokensCap})
-  --max-request-tokens N most tokens one generation request may ask for: prompts × n × max_tokens (default ${DEFAULT_LIMITS.maxRequestTokens})
+  --max-request-tokens N cap on prompts × n × max_tokens per request (default ${DEFAULT_LIMITS.maxRequestTokens})
   --max-batch N          most items per verify batch (default ${DEFAULT_LIMITS.maxBatchItems})
   --max-body-bytes N     largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})
   --time-limit-ms N      time budget per request (default ${DEFAULT_LIMITS.requestTimeMs})
@@ -63,6 +64,7 @@ export const USAGE = `usage: deno task serve [options]
   --idle-time-ms N       close a connection idle this long (default ${DEFAULT_SERVER_LIMITS.idleTimeMs})
   --header-time-ms N     time a request's head may take to arrive (default ${DEFAULT_SERVER_LIMITS.headerTimeMs})
   --write-time-ms N      cut a client that reads nothing for this long (default ${DEFAULT_SERVER_LIMITS.writeTimeMs})
+  --help                 this text
 environment: OREAL_API_KEY (bearer token), OREAL_CORS_ORIGINS (comma-separated origins, * for any)`;
 
 function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
@@ -222,6 +224,10 @@ export function connectionCap(wanted: number): number {
 }
 
 if (import.meta.main) {
+  if (Deno.args.includes("--help")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
   let config: ServeConfig;
   try {
     config = parseServeConfig(Deno.args, (name) => Deno.env.get(name));

@@ -92,7 +92,7 @@ Deno.test("serve: runs with the task's narrow permissions and serves a model fol
     const stdout = child.stdout.pipeThrough(new TextDecoderStream());
     const url = await readListeningUrl(stdout);
     const auth = { authorization: "Bearer key" };
-    await waitUntilReady(url);
+    await waitUntilReady(url, 1200); // up to a minute: the decoder and verification workers load at once
     const res = await fetch(`${url}/v1/completions`, {
       method: "POST",
       headers: auth,

@@ -443,11 +443,16 @@ export function serveHttp(
             () => {},
           );
         }
-        const request = new Request(`http://${host}${head.target === "*" ? "/" : head.target}`, {
-          method: head.method,
-          headers: head.headers,
-          body: body?.stream,
-        });
+        let request: Request;
+        try {
+          request = new Request(`http://${host}${head.target === "*" ? "/" : head.target}`, {
+            method: head.method,
+            headers: head.headers,
+            body: body?.stream,
+          });
+        } catch {
+          throw new ProtocolError(400, "the request target or method is not valid");
+        }
         let response: Response;
         try {
           response = await handler(request);

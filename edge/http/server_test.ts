@@ -64,6 +64,8 @@ Deno.test("serveHttp: malformed or ambiguous requests are 400s and close the con
         "GET / HTTP/2.0\r\n\r\n",
         "POST / HTTP/1.1\r\nContent-Length: 1, 2\r\n\r\n",
         "POST / HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd",
+        "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\n".replace("GET", "G\u00e9T"),
       ]
     ) {
       assertMatch(await exchange(port, bad), /^HTTP\/1\.1 400 [^]*connection: close/, bad);

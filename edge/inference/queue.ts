@@ -1,10 +1,30 @@
 /**
- * A first-come, first-served queue of slots: at most `concurrency` holders at once, at most `maxWaiting`
- * waiters (more is a {@linkcode QueueFullError}). A waiter whose signal aborts leaves the queue; a holder frees
- * its slot by calling the release function it got, once (later calls do nothing).
+ * A fair queue of slots: at most `concurrency` holders at once, at most `maxWaiting` new waiters (more is a
+ * {@linkcode QueueFullError}). A waiter whose signal aborts leaves the queue; a holder frees its slot by
+ * calling the release function it got, once (later calls do nothing).
+ *
+ * Waiters are served by earliest virtual deadline: arrival time plus `cost` × {@linkcode MS_PER_COST}. With
+ * no costs this is first come, first served; with costs (tokens to generate) a small request overtakes a
+ * large one that arrived shortly before it, and a large one is never starved, since its deadline passes
+ * while it waits. A request that takes the slot once per choice and gives it back in between therefore
+ * lets small requests through while it runs; its later acquisitions (`resume`) never count against
+ * `maxWaiting`.
  *
  * @module
  */
+
+/** How much one unit of cost (one token to generate) delays a waiter's turn, in milliseconds. */
+export const MS_PER_COST = 1;
+
+/** How a waiter queues. */
+export interface AcquireOptions {
+  /** Aborts the wait (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** The work it will do with the slot, e.g. tokens to generate (default 0). */
+  cost?: number;
+  /** A request already under way coming back for its next turn: never refused as over `maxWaiting`. */
+  resume?: boolean;
+}
 
 /** Thrown by {@linkcode SlotQueue.acquire} when the waiting line is full. */
 export class QueueFullError extends Error {
@@ -16,10 +36,12 @@ export class QueueFullError extends Error {
 }
 
 interface Waiter {
+  key: number;
+  resume: boolean;
   grant: (release: () => void) => void;
 }
 
-/** A concurrency-limited FIFO queue. */
+/** A concurrency-limited fair queue. */
 export class SlotQueue {
   readonly #concurrency: number;
   readonly #maxWaiting: number;
@@ -49,16 +71,20 @@ export class SlotQueue {
   }
 
   /**
-   * Resolves with a release function once a slot is free. Rejects with the signal's reason if it aborts
-   * first, and with {@linkcode QueueFullError} when the waiting line is full.
+   * Resolves with a release function once a slot is free and this waiter's turn has come. Rejects with the
+   * signal's reason if it aborts first, and with {@linkcode QueueFullError} when the waiting line is full.
    */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(options: AcquireOptions = {}): Promise<() => void> {
+    const { signal, cost = 0, resume = false } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#active < this.#concurrency) {
       this.#active++;
       return Promise.resolve(this.#releaser());
     }
-    if (this.#waiting.length >= this.#maxWaiting) return Promise.reject(new QueueFullError(this.#maxWaiting));
+    const newWaiters = this.#waiting.filter((w) => !w.resume).length;
+    if (!resume && newWaiters >= this.#maxWaiting) {
+      return Promise.reject(new QueueFullError(this.#maxWaiting));
+    }
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         const i = this.#waiting.indexOf(waiter);
@@ -66,13 +92,18 @@ export class SlotQueue {
         reject(signal?.reason);
       };
       const waiter: Waiter = {
+        key: performance.now() + cost * MS_PER_COST,
+        resume,
         grant: (release) => {
           signal?.removeEventListener("abort", onAbort);
           resolve(release);
         },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiting.push(waiter);
+      // Keep the line sorted by key; equal keys keep their arrival order.
+      let at = this.#waiting.length;
+      while (at > 0 && this.#waiting[at - 1].key > waiter.key) at--;
+      this.#waiting.splice(at, 0, waiter);
     });
   }
 

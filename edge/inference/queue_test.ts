@@ -27,7 +27,7 @@ Deno.test("SlotQueue: a full waiting line is refused and an aborted waiter leave
   const queue = new SlotQueue(1, 1);
   const held = await queue.acquire();
   const controller = new AbortController();
-  const waiting = queue.acquire(controller.signal);
+  const waiting = queue.acquire({ signal: controller.signal });
   await assertRejects(() => queue.acquire(), QueueFullError);
   controller.abort(new Error("gone"));
   await assertRejects(() => waiting, Error, "gone");
@@ -37,10 +37,51 @@ Deno.test("SlotQueue: a full waiting line is refused and an aborted waiter leave
   const again = await queue.acquire();
   assertEquals(queue.active, 1);
   again();
-  await assertRejects(() => queue.acquire(AbortSignal.abort(new Error("already"))), Error, "already");
+  await assertRejects(
+    () => queue.acquire({ signal: AbortSignal.abort(new Error("already")) }),
+    Error,
+    "already",
+  );
 });
 
 Deno.test("SlotQueue: bad sizes are refused", () => {
   assertThrows(() => new SlotQueue(0, 1), RangeError, "concurrency");
   assertThrows(() => new SlotQueue(1, -1), RangeError, "maxWaiting");
+});
+
+Deno.test("SlotQueue: cheaper waiters go first unless a costlier one has waited out its cost", async () => {
+  const queue = new SlotQueue(1, 10);
+  const order: string[] = [];
+  const held = await queue.acquire();
+  const take = (name: string, cost: number) =>
+    queue.acquire({ cost }).then((release) => {
+      order.push(name);
+      release();
+    });
+  const big = take("big", 1_000_000);
+  await new Promise((r) => setTimeout(r, 5));
+  const small = take("small", 1);
+  held();
+  await Promise.all([big, small]);
+  assertEquals(order, ["small", "big"]);
+  // A costly waiter that has waited longer than its cost goes before a new cheap one.
+  order.length = 0;
+  const again = await queue.acquire();
+  const old = take("old", 10);
+  await new Promise((r) => setTimeout(r, 40));
+  const fresh = take("fresh", 1);
+  again();
+  await Promise.all([old, fresh]);
+  assertEquals(order, ["old", "fresh"]);
+});
+
+Deno.test("SlotQueue: a resuming request is never refused as over maxWaiting", async () => {
+  const queue = new SlotQueue(1, 0);
+  const held = await queue.acquire();
+  await assertRejects(() => queue.acquire(), QueueFullError);
+  const resumed = queue.acquire({ resume: true });
+  assertEquals(queue.waiting, 1);
+  held();
+  (await resumed)();
+  assertEquals(queue.active, 0);
 });

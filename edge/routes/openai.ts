@@ -1,8 +1,8 @@
 /**
  * OpenAI-compatible inference routes: `GET /v1/models`, `POST /v1/completions` and
  * `POST /v1/chat/completions`, JSON or server-sent events (`stream: true`, ending with `data: [DONE]`).
- * Each request waits for a generation slot of the model's queue, then generates its choices one after the
- * other within the per-request time limit. A request may ask for at most `maxRequestTokens` generated tokens
+ * Each request generates its choices one after the other within the per-request time limit, taking a slot of
+ * the model's fair queue for each choice (so small requests get through while a large one runs). A request may ask for at most `maxRequestTokens` generated tokens
  * (choices × max_tokens). A stream is fed without waiting for the client (see {@linkcode EventStream}): a
  * slow or stalled reader never holds the model, a client that goes away aborts generation, and a body still
  * unread when the time limit runs out is cut. A client of a non-streamed request that leaves is not noticed:
@@ -235,9 +235,10 @@ async function serve(
   const deadline = performance.now() + options.timeLimitMs;
   const timeout = AbortSignal.timeout(options.timeLimitMs);
   const signal = AbortSignal.any([abort.signal, timeout]);
-  let release: () => void;
+  // The slot is taken for one choice at a time (see `SlotQueue`): between choices, smaller requests may pass.
+  let release: (() => void) | undefined;
   try {
-    release = await model.queue.acquire(signal);
+    release = await model.queue.acquire({ signal, cost: maxTokens });
   } catch (err) {
     if (err instanceof QueueFullError) {
       throw new ApiError(429, err.message, { type: "rate_limit_error", code: "queue_full" });
@@ -261,9 +262,15 @@ async function serve(
     total_tokens: planned.promptTokens + completionTokens,
   });
   const runJob = async (job: Job, onDelta: (text: string) => void): Promise<ChoiceResult> => {
-    const result = await model.generate(job.promptIds, { ...params, seed: seed + job.index }, onDelta);
-    completionTokens += result.completionTokens;
-    return { index: job.index, text: result.text, finishReason: result.finishReason };
+    release ??= await model.queue.acquire({ signal, cost: maxTokens, resume: true });
+    try {
+      const result = await model.generate(job.promptIds, { ...params, seed: seed + job.index }, onDelta);
+      completionTokens += result.completionTokens;
+      return { index: job.index, text: result.text, finishReason: result.finishReason };
+    } finally {
+      release();
+      release = undefined;
+    }
   };
   const envelope = { id, object: format.chunkObject, created, model: model.id };
   if (!request.stream) {
@@ -282,7 +289,7 @@ async function serve(
       if (timeout.aborted) throw timeoutError(options.timeLimitMs);
       throw err;
     } finally {
-      release();
+      release?.();
     }
   }
   const events = new EventStream(() => abort.abort(new DOMException("the client went away", "AbortError")));
@@ -306,7 +313,7 @@ async function serve(
       if (!timeout.aborted) console.error("edge: generation failed:", err);
       events.send(JSON.stringify(apiError.toBody()));
     } finally {
-      release();
+      release?.();
     }
     events.send("[DONE]");
     events.finish(deadline);

@@ -7,7 +7,8 @@
  *
  * Items travel to a worker in small batches (one message for several items); the worker answers each item
  * with its own message, so the pool always knows which item a worker is on. When a worker is slow on one item,
- * the items queued behind it in its batch go back to the pool for other workers.
+ * the items queued behind it in its batch go back to the pool for other workers, and when every worker is
+ * stuck on a slow item while others wait, the pool grows (up to `maxWorkers`).
  *
  * ```ts
  * import { VerifyPool } from "./pool.ts";
@@ -24,9 +25,14 @@ import type { WorkBatch, WorkItem, WorkReply } from "./protocol.ts";
 
 /** How a pool is set up. */
 export interface VerifyPoolOptions {
-  /** Workers (default 2). */
+  /** Workers started at once (default 2). */
   workers?: number;
-  /** Wall time an item may run past its own `timeoutMs` before its worker is terminated (default 1000 ms). */
+  /**
+   * Most workers (default twice `workers`): while every worker is stuck on a slow item (over 100 ms) and
+   * items wait, the pool starts one more, up to this many, and keeps it.
+   */
+  maxWorkers?: number;
+  /** Wall time an item may run past its own `timeoutMs` before its worker is terminated (default 500 ms). */
   graceMs?: number;
   /** Most items sent to a worker in one message (default 16). */
   maxBatch?: number;
@@ -78,6 +84,9 @@ interface Slot {
   itemStarted: number;
 }
 
+/** A worker on one item for longer than this counts as stuck when deciding to start another. */
+const STUCK_MS = 100;
+
 const DEFAULT_WORKER = new URL("./verify_worker.ts", import.meta.url);
 
 function positiveInteger(value: number, name: string): number {
@@ -90,6 +99,7 @@ function positiveInteger(value: number, name: string): number {
 /** A pool of verification workers with a hard per-item deadline. */
 export class VerifyPool {
   readonly #graceMs: number;
+  readonly #maxWorkers: number;
   readonly #maxBatch: number;
   readonly #maxQueued: number;
   readonly #rebalanceAfterMs: number;
@@ -105,7 +115,8 @@ export class VerifyPool {
   /** Starts the workers (they load in the background; items wait for them). */
   constructor(options: VerifyPoolOptions = {}) {
     const workers = positiveInteger(options.workers ?? 2, "workers");
-    this.#graceMs = options.graceMs ?? 1000;
+    this.#maxWorkers = Math.max(workers, positiveInteger(options.maxWorkers ?? 2 * workers, "maxWorkers"));
+    this.#graceMs = options.graceMs ?? 500;
     if (!(this.#graceMs >= 0)) throw new RangeError("VerifyPool: graceMs must be >= 0");
     this.#maxBatch = positiveInteger(options.maxBatch ?? 16, "maxBatch");
     this.#maxQueued = positiveInteger(options.maxQueued ?? 4096, "maxQueued");
@@ -259,6 +270,12 @@ export class VerifyPool {
         slot.inflight = slot.inflight.map((p, i) => i === 0 ? p : null);
         this.#queue.unshift(...behind);
       }
+    }
+    const allStuck = this.#slots.every((s) =>
+      s.ready && s.inflight.length > 0 && now - s.itemStarted > STUCK_MS
+    );
+    if (allStuck && this.#queue.length > 0 && this.#slots.length < this.#maxWorkers) {
+      this.#slots.push(this.#spawn());
     }
     const expired = this.#queue.filter((p) => now > p.startBy);
     if (expired.length > 0) {

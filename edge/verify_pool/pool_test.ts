@@ -24,7 +24,7 @@ Deno.test("VerifyPool: a worker stuck past the deadline is replaced; its item is
     // Items behind the stuck one in its batch go back to the queue and are answered by the replacement.
     const others = Array.from(
       { length: 5 },
-      (_, i) => pool.verify(`${i}`, `\\boxed{${i}}`, { timeoutMs: 1000 }),
+      (_, i) => pool.verify(`${i}`, `\\boxed{${i}}`, { timeoutMs: 5000 }),
     );
     const verdict = await stuck;
     assertEquals(verdict.status, "timeout");
@@ -67,6 +67,22 @@ Deno.test("VerifyPool: a worker that fails to load is restarted with a growing d
     assertEquals(verdict.status, "timeout");
     // 100, 200, 400 ms... between attempts: a handful of restarts in half a second, not a spin.
     assert(pool.restarts >= 1 && pool.restarts <= 5, `${pool.restarts} restarts`);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("VerifyPool: while every worker is stuck and items wait, another worker is started", async () => {
+  const pool = new VerifyPool({ workers: 1, maxWorkers: 2, graceMs: 0, workerUrl: SPIN_WORKER });
+  try {
+    await pool.ready();
+    const stuck = pool.verify("1", "SPIN", { timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    // Answered by the second worker, long before the stuck item's deadline.
+    assertEquals((await pool.verify("2", "\\boxed{2}")).status, "correct");
+    assertEquals(pool.restarts, 0);
+    pool.close();
+    await assertRejects(() => stuck, Error, "closed");
   } finally {
     pool.close();
   }
