@@ -16,8 +16,6 @@ import {
   writeSlowModelDir,
   writeToyModelDir,
 } from "./edge_harness.ts";
-import { buildToyModel, successorSpec, toyConfig } from "./edge_toy_model.ts";
-import { createCharTokenizer } from "../core/tokenizer/mod.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "edge_http_" });
 await writeToyModelDir(`${dir}/toy`, 128);
