@@ -101,7 +101,10 @@ export async function sampleAndVerify(
     const problem = problems[g.promptIndex];
     const body = g.finishReason === "stop" ? g.tokens.subarray(0, g.tokens.length - 1) : g.tokens;
     const text = tokenizer.decode(body);
-    const verdict = verify(problem.gold, text, { truncated: g.finishReason === "length" });
+    const verdict = verify(problem.gold, text, {
+      truncated: g.finishReason === "length",
+      ...(problem.form ? { form: problem.form } : {}),
+    });
     const dep = problem.chain ? chainDeparture(problem.chain, text) : null;
     groups[g.promptIndex].rollouts.push({
       problem,
