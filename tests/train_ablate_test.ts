@@ -19,10 +19,11 @@ Deno.test("ablate: own flags are split from the flags passed to every run", () =
     methods: ["oreal", "rft"],
     out: "/tmp/a",
     resume: true,
+    reportOnly: false,
     runArgs: ["--steps", "7"],
   });
-  const d = parseAblationArgs([]);
-  assertEquals([d.seeds, d.methods.length, d.out], [[1, 2, 3], 5, "runs/ablation"]);
+  const d = parseAblationArgs(["--report-only"]);
+  assertEquals([d.seeds, d.methods.length, d.out, d.reportOnly], [[1, 2, 3], 7, "runs/ablation", true]);
 });
 
 Deno.test("ablate: bad or conflicting flags are refused", () => {
