@@ -94,7 +94,7 @@ export interface TrainConfig {
 /**
  * Preset defaults. `tiny` (measured in docs/LEARNING.md): running sums of four terms with + and - (the `chain`
  * family, levels 1-2, whose chains are faithful), a 600-step SFT warm start that stops while greedy pass@1 is
- * still in the 40-70% range, then 250 OREAL steps of 16 prompts x 8 samples at the release's temperature 1.0 and
+ * still in the 40-70% range, then 400 OREAL steps of 16 prompts x 8 samples at the release's temperature 1.0 and
  * top-p 0.9, policy LR 1e-4 (higher rates made the negative terms collapse the tiny model). The token RM is the
  * "likelihood" form (beta 10, LR 1e-3): the release's zero-initialised scalar head stays at chance on this task
  * (`--rm-head scalar` restores it), and the AUC gate keeps omega at 1 until the RM's held-out AUC reaches 0.75: on
@@ -114,7 +114,7 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "met
     sftSteps: 600,
     sftBatch: 16,
     sftLr: 5e-3,
-    steps: 250,
+    steps: 400,
     promptsPerStep: 16,
     samplesPerPrompt: 8,
     lr: 1e-4,
