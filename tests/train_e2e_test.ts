@@ -8,6 +8,7 @@ import { openStore } from "../trainer/store/store.ts";
 import type { RunSummary, StepMetrics } from "../trainer/rl/metrics.ts";
 
 const CLI = new URL("../trainer/cli/train.ts", import.meta.url).pathname;
+const ABLATE = new URL("../trainer/cli/ablate.ts", import.meta.url).pathname;
 
 /** The trainer writes to PostgreSQL when DATABASE_URL is set (as in CI), else to PGlite in `<out>/db`. */
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
@@ -37,7 +38,8 @@ const TINY = [
   "2",
 ];
 
-function spawnTrain(args: string[]): Deno.ChildProcess {
+/** Starts a trainer CLI (`deno task train` by default, or `ablate`) as a subprocess with piped output. */
+function spawnTrain(args: string[], cli = CLI): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -46,7 +48,7 @@ function spawnTrain(args: string[]): Deno.ChildProcess {
       "--allow-env",
       "--allow-sys",
       "--allow-net=127.0.0.1,localhost",
-      CLI,
+      cli,
       ...args,
     ],
     stdout: "piped",
@@ -244,16 +246,8 @@ Deno.test("train: the pass rate on a trivially easy problem family rises", async
 
 Deno.test("ablate: every method trains a few steps on the running-sum task, and the report has intervals", async () => {
   const dir = await Deno.makeTempDir({ prefix: "abl_e2e_" });
-  const ablate = new URL("../trainer/cli/ablate.ts", import.meta.url).pathname;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-net=127.0.0.1,localhost",
-      ablate,
+  const out = await spawnTrain(
+    [
       "--seeds",
       "1",
       "--out",
@@ -274,10 +268,8 @@ Deno.test("ablate: every method trains a few steps on the running-sum task, and 
       "--eval-every",
       "0",
     ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+    ABLATE,
+  ).output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   assertEquals(out.code, 0, text);
   const methods = ["oreal", "oreal-oracle", "oreal-no-rm", "grpo", "reinforce", "reinforce-01", "rft"];
@@ -304,24 +296,7 @@ Deno.test("ablate: every method trains a few steps on the running-sum task, and 
   assert((await Deno.readTextFile(`${dir}/ablation_curve.svg`)).includes("<path"));
   // --report-only rewrites the report from the finished runs without training anything.
   await Deno.remove(`${dir}/ablation.md`);
-  const report = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      ablate,
-      "--report-only",
-      "--seeds",
-      "1,2",
-      "--out",
-      dir,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const report = await spawnTrain(["--report-only", "--seeds", "1,2", "--out", dir], ABLATE).output();
   const reportText = new TextDecoder().decode(report.stdout);
   assertEquals(report.code, 0, reportText + new TextDecoder().decode(report.stderr));
   assert(reportText.includes("oreal-s2: not finished"), reportText);
