@@ -54,7 +54,7 @@ export function runCurveSvg(
             name: "pass@1 (greedy, 95% CI)",
             markers: true,
             points: evals.map((e) => [e.step, 100 * e.pass1]),
-            intervals: evals.map((e) => (e.pass1Ci95 ?? [NaN, NaN]).map((v) => 100 * v) as [number, number]),
+            intervals: evals.map((e) => e.pass1Ci95.map((v) => 100 * v) as [number, number]),
           },
           {
             name: `pass@${k}`,

@@ -10,8 +10,17 @@ const evals = [
     meank: 0.15,
     pass1Ci95: [0.05, 0.2] as [number, number],
     meankCi95: null,
+    faithfulness: null,
   },
-  { step: 3, pass1: 0.2, passk: 0.4, meank: 0.2, pass1Ci95: [0.1, 0.3] as [number, number], meankCi95: null },
+  {
+    step: 3,
+    pass1: 0.2,
+    passk: 0.4,
+    meank: 0.2,
+    pass1Ci95: [0.1, 0.3] as [number, number],
+    meankCi95: null,
+    faithfulness: null,
+  },
 ];
 
 Deno.test("curve.svg: evaluation pass@1 / pass@k / mean@k and per-step pass rate and reward", () => {

@@ -86,9 +86,11 @@ export interface EvalPoint {
   pass1: number;
   passk: number;
   meank: number | null;
-  /** 95% intervals of pass@1 and mean@k (absent in runs saved before they were recorded). */
-  pass1Ci95?: [number, number];
-  meankCi95?: [number, number] | null;
+  /** 95% intervals of pass@1 and mean@k (null when not sampled). */
+  pass1Ci95: [number, number];
+  meankCi95: [number, number] | null;
+  /** P(every step right | correct) of the greedy responses (null without gold chains). */
+  faithfulness: number | null;
 }
 
 /** The fields of `summary.json`. */

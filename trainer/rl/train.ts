@@ -50,7 +50,7 @@ import type { Reporter } from "./reporter.ts";
 import { type RmMemory, type UpdateResult, updateStep } from "./rl_step.ts";
 import { RmMonitor, type RmMonitorState } from "./rm_monitor.ts";
 import { RmReplay, type RmReplayState } from "./rm_replay.ts";
-import { pairedDifferenceInterval, wilsonInterval } from "../../core/stats/mod.ts";
+import { pairedDifferenceInterval } from "../../core/stats/mod.ts";
 import { sampleAndVerify } from "./rollout.ts";
 import { runSft } from "./sft.ts";
 import { type RmBiasState, tokenRm } from "./token_rm.ts";
@@ -77,8 +77,7 @@ interface RunState {
   evals: EvalPoint[];
   /** The SFT model's and the latest evaluation's per-problem greedy verdicts (for the paired gain interval). */
   sftGreedy: number[];
-  last: { greedy: number[]; meankCi95: [number, number] | null; faithfulness: number | null };
-  sftFaithfulness: number | null;
+  lastGreedy: number[];
   best: { step: number; pass1: number };
   /** The token RM's held-out score window and replay buffer ("oreal"). */
   rm: { monitor: RmMonitorState; replay: RmReplayState; bias: RmBiasState | null } | null;
@@ -303,6 +302,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     meank: Number.isFinite(e.metrics.meanK) ? e.metrics.meanK : null,
     pass1Ci95: e.metrics.pass1Ci95,
     meankCi95: e.metrics.meanKCi95,
+    faithfulness: e.metrics.faithfulness,
   });
   let policy: Model, reference: Model, rewardModel: Model | null = null;
   let state: RunState;
@@ -372,8 +372,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
       wallSeconds: 0,
       evals: [evalPoint(0, sftRun)],
       sftGreedy: sftRun.greedy,
-      last: { greedy: sftRun.greedy, meankCi95: sftEval.meanKCi95, faithfulness: sftEval.faithfulness },
-      sftFaithfulness: sftEval.faithfulness,
+      lastGreedy: sftRun.greedy,
       best: { step: 0, pass1: sftEval.pass1 },
       rm: useRm
         ? {
@@ -507,7 +506,7 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
       const ev = run.metrics;
       metrics.eval = ev;
       state.evals.push(evalPoint(step, run));
-      state.last = { greedy: run.greedy, meankCi95: ev.meanKCi95, faithfulness: ev.faithfulness };
+      state.lastGreedy = run.greedy;
       if (ev.pass1 > state.best.pass1) {
         state.best = { step, pass1: ev.pass1 };
         await saveBest(out, policy, hfFiles, step);
@@ -582,7 +581,6 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
   });
   best.dispose();
   const finalEval = state.evals[state.evals.length - 1];
-  const n = sets.test.length;
   const wallSeconds = wall();
   const rates = clock.rates();
   const totalTokens = Object.values(clock.phases).reduce((s, p) => s + p.tokens, 0);
@@ -600,13 +598,13 @@ async function trainWithStore(config: TrainConfig, env: TrainEnv, ctx: Ctx): Pro
     final_pass1: finalEval.pass1,
     final_passk: Number.isFinite(finalEval.passk) ? finalEval.passk : null,
     k: config.passK,
-    sft_pass1_ci95: wilsonInterval(Math.round(state.evals[0].pass1 * n), n),
-    final_pass1_ci95: wilsonInterval(Math.round(finalEval.pass1 * n), n),
-    gain_ci95: pairedDifferenceInterval(state.sftGreedy, state.last.greedy),
+    sft_pass1_ci95: state.evals[0].pass1Ci95,
+    final_pass1_ci95: finalEval.pass1Ci95,
+    gain_ci95: pairedDifferenceInterval(state.sftGreedy, state.lastGreedy),
     sft_meank: state.evals[0].meank,
     final_meank: finalEval.meank,
-    final_meank_ci95: state.last.meankCi95,
-    sft_faithfulness: state.sftFaithfulness,
+    final_meank_ci95: finalEval.meankCi95,
+    sft_faithfulness: state.evals[0].faithfulness,
     ...stepAggregates(await readMetrics(`${out}/metrics.jsonl`)),
     best_pass1: state.best.pass1,
     best_step: state.best.step,
