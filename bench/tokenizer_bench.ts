@@ -6,8 +6,7 @@
  */
 import { formatPrompt, generateProblems } from "../core/data/mod.ts";
 import { createCharTokenizer, tokenizerFromJson } from "../core/tokenizer/mod.ts";
-import { bytesToUnicode } from "../core/tokenizer/byte_level.ts";
-import { byteLevelBpeJson } from "../core/tokenizer/testing.ts";
+import { byteLevelBpeJson, bytesToUnicode } from "../core/tokenizer/testing.ts";
 
 const problems = generateProblems({ seed: 1, count: 12_000, split: "train" });
 const docs = problems.map((p) => formatPrompt(p, "plain") + p.solution);

@@ -6,7 +6,7 @@
  */
 
 import { lastBoxed } from "./boxed.ts";
-import { ANSWER_FORMS, type AnswerForm } from "../verify/form.ts";
+import { ANSWER_FORMS, type AnswerForm } from "../verify/mod.ts";
 import type { Problem } from "./problem.ts";
 
 /**

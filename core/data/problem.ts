@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { AnswerForm } from "../verify/form.ts";
+import type { AnswerForm } from "../verify/mod.ts";
 
 /** One maths problem with its gold answer. */
 export interface Problem {

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { GENERATOR_ALPHABET } from "../data/alphabet.ts";
+import { GENERATOR_ALPHABET } from "../data/mod.ts";
 import { byteLevelStep, bytesToUnicode, qwenPreTokenizer } from "./byte_level.ts";
 import type { StreamDecoder, Tokenizer } from "./types.ts";
 

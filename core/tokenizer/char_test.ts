@@ -1,7 +1,6 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
-import { generateProblems } from "../data/generator.ts";
-import { formatPrompt } from "../data/template.ts";
+import { formatPrompt, generateProblems } from "../data/mod.ts";
 import { CHAR_SPECIAL_TOKENS, createCharTokenizer } from "./char.ts";
 import { tokenizerFromJson } from "./hf.ts";
 

@@ -8,6 +8,8 @@
 import { byteLevelStep, bytesToUnicode, qwenPreTokenizer } from "./byte_level.ts";
 import { specialAddedToken } from "./char.ts";
 
+export { bytesToUnicode };
+
 /** Options of {@linkcode byteLevelBpeJson}. */
 export interface ByteLevelBpeJsonOptions {
   /** Merges, in priority order, over {@linkcode bytesToUnicode} characters. */
