@@ -9,8 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { type Schema, schema } from "./schema.ts";
-import { SCHEMA_NAME } from "./migrate.ts";
-import { StoreInputError } from "./validate.ts";
+import { checkSchemaName } from "./validate.ts";
 
 /** The Drizzle database type both drivers are used through. */
 export type StoreDatabase = PgDatabase<PgQueryResultHKT, Schema>;
@@ -67,12 +66,7 @@ export function redactUrl(url: string): string {
 
 /** Opens the database named by `options` and checks that it answers. */
 export async function connect(options: ConnectOptions): Promise<Connection> {
-  if (!SCHEMA_NAME.test(options.schema)) {
-    throw new StoreInputError(
-      "schema",
-      `"${options.schema}" is not a plain lower-case PostgreSQL identifier`,
-    );
-  }
+  checkSchemaName(options.schema);
   return options.databaseUrl === undefined ? await connectPglite(options) : await connectPostgres(options);
 }
 

@@ -38,6 +38,16 @@ export class StoreInputError extends Error {
   }
 }
 
+/** A valid unquoted PostgreSQL schema name: lower-case letters, digits and `_`, at most 63 characters. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Throws a {@linkcode StoreInputError} unless `name` is a plain lower-case PostgreSQL identifier. */
+export function checkSchemaName(name: string): void {
+  if (!SCHEMA_NAME.test(name)) {
+    throw new StoreInputError("schema", `"${name}" is not a plain lower-case PostgreSQL identifier`);
+  }
+}
+
 /** Checks that `value` is a string of at most `max` characters without NUL (PostgreSQL rejects NUL in text). */
 export function checkText(field: string, value: unknown, max: number, allowEmpty = false): string {
   if (typeof value !== "string") {
