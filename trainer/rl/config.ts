@@ -6,6 +6,7 @@
  */
 
 import { isMethod, type Method, METHODS } from "../../core/oreal/mod.ts";
+import type { ModelPresetName } from "../model/config.ts";
 import { DEFAULT_DATA_DIR } from "../store/store.ts";
 import type { OmegaGate, RmSamples } from "./rl_step.ts";
 import { RM_HEADS, type RmHead } from "./token_rm.ts";
@@ -15,8 +16,8 @@ export { type Method, METHODS };
 export const BACKENDS = ["auto", "webgpu", "cpu"] as const;
 /** One of {@linkcode BACKENDS}. */
 export type BackendChoice = typeof BACKENDS[number];
-/** Preset names; `hf` is chosen by `--model DIR`. */
-export type PresetName = "tiny" | "small" | "hf";
+/** `deno task train`'s presets (model, data and budget); `hf` is chosen by `--model DIR`. */
+export type TrainPresetName = "tiny" | "small" | "hf";
 
 /** Everything a run needs; every field has a preset default and most have a flag. */
 export interface TrainConfig {
@@ -27,7 +28,7 @@ export interface TrainConfig {
    * `name-2`, `name-3`, ... that the store does not hold yet.
    */
   defaultName: boolean;
-  preset: PresetName;
+  preset: TrainPresetName;
   /** Folder of a Hugging Face Qwen2 checkpoint (preset `hf`). */
   modelDir?: string;
   method: Method;
@@ -51,8 +52,8 @@ export interface TrainConfig {
   /** Number of training problems and of held-out test problems. */
   trainProblems: number;
   testProblems: number;
-  /** Model preset name of trainer/model (ignored with `modelDir`). */
-  modelPreset: string;
+  /** Model preset of trainer/model (`hf`: the shapes of `modelDir`). */
+  modelPreset: ModelPresetName | "hf";
   /** Overrides of the tiny model's shape (width and depth); 0 keeps the preset's. */
   hiddenSize: number;
   layers: number;
@@ -111,7 +112,7 @@ export interface TrainConfig {
  * this task a less accurate RM's omega+ is so small that it switches behaviour cloning off.
  */
 export const PRESETS: Record<
-  PresetName,
+  TrainPresetName,
   Omit<TrainConfig, "name" | "defaultName" | "out" | "defaultOut" | "method" | "seed" | "resume" | "dataDir">
 > = {
   tiny: {
