@@ -21,16 +21,23 @@ export interface CreateModelOptions {
   head?: HeadKind;
 }
 
+/** AdamW's moment decay rates and epsilon (PyTorch's defaults): every optimiser step of the trainer uses them. */
+export const ADAMW_DEFAULTS: Readonly<{ beta1: number; beta2: number; eps: number }> = Object.freeze({
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+});
+
 /** Hyper-parameters of one optimiser step. */
 export interface StepOptions {
   lr: number;
   /** Decoupled weight decay, applied to every parameter (default 0). */
   weightDecay?: number;
-  /** Default 0.9. */
+  /** Default {@linkcode ADAMW_DEFAULTS}. */
   beta1?: number;
-  /** Default 0.999. */
+  /** Default {@linkcode ADAMW_DEFAULTS}. */
   beta2?: number;
-  /** Default 1e-8. */
+  /** Default {@linkcode ADAMW_DEFAULTS}. */
   eps?: number;
   /** Clip the global gradient norm to this value (PyTorch `clip_grad_norm_`); 0 or absent: no clipping. */
   maxGradNorm?: number;
@@ -253,7 +260,9 @@ export class Model {
 
   /** One AdamW step over all parameters, after clipping the global gradient norm. Returns the norm (unclipped). */
   async step(opts: StepOptions): Promise<{ gradNorm: number }> {
-    const { lr, weightDecay = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, maxGradNorm = 0 } = opts;
+    const { lr, weightDecay = 0, maxGradNorm = 0 } = opts;
+    const beta1 = opts.beta1 ?? ADAMW_DEFAULTS.beta1, beta2 = opts.beta2 ?? ADAMW_DEFAULTS.beta2;
+    const eps = opts.eps ?? ADAMW_DEFAULTS.eps;
     if (!(lr >= 0)) throw new RangeError(`step: lr must be >= 0, got ${lr}`);
     const be = this.backend;
     let first = true;

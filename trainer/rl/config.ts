@@ -6,16 +6,13 @@
  */
 
 import { isMethod, type Method, METHODS } from "../../core/oreal/mod.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../gpu/auto.ts";
 import type { ModelPresetName } from "../model/config.ts";
 import { DEFAULT_DATA_DIR } from "../store/store.ts";
 import type { OmegaGate, RmSamples } from "./rl_step.ts";
 import { RM_HEADS, type RmHead } from "./token_rm.ts";
 
 export { type Method, METHODS };
-/** Compute backends `createBackend` understands. */
-export const BACKENDS = ["auto", "webgpu", "cpu"] as const;
-/** One of {@linkcode BACKENDS}. */
-export type BackendChoice = typeof BACKENDS[number];
 /** `deno task train`'s presets (model, data and budget); `hf` is chosen by `--model DIR`. */
 export type TrainPresetName = "tiny" | "small" | "hf";
 
@@ -492,8 +489,8 @@ export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: st
     throw new ConfigError(`--method: expected one of ${METHODS.join(", ")}, got "${method}"`);
   }
   const backend = values.backend as string | undefined;
-  if (backend !== undefined && !(BACKENDS as readonly string[]).includes(backend)) {
-    throw new ConfigError(`--backend: expected one of ${BACKENDS.join(", ")}, got "${backend}"`);
+  if (backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+    throw new ConfigError(`--backend: expected one of ${BACKEND_CHOICES.join(", ")}, got "${backend}"`);
   }
   const seed = (values.seed as number | undefined) ?? 1;
   const base = PRESETS[presetName];
