@@ -24,7 +24,11 @@ export interface FlagSpec {
 export type FlagTable = Record<string, FlagSpec>;
 
 /** The `--help` / `-h` switch that every CLI has. */
-export const HELP_FLAG: FlagTable = { help: { type: "boolean", short: "h", help: "this help" } };
+export const HELP_FLAG: {
+  readonly help: { readonly type: "boolean"; readonly short: "h"; readonly help: string };
+} = {
+  help: { type: "boolean", short: "h", help: "this help" },
+};
 
 /** A bad command line: the CLI prints the message (and its usage) and exits with status 2. */
 export class UsageError extends Error {
