@@ -117,7 +117,12 @@ export function parseFlags<const T extends FlagTable>(
     if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag !== null) {
       const name = flag.replace(/^-+/, "");
       const spec = table[name] ?? Object.values(table).find((s) => s.short === name);
-      throw new UsageError(spec?.type === "boolean" ? `${flag} takes no value` : `${flag} needs a value`);
+      if (spec?.type === "boolean") throw new UsageError(`${flag} takes no value`);
+      // parseArgs reads `--n -1` as a flag without its value; `--n=-1` passes a value that starts with "-".
+      const dash = message.includes("ambiguous")
+        ? ` (write ${flag}=VALUE for a value starting with "-")`
+        : "";
+      throw new UsageError(`${flag} needs a value${dash}`);
     }
     throw new UsageError(message);
   }

@@ -25,6 +25,7 @@ Deno.test("parseFlags: bad command lines name the flag", () => {
     [["-x"], "unknown flag -x"],
     [["--steps"], "--steps needs a value"],
     [["--steps", "--resume"], "--steps needs a value"],
+    [["--steps", "-1"], 'write --steps=VALUE for a value starting with "-"'],
     [["--resume=1"], "--resume takes no value"],
     [["extra"], 'unexpected argument "extra"'],
   ];
