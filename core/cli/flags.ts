@@ -17,6 +17,8 @@ export interface FlagSpec {
   short?: string;
   /** Whether the flag may be repeated (its values come back as a list). */
   multiple?: boolean;
+  /** The value when the flag is absent (the help then ends with it). */
+  default?: string;
   help: string;
 }
 
@@ -54,7 +56,7 @@ export function flagHelp(table: FlagTable, width = 28): string {
   return Object.entries(table).map(([name, spec]) => {
     const left = `  ${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.arg ? ` ${spec.arg}` : ""}`;
     const pad = left.length < width ? left.padEnd(width) : `${left}\n${"".padEnd(width)}`;
-    return `${pad} ${spec.help}`;
+    return `${pad} ${spec.help}${spec.default !== undefined ? ` (default ${spec.default})` : ""}`;
   }).join("\n");
 }
 
@@ -80,13 +82,14 @@ export function parseFlags<const T extends FlagTable>(
   table: T,
   options: { positionals?: boolean } = {},
 ): { values: FlagValues<T>; positionals: string[]; tokens: FlagToken[] } {
-  const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  const config: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean; default?: string }
+  > = {};
   for (const [name, spec] of Object.entries(table)) {
-    config[name] = {
-      type: spec.type,
-      multiple: spec.multiple ?? false,
-      ...(spec.short ? { short: spec.short } : {}),
-    };
+    config[name] = { type: spec.type, multiple: spec.multiple ?? false };
+    if (spec.short) config[name].short = spec.short;
+    if (spec.default !== undefined) config[name].default = spec.default;
   }
   try {
     const parsed = parseArgs({
