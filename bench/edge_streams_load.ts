@@ -1,5 +1,5 @@
 /**
- * Chat streams while one client stops reading: writes a random model with the trainer's `tiny` shapes to a
+ * Chat streams while one client stops reading: writes a random model with the `bench` preset's shapes to a
  * temporary folder, serves it with `edge/cli/serve.ts --model` and runs 8 concurrent streamed chat requests
  * (64 tokens each) twice: alone, then with a ninth client that asks for a long streamed answer (n = 8) and
  * never reads it. For each stream it measures tokens per second while it streams (first to last token) and
@@ -10,7 +10,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./flags.ts";
 import { waitUntilReady } from "../tests/edge_harness.ts";
 import { writeQwen2ModelDir } from "../tests/edge_qwen2_model.ts";
 import { startServe } from "./edge_servers.ts";
@@ -80,9 +80,9 @@ async function round(url: string, streams: number, withStalled: boolean): Promis
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { concurrency: { type: "string" }, streams: { type: "string" } },
+  const { values } = benchFlags("Run: deno run -A bench/edge_streams_load.ts [flags]", {
+    concurrency: { type: "string", arg: "N", help: "the server's decoder workers (default 1)" },
+    streams: { type: "string", arg: "N", help: "chat streams at once (default 8)" },
   });
   const concurrency = Number(values.concurrency ?? 1);
   const streams = Number(values.streams ?? 8);

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { lastBoxed } from "./boxed.ts";
-import { ANSWER_FORMS, type AnswerForm } from "../verify/mod.ts";
+import { ANSWER_FORMS, type AnswerForm, lastBoxed } from "../verify/mod.ts";
 import type { Problem } from "./problem.ts";
 
 /**

@@ -44,7 +44,7 @@ export interface CreateBackendOptions {
    * enqueue its work on the given backend. Default: a matmul chain of {@linkcode ProbeShape} (`shape`).
    */
   probe?: (backend: Backend) => Promise<void>;
-  /** The shapes at hand (default: 1024 rows, hidden 128, intermediate 384: the tiny preset). */
+  /** The shapes at hand (default: 1024 rows, hidden 128, intermediate 384: the bench preset). */
   shape?: ProbeShape;
   /** Threads of the CPU backend when it is picked (default: the machine's cores). */
   threads?: number;
@@ -140,7 +140,14 @@ export async function createBackend(
     return cpu(adapter, `WebGPU adapter failed the probe (${(e as Error).message})`);
   }
   const cpuBackend = createCpuBackend({ threads: opts.threads });
-  const cpuMs = await timeProbe(cpuBackend, probe);
+  let cpuMs: number;
+  try {
+    cpuMs = await timeProbe(cpuBackend, probe);
+  } catch (e) {
+    gpu.destroy();
+    cpuBackend.destroy();
+    throw e;
+  }
   const times = `probe: webgpu ${gpuMs.toFixed(1)} ms, cpu ${cpuMs.toFixed(1)} ms`;
   if (gpuMs < cpuMs) {
     return {

@@ -5,23 +5,35 @@
  * @module
  */
 
+import {
+  type FlagSpec,
+  type FlagTable,
+  HELP_FLAG,
+  parseFlags,
+  UsageError,
+  usageText,
+} from "../../core/cli/mod.ts";
 import { isMethod, type Method, METHODS } from "../../core/oreal/mod.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../gpu/auto.ts";
+import type { ModelPresetName } from "../model/config.ts";
+import { DEFAULT_DATA_DIR } from "../store/store.ts";
 import type { OmegaGate, RmSamples } from "./rl_step.ts";
 import { RM_HEADS, type RmHead } from "./token_rm.ts";
 
 export { type Method, METHODS };
-/** Compute backends `createBackend` understands. */
-export const BACKENDS = ["auto", "webgpu", "cpu"] as const;
-/** One of {@linkcode BACKENDS}. */
-export type BackendChoice = typeof BACKENDS[number];
-/** Preset names; `hf` is chosen by `--model DIR`. */
-export type PresetName = "tiny" | "small" | "hf";
+/** `deno task train`'s presets (model, data and budget); `hf` is chosen by `--model DIR`. */
+export type TrainPresetName = "tiny" | "small" | "hf";
 
 /** Everything a run needs; every field has a preset default and most have a flag. */
 export interface TrainConfig {
-  /** Run name: the default output folder is `runs/<name>`. */
+  /** Run name, unique in the store: the default output folder is `runs/<name>`. */
   name: string;
-  preset: PresetName;
+  /**
+   * Whether `name` is the default `<preset>-<method>-s<seed>`: a fresh run then takes the first of `name`,
+   * `name-2`, `name-3`, ... that the store does not hold yet.
+   */
+  defaultName: boolean;
+  preset: TrainPresetName;
   /** Folder of a Hugging Face Qwen2 checkpoint (preset `hf`). */
   modelDir?: string;
   method: Method;
@@ -29,10 +41,14 @@ export interface TrainConfig {
   backend: BackendChoice;
   /** Threads of the CPU backend (default: the machine's cores). */
   threads?: number;
-  /** Output folder. */
+  /** Output folder (files only: the run's rows go to the project's store). */
   out: string;
+  /** Whether `out` is the default `runs/<name>`, which follows the name a fresh run takes. */
+  defaultOut: boolean;
   resume: boolean;
+  /** The store: PostgreSQL at `databaseUrl` when set, else PGlite in `dataDir` (default `.oreal/db`). */
   databaseUrl?: string;
+  dataDir: string;
   /** JSONL problem file; absent: the synthetic generator. */
   data?: string;
   /** Generator families and levels used when `data` is absent (empty: the generator's defaults). */
@@ -41,8 +57,8 @@ export interface TrainConfig {
   /** Number of training problems and of held-out test problems. */
   trainProblems: number;
   testProblems: number;
-  /** Model preset name of trainer/model (ignored with `modelDir`). */
-  modelPreset: string;
+  /** Model preset of trainer/model (`hf`: the shapes of `modelDir`). */
+  modelPreset: ModelPresetName | "hf";
   /** Overrides of the tiny model's shape (width and depth); 0 keeps the preset's. */
   hiddenSize: number;
   layers: number;
@@ -100,7 +116,10 @@ export interface TrainConfig {
  * (`--rm-head scalar` restores it), and the AUC gate keeps omega at 1 until the RM's held-out AUC reaches 0.75: on
  * this task a less accurate RM's omega+ is so small that it switches behaviour cloning off.
  */
-export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "method" | "seed" | "resume">> = {
+export const PRESETS: Record<
+  TrainPresetName,
+  Omit<TrainConfig, "name" | "defaultName" | "out" | "defaultOut" | "method" | "seed" | "resume" | "dataDir">
+> = {
   tiny: {
     preset: "tiny",
     backend: "cpu",
@@ -226,7 +245,7 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "met
 type Kind = "int" | "posint" | "num" | "posnum" | "str" | "list" | "intlist" | "bool";
 
 /** One command-line flag: the configuration field it sets, how its value is read, and its help. */
-interface FlagSpec {
+interface TrainFlag {
   key: keyof TrainConfig | "preset" | "model";
   kind: Kind;
   /** Placeholder of the value in the help ("" for a switch). */
@@ -235,7 +254,7 @@ interface FlagSpec {
 }
 
 /** Every flag of `deno task train`, in the order `--help` lists them. */
-const FLAGS: Record<string, FlagSpec> = {
+const TRAIN_FLAGS: Record<string, TrainFlag> = {
   "preset": { key: "preset", kind: "str", arg: "tiny|small", help: "model and budget preset (default tiny)" },
   "model": { key: "model", kind: "str", arg: "DIR", help: "a Hugging Face Qwen2/Qwen2.5 folder (preset hf)" },
   "method": { key: "method", kind: "str", arg: "M", help: `${METHODS.join("|")} (default oreal)` },
@@ -253,7 +272,12 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "CPU backend threads (default: the machine's cores)",
   },
   "out": { key: "out", kind: "str", arg: "DIR", help: "output folder (default runs/<name>)" },
-  "name": { key: "name", kind: "str", arg: "NAME", help: "run name (default <preset>-<method>-s<seed>)" },
+  "name": {
+    key: "name",
+    kind: "str",
+    arg: "NAME",
+    help: "run name, unique in the store (default <preset>-<method>-s<seed>, -2, -3, ... added when taken)",
+  },
   "resume": {
     key: "resume",
     kind: "bool",
@@ -264,7 +288,14 @@ const FLAGS: Record<string, FlagSpec> = {
     key: "databaseUrl",
     kind: "str",
     arg: "URL",
-    help: "Postgres URL (default: embedded PGlite in <out>/db, or $DATABASE_URL)",
+    help: "PostgreSQL URL of the store (default: $DATABASE_URL; when neither is set, PGlite in --data-dir)",
+  },
+  "data-dir": {
+    key: "dataDir",
+    kind: "str",
+    arg: "DIR",
+    help:
+      `PGlite folder of the store, shared with runs, rollouts and export-sft (default ${DEFAULT_DATA_DIR})`,
   },
   "data": {
     key: "data",
@@ -375,12 +406,23 @@ const FLAGS: Record<string, FlagSpec> = {
   "pass-k": { key: "passK", kind: "posint", arg: "K", help: "samples per problem for mean@k and pass@k" },
 };
 
+/** The flag table of `deno task train` (`--help` included), for `parseFlags` and the usage text. */
+export const FLAGS: FlagTable = {
+  ...Object.fromEntries(
+    Object.entries(TRAIN_FLAGS).map(([name, f]) => [
+      name,
+      {
+        type: f.kind === "bool" ? "boolean" : "string",
+        arg: f.arg,
+        help: f.help,
+      } satisfies FlagSpec,
+    ]),
+  ),
+  ...HELP_FLAG,
+};
+
 /** Usage text printed by `--help` and with argument errors, generated from the flag table. */
-export const USAGE: string = "Usage: deno task train [flags]\n\n" +
-  Object.entries(FLAGS).map(([flag, spec]) => {
-    const left = `  --${flag}${spec.arg ? ` ${spec.arg}` : ""}`;
-    return `${left.padEnd(30)} ${spec.help}`;
-  }).join("\n") + "\n";
+export const USAGE: string = usageText("Usage: deno task train [flags]", FLAGS) + "\n";
 
 /** An argument error: the CLI prints its message and the usage, and exits with status 2. */
 export class ConfigError extends Error {
@@ -423,23 +465,17 @@ function parseValue(flag: string, kind: Kind, raw: string): unknown {
 }
 
 /** Parses `--flag value` / `--flag=value` arguments into raw values keyed by flag name. */
-function parseFlags(args: readonly string[]): Map<string, string> {
+function parseRaw(args: readonly string[]): Map<string, string> {
+  let values: Record<string, unknown>;
+  try {
+    values = parseFlags(args, FLAGS).values;
+  } catch (e) {
+    if (e instanceof UsageError) throw new ConfigError(e.message);
+    throw e;
+  }
   const out = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf("=");
-    const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = FLAGS[flag];
-    if (!spec) throw new ConfigError(`unknown flag --${flag}`);
-    if (eq >= 0) out.set(flag, arg.slice(eq + 1));
-    else if (spec.kind === "bool") out.set(flag, "true");
-    else {
-      if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-        throw new ConfigError(`--${flag} needs a value`);
-      }
-      out.set(flag, args[++i]);
-    }
+  for (const [flag, value] of Object.entries(values)) {
+    if (flag !== "help" && value !== undefined) out.set(flag, String(value));
   }
   return out;
 }
@@ -449,7 +485,7 @@ function parseFlags(args: readonly string[]): Map<string, string> {
  * `env` supplies `DATABASE_URL` when `--database-url` is absent. Throws {@linkcode ConfigError}.
  */
 export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: string } = {}): TrainConfig {
-  const raw = parseFlags(args);
+  const raw = parseRaw(args);
   const model = raw.get("model");
   const presetName = raw.get("preset") ?? (model ? "hf" : "tiny");
   if (presetName !== "tiny" && presetName !== "small" && presetName !== "hf") {
@@ -459,15 +495,15 @@ export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: st
   const values: Record<string, unknown> = {};
   for (const [flag, text] of raw) {
     if (flag === "preset" || flag === "model") continue;
-    values[FLAGS[flag].key] = parseValue(flag, FLAGS[flag].kind, text);
+    values[TRAIN_FLAGS[flag].key] = parseValue(flag, TRAIN_FLAGS[flag].kind, text);
   }
   const method = (values.method as string | undefined) ?? "oreal";
   if (!isMethod(method)) {
     throw new ConfigError(`--method: expected one of ${METHODS.join(", ")}, got "${method}"`);
   }
   const backend = values.backend as string | undefined;
-  if (backend !== undefined && !(BACKENDS as readonly string[]).includes(backend)) {
-    throw new ConfigError(`--backend: expected one of ${BACKENDS.join(", ")}, got "${backend}"`);
+  if (backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+    throw new ConfigError(`--backend: expected one of ${BACKEND_CHOICES.join(", ")}, got "${backend}"`);
   }
   const seed = (values.seed as number | undefined) ?? 1;
   const base = PRESETS[presetName];
@@ -482,9 +518,12 @@ export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: st
     method,
     seed,
     name,
+    defaultName: values.name === undefined,
     out: (values.out as string | undefined) ?? `runs/${name}`,
+    defaultOut: values.out === undefined,
     resume: (values.resume as boolean | undefined) ?? false,
-    databaseUrl: (values.databaseUrl as string | undefined) ?? env.DATABASE_URL,
+    databaseUrl: (values.databaseUrl as string | undefined) ?? (env.DATABASE_URL || undefined),
+    dataDir: (values.dataDir as string | undefined) ?? DEFAULT_DATA_DIR,
   };
   if (model) config.modelDir = model;
   if (config.lr !== base.lr && values.lr !== undefined) config.minLr = config.lr / 5;
