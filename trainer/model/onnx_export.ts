@@ -450,12 +450,17 @@ export async function exportModelOnnx(
   model: Pick<Model, "config" | "head" | "layout" | "getParam">,
   options: OnnxExportOptions = {},
 ): Promise<Uint8Array> {
-  if (model.head !== "lm") {
-    throw new Error(`exportModelOnnx: needs an LM head, the model has "${model.head}"`);
-  }
+  return exportOnnx(model.config, await lmWeights(model), options);
+}
+
+/** The weights of a model with an LM head, read back from its backend; throws for another head. */
+async function lmWeights(
+  model: Pick<Model, "head" | "layout" | "getParam">,
+): Promise<Map<string, Float32Array>> {
+  if (model.head !== "lm") throw new Error(`ONNX export: needs an LM head, the model has "${model.head}"`);
   const weights = new Map<string, Float32Array>();
   for (const spec of model.layout.specs) weights.set(spec.name, await model.getParam(spec.name));
-  return exportOnnx(model.config, weights, options);
+  return weights;
 }
 
 /**
@@ -470,13 +475,20 @@ export async function exportCheckpointOnnx(
 ): Promise<string[]> {
   const { model } = await loadCheckpoint(dir, createCpuBackend());
   try {
-    if (model.head !== "lm") {
-      throw new Error(`exportCheckpointOnnx: needs an LM head, the model has "${model.head}"`);
-    }
-    const weights = new Map<string, Float32Array>();
-    for (const spec of model.layout.specs) weights.set(spec.name, await model.getParam(spec.name));
-    return await writeOnnx(outDir, model.config, weights, options);
+    return await writeModelOnnx(outDir, model, options);
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * Writes a model's current weights (read back from its backend) with {@linkcode writeOnnx} into folder `dir`.
+ * Returns the names of the files written.
+ */
+export async function writeModelOnnx(
+  dir: string,
+  model: Pick<Model, "config" | "head" | "layout" | "getParam">,
+  options: WriteOnnxOptions = {},
+): Promise<string[]> {
+  return await writeOnnx(dir, model.config, await lmWeights(model), options);
 }

@@ -8,7 +8,7 @@ import { RmMonitor } from "./rm_monitor.ts";
 import { RmReplay } from "./rm_replay.ts";
 import { tokenRm } from "./token_rm.ts";
 import type { RolloutGroup } from "./rollout.ts";
-import { TINY_MODEL } from "./train.ts";
+import { TINY_MODEL } from "./train_start.ts";
 
 const config = {
   ...TINY_MODEL,

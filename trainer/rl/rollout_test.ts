@@ -4,7 +4,7 @@ import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { createModel } from "../model/model.ts";
 import { evaluate } from "./evaluate.ts";
 import { encodePrompt, sampleAndVerify } from "./rollout.ts";
-import { TINY_MODEL } from "./train.ts";
+import { TINY_MODEL } from "./train_start.ts";
 
 const tokenizer = createCharTokenizer();
 const config = {

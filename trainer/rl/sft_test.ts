@@ -4,7 +4,7 @@ import { createCharTokenizer } from "../../core/tokenizer/mod.ts";
 import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { createModel } from "../model/model.ts";
 import { runSft, sftSequence } from "./sft.ts";
-import { TINY_MODEL } from "./train.ts";
+import { TINY_MODEL } from "./train_start.ts";
 
 const tokenizer = createCharTokenizer();
 const problem = { id: "a", source: "t", prompt: "Say 7.", gold: "7", solution: "\\boxed{7}" };

@@ -4,7 +4,7 @@ import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { createModel } from "../model/model.ts";
 import { packBatch } from "./batch.ts";
 import { type RmHead, tokenRm } from "./token_rm.ts";
-import { TINY_MODEL } from "./train.ts";
+import { TINY_MODEL } from "./train_start.ts";
 
 const config = {
   ...TINY_MODEL,

@@ -1,0 +1,181 @@
+/**
+ * What the parts of a training run share: the state saved with each step checkpoint, the run's setup (backend,
+ * tokenizer, problems, store), the models it holds, and the helpers that save checkpoints, evaluate and convert a
+ * step's metrics for the store.
+ *
+ * @module
+ */
+
+import type { Problem } from "../../core/data/mod.ts";
+import type { Tokenizer } from "../../core/tokenizer/mod.ts";
+import type { Backend } from "../gpu/backend.ts";
+import { saveCheckpoint, type SaveOptions } from "../model/checkpoint.ts";
+import type { Model } from "../model/model.ts";
+import type { Json } from "../store/schema.ts";
+import type { Store } from "../store/store.ts";
+import type { RolloutRow, StepMetrics as StoreStepMetrics } from "../store/types.ts";
+import { commitCheckpoint } from "./checkpoints.ts";
+import type { TrainConfig } from "./config.ts";
+import { evaluate, type Evaluation } from "./evaluate.ts";
+import type { EvalPoint, PhaseClock, PhaseTime, StepMetrics } from "./metrics.ts";
+import type { Reporter } from "./reporter.ts";
+import type { RmMonitorState } from "./rm_monitor.ts";
+import type { RmReplayState } from "./rm_replay.ts";
+import type { RmBiasState } from "./token_rm.ts";
+
+/** The state saved with each checkpoint besides the models. */
+export interface RunState {
+  step: number;
+  rng: [number, number, number, number];
+  clock: Record<string, PhaseTime>;
+  wallSeconds: number;
+  evals: EvalPoint[];
+  /** The SFT model's and the latest evaluation's per-problem greedy verdicts (for the paired gain interval). */
+  sftGreedy: number[];
+  lastGreedy: number[];
+  best: { step: number; pass1: number };
+  /** The token RM's held-out score window and replay buffer ("oreal"). */
+  rm: { monitor: RmMonitorState; replay: RmReplayState; bias: RmBiasState | null } | null;
+  sampledResponses: number;
+  sftTokens: number;
+  /** The step of this checkpoint as it goes to the store (replayed on resume). */
+  pending: { rollouts: RolloutRow[]; metrics: StepMetrics } | null;
+}
+
+/** What a run works with, set up before it starts or resumes. */
+export interface RunSetup {
+  config: TrainConfig;
+  reporter: Reporter;
+  backend: Backend;
+  tokenizer: Tokenizer;
+  /** The tokenizer files and chat template that every saved folder gets. */
+  hfFiles: SaveOptions;
+  sets: { train: Problem[]; test: Problem[] };
+  store: Store;
+  runId: number;
+  clock: PhaseClock;
+  /** Evaluates a policy on the test split after RL step `step` (0: the SFT model). */
+  evaluate: (policy: Model, step: number) => Promise<Evaluation>;
+}
+
+/** The models a run holds: the policy, its frozen reference (the SFT model) and the token RM ("oreal" only). */
+export interface RunModels {
+  policy: Model;
+  reference: Model;
+  rewardModel: Model | null;
+}
+
+/** A started or resumed run: its models and the state of its last committed step. */
+export interface RunSession extends RunModels {
+  state: RunState;
+}
+
+/** Frees the models that are set (a run's models on success and on error alike). */
+export function disposeModels(models: Partial<RunModels>): void {
+  models.policy?.dispose();
+  models.reference?.dispose();
+  models.rewardModel?.dispose();
+}
+
+/**
+ * The evaluator of a run, timed as the "eval" phase. The k samples per problem (mean@k, pass@k) cost k greedy
+ * evaluations: they are taken for the SFT model (step 0) and the final one; the evaluations between are greedy
+ * only.
+ */
+export function runEvaluator(
+  config: TrainConfig,
+  tokenizer: Tokenizer,
+  test: readonly Problem[],
+  clock: PhaseClock,
+): (policy: Model, step: number) => Promise<Evaluation> {
+  const options = {
+    k: config.passK,
+    maxNewTokens: config.maxNewTokens,
+    temperature: config.temperature,
+    topP: config.topP,
+    template: config.template,
+  };
+  return (policy, step) =>
+    clock.time(
+      "eval",
+      () =>
+        evaluate(policy, tokenizer, test, {
+          ...options,
+          seed: config.seed * 1000 + step,
+          skipPassK: step !== 0 && step !== config.steps,
+        }),
+      (v) => v.tokens,
+    );
+}
+
+/** The point of the evaluation after step `step` that the run state and the curve keep. */
+export function evalPoint(step: number, e: Evaluation): EvalPoint {
+  return {
+    step,
+    pass1: e.metrics.pass1,
+    passk: e.metrics.passK,
+    meank: Number.isFinite(e.metrics.meanK) ? e.metrics.meanK : null,
+    pass1Ci95: e.metrics.pass1Ci95,
+    meankCi95: e.metrics.meanKCi95,
+    faithfulness: e.metrics.faithfulness,
+  };
+}
+
+/** A step's metrics as the store keeps them. */
+export function storeMetrics(m: StepMetrics): StoreStepMetrics {
+  const out: StoreStepMetrics = {
+    passRate: m.passRate,
+    keptPairs: m.pairsKept,
+    losses: { total: m.loss, positive: m.lossPositive, negative: m.lossNegative, kl: m.lossKl },
+    kl: m.kl,
+    gradNorms: { total: m.gradNorm },
+    lr: m.lr,
+    tokensPerSecond: m.tokensPerSecond.sampling,
+    timesMs: { step: 1000 * m.stepSeconds },
+    meanReward: m.meanReward,
+    truncatedRate: m.truncatedRate,
+    updateSequences: m.updateSequences,
+    policyUpdated: m.policyUpdated,
+  };
+  if (Number.isFinite(m.entropy)) out.entropy = m.entropy;
+  if (m.rmLoss !== null) out.losses!.rm = m.rmLoss;
+  if (m.eval) {
+    // Evaluations between the first and the last are greedy only: their sampled figures are NaN, stored as null.
+    const finite = (x: number) => (Number.isFinite(x) ? x : null);
+    out.eval = { ...m.eval, passK: finite(m.eval.passK), meanK: finite(m.eval.meanK) } as Json;
+  }
+  return out;
+}
+
+/** The folder of the best policy, kept as of step `step`. */
+export function bestPath(out: string, step: number): string {
+  return `${out}/best/step-${String(step).padStart(6, "0")}`;
+}
+
+/** Saves the best policy so far under `best/step-N`, removing older best folders. */
+export async function saveBest(out: string, policy: Model, files: SaveOptions, step: number): Promise<void> {
+  const dir = bestPath(out, step);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await saveCheckpoint(dir, policy, files);
+}
+
+/** Commits the step checkpoint (policy and RM with optimizer state, and the run state). */
+export async function commitStep(
+  out: string,
+  state: RunState,
+  models: Pick<RunModels, "policy" | "rewardModel">,
+  files: SaveOptions,
+): Promise<void> {
+  await commitCheckpoint(out, state.step, async (dir) => {
+    await saveCheckpoint(`${dir}/policy`, models.policy, { ...files, optimizer: true });
+    if (models.rewardModel) {
+      await saveCheckpoint(`${dir}/rm`, models.rewardModel, { ...files, optimizer: true });
+    }
+    await Deno.writeTextFile(`${dir}/state.json`, JSON.stringify(state));
+  });
+  // Best folders other than the one the committed state names are from an interrupted step: drop them.
+  const keep = bestPath(out, state.best.step);
+  for await (const e of Deno.readDir(`${out}/best`)) {
+    if (`${out}/best/${e.name}` !== keep) await Deno.remove(`${out}/best/${e.name}`, { recursive: true });
+  }
+}
