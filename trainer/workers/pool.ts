@@ -80,6 +80,10 @@ export class RolloutPool {
 
   /** Spawns the local worker processes. */
   async start(): Promise<void> {
+    if (this.#o.localWorkers === 0) return;
+    if ((await Deno.permissions.query({ name: "run" })).state !== "granted") {
+      throw new Error("--rollout-workers starts worker processes: run the trainer with --allow-run");
+    }
     await Deno.mkdir(`${this.#o.out}/workers`, { recursive: true });
     for (let i = 0; i < this.#o.localWorkers; i++) this.#workers.push(await this.#spawn(i));
   }
@@ -227,7 +231,10 @@ export class RolloutPool {
     }
   }
 
-  /** Stops the local workers (closing their stdin; SIGTERM after 5 s) and drops the run's open jobs. */
+  /**
+   * Stops the local workers (closing their stdin; SIGTERM after 5 s), drops the run's open jobs and removes the
+   * published versions (a resumed run publishes its current policy again).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -238,5 +245,6 @@ export class RolloutPool {
     }, 5000);
     await Promise.all(this.#workers.map((w) => w.done));
     clearTimeout(timer);
+    await Deno.remove(`${this.#o.out}/policies`, { recursive: true }).catch(() => {});
   }
 }
