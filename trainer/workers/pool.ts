@@ -226,7 +226,15 @@ export class RolloutPool {
         );
       }
       this.#restarts++;
-      this.#o.log(`rollout worker ${i} exited with status ${w.code}; starting it again`);
+      // Its jobs need not wait for their leases to expire: the process is gone.
+      const freed = await this.#o.queue.releaseWorker(
+        `${Deno.hostname()}:${w.child.pid}:`,
+        `local worker exited with status ${w.code}`,
+      );
+      this.#o.log(
+        `rollout worker ${i} exited with status ${w.code}` + (freed > 0 ? ` holding ${freed} job(s)` : "") +
+          "; starting it again",
+      );
       this.#workers[i] = await this.#spawn(i);
     }
   }

@@ -279,6 +279,20 @@ export class JobQueue {
   }
 
   /**
+   * Gives back at once every job leased by workers whose id starts with `workerPrefix` (a worker process known
+   * to have exited), with `reason`; returns how many. Their late writes are refused like any lost lease.
+   */
+  async releaseWorker(workerPrefix: string, reason: string): Promise<number> {
+    const pattern = workerPrefix.replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
+    const rows = rowsOf(
+      await this.#db.execute(sql`update rollout_jobs set status = 'queued', lease_token = null,
+        lease_expires_at = null, last_error = ${reason.slice(0, MAX_ERROR_CHARS)}
+        where status = 'leased' and leased_by like ${pattern} returning id`),
+    );
+    return rows.length;
+  }
+
+  /**
    * Writes a job's responses and marks it done, in one transaction, if `job`'s lease is still the job's;
    * returns false (and writes nothing) otherwise. There must be exactly one response per sample index.
    */
