@@ -78,7 +78,15 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
   let idleSince = performance.now();
   try {
     while (!options.signal?.aborted) {
-      const job = await queue.lease(options.workerId, leaseSeconds, options.runId);
+      let job: LeasedJob | null;
+      try {
+        job = await queue.lease(options.workerId, leaseSeconds, options.runId);
+      } catch (e) {
+        // The database is unreachable for now: wait and ask again rather than exit.
+        log(`cannot lease a job: ${e instanceof Error ? e.message : String(e)}`);
+        await sleep(Math.max(options.pollMs, 2000), options.signal);
+        continue;
+      }
       if (job === null) {
         const idle = (performance.now() - idleSince) / 1000;
         if (options.idleExitSeconds !== undefined && idle >= options.idleExitSeconds) break;
