@@ -26,6 +26,8 @@ policy version, verifies them and writes them back. Runs until interrupted (Ctrl
                          still verified here
   --run NAME|ID          serve only this run (default: every running run)
   --mount FROM=TO        the trainer's policy folders under FROM are under TO on this machine (repeatable)
+  --max-jobs N           most jobs (prompts) sampled in one batch; idle workers of a run split a step's
+                         jobs between them (default 32)
   --lease-seconds N      lease length; a job whose worker stops renewing is retried after it (default 60)
   --poll-ms N            wait between two polls of an empty queue (default 500)
   --idle-exit N          exit after N seconds without a job (default: never)
@@ -40,6 +42,7 @@ export interface WorkerArgs {
   verifierUrl?: string;
   run?: string;
   mounts: PathMount[];
+  maxJobs: number;
   leaseSeconds: number;
   pollMs: number;
   idleExitSeconds?: number;
@@ -63,6 +66,7 @@ export function parseWorkerArgs(args: readonly string[], env: { DATABASE_URL?: s
   const out: WorkerArgs = {
     backend: "auto",
     mounts: [],
+    maxJobs: 32,
     leaseSeconds: 60,
     pollMs: 500,
     exitWithStdin: false,
@@ -112,6 +116,9 @@ export function parseWorkerArgs(args: readonly string[], env: { DATABASE_URL?: s
         } catch (e) {
           throw new WorkerArgsError((e as Error).message);
         }
+        break;
+      case "max-jobs":
+        out.maxJobs = positiveInt(flag, value);
         break;
       case "lease-seconds":
         out.leaseSeconds = positiveInt(flag, value);
@@ -184,6 +191,7 @@ export async function main(args: string[]): Promise<number> {
       backend,
       workerId,
       leaseSeconds: parsed.leaseSeconds,
+      maxJobs: parsed.maxJobs,
       pollMs: parsed.pollMs,
       runId: runId ?? undefined,
       verifier,

@@ -48,6 +48,8 @@ export interface SampleOptions {
   topP: number;
   topK: number;
   seed: number;
+  /** A seed per problem in place of `seed` (see `GenerateOptions.promptSeeds`). */
+  promptSeeds?: readonly number[];
   template: PromptTemplate;
 }
 
@@ -117,6 +119,7 @@ export async function sampleAndVerify(
     stopTokens: [...tokenizer.stopIds],
     sampledVocab: tokenizer.vocabSize,
     seed: options.seed,
+    ...(options.promptSeeds ? { promptSeeds: options.promptSeeds } : {}),
   });
   const groups: RolloutGroup[] = problems.map((problem, i) => ({
     problem,

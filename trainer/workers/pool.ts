@@ -85,15 +85,12 @@ export class RolloutPool {
       throw new Error("--rollout-workers starts worker processes: run the trainer with --allow-run");
     }
     await Deno.mkdir(`${this.#o.out}/workers`, { recursive: true });
-    for (let i = 0; i < this.#o.localWorkers; i++) this.#workers.push(await this.#spawn(i));
+    for (let i = 0; i < this.#o.localWorkers; i++) this.#workers.push(this.#spawn(i));
   }
 
-  async #spawn(index: number): Promise<LocalWorker> {
+  #spawn(index: number): LocalWorker {
     const w = this.#o.worker;
-    const log = await Deno.open(`${this.#o.out}/workers/worker-${index}.log`, {
-      create: true,
-      append: true,
-    });
+    const logPath = `${this.#o.out}/workers/worker-${index}.log`;
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -102,8 +99,6 @@ export class RolloutPool {
         "--allow-net",
         "--allow-sys",
         WORKER_CLI,
-        "--database-url",
-        w.databaseUrl,
         "--run",
         String(this.#o.runId),
         "--backend",
@@ -116,25 +111,25 @@ export class RolloutPool {
         "50",
         "--exit-with-stdin",
       ],
+      // In the environment rather than the arguments, which other users of the machine can list.
+      env: { DATABASE_URL: w.databaseUrl },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
     const entry: LocalWorker = { child, exited: false, code: null, done: Promise.resolve() };
-    const copy = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream) await log.write(chunk).catch(() => 0);
+    // Both streams append to the worker's log, each through a handle of its own.
+    const toLog = async (stream: ReadableStream<Uint8Array>) => {
+      const file = await Deno.open(logPath, { create: true, append: true });
+      await stream.pipeTo(file.writable).catch(() => {});
     };
-    entry.done = Promise.all([copy(child.stdout), copy(child.stderr), child.status]).then(([, , status]) => {
-      entry.exited = true;
-      entry.code = status.code;
-      log.close();
-    });
+    entry.done = Promise.all([toLog(child.stdout), toLog(child.stderr), child.status]).then(
+      ([, , status]) => {
+        entry.exited = true;
+        entry.code = status.code;
+      },
+    );
     return entry;
-  }
-
-  /** The pids of the local workers now running (for tests and logs). */
-  get workerPids(): number[] {
-    return this.#workers.filter((w) => !w.exited).map((w) => w.child.pid);
   }
 
   /** Writes `model` as version `version`, records it, and removes versions no job can still need. */
@@ -235,7 +230,7 @@ export class RolloutPool {
         `rollout worker ${i} exited with status ${w.code}` + (freed > 0 ? ` holding ${freed} job(s)` : "") +
           "; starting it again",
       );
-      this.#workers[i] = await this.#spawn(i);
+      this.#workers[i] = this.#spawn(i);
     }
   }
 

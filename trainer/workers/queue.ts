@@ -223,25 +223,53 @@ export class JobQueue {
    * null when there is none. `runId` restricts it to one run.
    */
   async lease(workerId: string, leaseSeconds: number, runId?: number): Promise<LeasedJob | null> {
+    return (await this.leaseBatch(workerId, leaseSeconds, 1, runId))[0] ?? null;
+  }
+
+  /**
+   * Leases up to `maxJobs` open jobs of the step of the oldest open job, for one batched sampling call: its
+   * share of them, that is the open jobs divided among this worker and the other workers of the run that were
+   * active in the last minute and hold no lease now (so that two idle workers split a step rather than one
+   * taking it all). Empty when nothing is open. Each job has a lease of its own.
+   */
+  async leaseBatch(
+    workerId: string,
+    leaseSeconds: number,
+    maxJobs: number,
+    runId?: number,
+  ): Promise<LeasedJob[]> {
     const token = crypto.randomUUID();
     const onlyRun: SQL = runId === undefined ? sql`` : sql`and j.run_id = ${runId}`;
+    const open = sql`j.status <> 'done' and (j.status = 'queued' or j.lease_expires_at < now())`;
     const rows = rowsOf(
-      await this.#db.execute(sql`update rollout_jobs as t set status = 'leased', lease_token = ${token},
-        leased_by = ${workerId}, lease_expires_at = now() + make_interval(secs => ${leaseSeconds}),
-        attempts = t.attempts + 1
-      from (
-        select j.id from rollout_jobs j join runs r on r.id = j.run_id
-        where j.status <> 'done' and (j.status = 'queued' or j.lease_expires_at < now())
-          and r.status = 'running' ${onlyRun}
-        order by j.step, j.id limit 1 for update of j skip locked
-      ) as c, policy_versions as p
-      where t.id = c.id and p.run_id = t.run_id and p.version = t.policy_version
+      await this.#db.execute(sql`with head as (
+        select j.run_id, j.step from rollout_jobs j join runs r on r.id = j.run_id
+        where ${open} and r.status = 'running' ${onlyRun}
+        order by j.step, j.id limit 1
+      ), idle_peers as (
+        select count(distinct p.leased_by)::int as n from rollout_jobs p, head
+        where p.run_id = head.run_id and p.leased_by <> ${workerId}
+          and coalesce(p.finished_at, p.lease_expires_at) > now() - interval '60 seconds'
+          and not exists (select 1 from rollout_jobs q where q.run_id = p.run_id and q.status = 'leased'
+            and q.leased_by = p.leased_by and q.lease_expires_at > now())
+      ), open_jobs as (
+        select count(*)::int as n from rollout_jobs j, head where j.run_id = head.run_id and j.step = head.step
+          and ${open}
+      ), pick as (
+        select j.id from rollout_jobs j, head where j.run_id = head.run_id and j.step = head.step and ${open}
+        order by j.id
+        limit (select least(${maxJobs}, greatest(1, ceil(open_jobs.n::numeric / (1 + idle_peers.n))))::int
+          from open_jobs, idle_peers)
+        for update of j skip locked
+      )
+      update rollout_jobs as t set status = 'leased', lease_token = ${token}, leased_by = ${workerId},
+        lease_expires_at = now() + make_interval(secs => ${leaseSeconds}), attempts = t.attempts + 1
+      from pick, policy_versions as p
+      where t.id = pick.id and p.run_id = t.run_id and p.version = t.policy_version
       returning t.id, t.run_id, t.step, t.group_index, t.policy_version, t.problem, t.settings, t.attempts,
         p.path, p.sha256`),
     );
-    if (rows.length === 0) return null;
-    const r = rows[0];
-    return {
+    return rows.map((r) => ({
       id: Number(r.id),
       runId: Number(r.run_id),
       step: Number(r.step),
@@ -252,7 +280,7 @@ export class JobQueue {
       policy: { path: String(r.path), sha256: String(r.sha256) },
       leaseToken: token,
       attempts: Number(r.attempts),
-    };
+    })).sort((a, b) => a.groupIndex - b.groupIndex);
   }
 
   /** Extends a lease by `leaseSeconds` from now; false when the lease is no longer this worker's. */

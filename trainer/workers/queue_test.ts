@@ -189,3 +189,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "queue: a batch lease takes one step's jobs, split with the run's other idle workers",
+  ignore: SKIP,
+  fn: async () => {
+    const f = await fixture();
+    try {
+      const { queue, runId } = f;
+      await queue.publishPolicy(runId, 0, "/nowhere/v-000000", "d".repeat(64));
+      await queue.enqueue(runId, 1, 0, [{ groupIndex: 0, problem: problem(0), settings: SETTINGS }]);
+      const eight = [...Array(8).keys()].map((i) => ({
+        groupIndex: i,
+        problem: problem(i),
+        settings: SETTINGS,
+      }));
+      await queue.enqueue(runId, 2, 0, eight);
+      await queue.enqueue(runId, 3, 0, eight);
+      // Alone, a worker takes what is open of the oldest step, up to its maximum.
+      const first = await queue.leaseBatch("a", 60, 32, runId);
+      assertEquals(first.map((j) => j.step), [1]);
+      assert(await queue.complete(first[0], responses(3, "a")));
+      // a finished a job a moment ago and holds nothing: b takes half of step 2, and a, while b holds its
+      // half, the rest; neither gets a job of step 3 in the same batch.
+      const byB = await queue.leaseBatch("b", 60, 32, runId);
+      assertEquals([byB.length, new Set(byB.map((j) => j.step)).size, byB[0].step], [4, 1, 2]);
+      const byA = await queue.leaseBatch("a", 60, 32, runId);
+      assertEquals(byA.map((j) => j.groupIndex), [4, 5, 6, 7]);
+      assertEquals(byA[0].step, 2);
+      // The maximum caps a batch.
+      assertEquals((await queue.leaseBatch("c", 60, 3, runId)).length, 3);
+    } finally {
+      await f.close();
+    }
+  },
+});

@@ -1,8 +1,9 @@
 /**
- * The loop of a rollout worker: lease a job, load its policy version (checked against its content hash, kept
- * loaded while the next jobs use the same version), sample K responses with the KV cache, verify them, and
- * write them with the job's completion; renew the lease while working. A failed attempt gives the job back
- * with its reason; a lease lost to another worker writes nothing.
+ * The loop of a rollout worker: lease a batch of jobs of one step, load their policy version (checked against
+ * its content hash, kept loaded while the next jobs use the same version), sample K responses per job with the
+ * KV cache in one batched call, verify them, and write each job's responses with its completion; renew the
+ * leases while working. A failed attempt gives the jobs back with its reason; a job whose lease was lost to
+ * another worker is not written.
  * @module
  */
 import type { Backend } from "../gpu/backend.ts";
@@ -20,6 +21,8 @@ export interface WorkerOptions {
   leaseSeconds: number;
   /** Wait between two empty polls, in milliseconds. */
   pollMs: number;
+  /** Most jobs sampled in one batch (default 1). */
+  maxJobs?: number;
   /** Only this run's jobs (default: every running run's). */
   runId?: number;
   /** Verifies the responses (default `core/verify` in this process). */
@@ -43,29 +46,34 @@ export interface WorkerTotals {
   failures: number;
 }
 
-/** Samples and verifies the responses of one job with `policy`. */
-export async function sampleJob(
-  job: LeasedJob,
+/**
+ * Samples and verifies the responses of jobs of one step (same policy version and settings but their seeds) in
+ * one batched call, each job with its own seed: the result does not depend on which jobs were batched together.
+ */
+export async function sampleJobs(
+  jobs: readonly LeasedJob[],
   policy: LoadedPolicy,
   verifier: BatchVerifier,
-): Promise<JobRollout[]> {
-  const [group] = await sampleAndVerify(
+): Promise<JobRollout[][]> {
+  const groups = await sampleAndVerify(
     policy.model,
     policy.tokenizer.tokenizer,
-    [job.problem],
-    job.settings,
+    jobs.map((j) => j.problem),
+    { ...jobs[0].settings, promptSeeds: jobs.map((j) => j.settings.seed) },
     verifier,
   );
-  return group.rollouts.map((r) => ({
-    sampleIndex: r.sampleIndex,
-    tokens: Array.from(r.tokens),
-    response: r.text,
-    finishReason: r.finishReason,
-    verifierStatus: r.status,
-    extractedAnswer: r.extracted,
-    correct: r.correct,
-    departure: r.departure,
-  }));
+  return groups.map((g) =>
+    g.rollouts.map((r) => ({
+      sampleIndex: r.sampleIndex,
+      tokens: Array.from(r.tokens),
+      response: r.text,
+      finishReason: r.finishReason,
+      verifierStatus: r.status,
+      extractedAnswer: r.extracted,
+      correct: r.correct,
+      departure: r.departure,
+    }))
+  );
 }
 
 /** Runs the worker loop until `signal` aborts (or it has been idle for `idleExitSeconds`). */
@@ -78,46 +86,51 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
   let idleSince = performance.now();
   try {
     while (!options.signal?.aborted) {
-      let job: LeasedJob | null;
+      let jobs: LeasedJob[];
       try {
-        job = await queue.lease(options.workerId, leaseSeconds, options.runId);
+        jobs = await queue.leaseBatch(options.workerId, leaseSeconds, options.maxJobs ?? 1, options.runId);
       } catch (e) {
         // The database is unreachable for now: wait and ask again rather than exit.
         log(`cannot lease a job: ${e instanceof Error ? e.message : String(e)}`);
         await sleep(Math.max(options.pollMs, 2000), options.signal);
         continue;
       }
-      if (job === null) {
+      if (jobs.length === 0) {
         const idle = (performance.now() - idleSince) / 1000;
         if (options.idleExitSeconds !== undefined && idle >= options.idleExitSeconds) break;
         await sleep(options.pollMs, options.signal);
         continue;
       }
-      let lost = false;
+      const lost = new Set<number>();
       const renewal = setInterval(() => {
-        queue.renew(job, leaseSeconds).then((ok) => lost ||= !ok, () => {});
+        for (const job of jobs) {
+          queue.renew(job, leaseSeconds).then((ok) => ok || lost.add(job.id), () => {});
+        }
       }, (leaseSeconds * 1000) / 3);
+      const first = jobs[0];
       try {
-        const key = `${job.runId}:${job.policyVersion}:${job.policy.sha256}`;
+        const key = `${first.runId}:${first.policyVersion}:${first.policy.sha256}`;
         if (loaded?.key !== key) {
           loaded?.policy.model.dispose();
           loaded = null;
-          loaded = { key, policy: await loadPolicyVersion(job.policy, options.backend, options.mounts) };
-          log(`loaded policy version ${job.policyVersion} of run ${job.runId}`);
+          loaded = { key, policy: await loadPolicyVersion(first.policy, options.backend, options.mounts) };
+          log(`loaded policy version ${first.policyVersion} of run ${first.runId}`);
         }
-        const rollouts = await sampleJob(job, loaded.policy, verifier);
-        if (lost || !(await queue.complete(job, rollouts))) {
-          totals.lostLeases++;
-          log(`job ${job.id}: the lease was lost before the responses were written; nothing written`);
-        } else {
-          totals.jobs++;
-          totals.rollouts += rollouts.length;
+        const sampled = await sampleJobs(jobs, loaded.policy, verifier);
+        for (let i = 0; i < jobs.length; i++) {
+          if (lost.has(jobs[i].id) || !(await queue.complete(jobs[i], sampled[i]))) {
+            totals.lostLeases++;
+            log(`job ${jobs[i].id}: the lease was lost before the responses were written; nothing written`);
+          } else {
+            totals.jobs++;
+            totals.rollouts += sampled[i].length;
+          }
         }
       } catch (e) {
         totals.failures++;
         const reason = e instanceof Error ? e.message : String(e);
-        log(`job ${job.id} (step ${job.step}, group ${job.groupIndex}) failed: ${reason}`);
-        await queue.release(job, reason).catch(() => {});
+        log(`jobs of step ${first.step} (${jobs.length}) failed: ${reason}`);
+        for (const job of jobs) await queue.release(job, reason).catch(() => {});
         await sleep(options.pollMs, options.signal);
       } finally {
         clearInterval(renewal);

@@ -21,7 +21,7 @@ import {
 } from "./policy.ts";
 import { RolloutPool } from "./pool.ts";
 import { type JobSettings, openQueue } from "./queue.ts";
-import { sampleJob } from "./worker.ts";
+import { sampleJobs } from "./worker.ts";
 
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
 if (DATABASE_URL === undefined) {
@@ -63,7 +63,7 @@ Deno.test("policy versions: written whole, checked against their hash, mapped th
     assert(v3.path.endsWith("/v-000003"));
     assertEquals(await folderHash(v3.path), v3.sha256);
     const loaded = await loadPolicyVersion(v3, backend);
-    const problems = chainProblems(2);
+    const problems = chainProblems(3);
     const settings: JobSettings = {
       samplesPerPrompt: 3,
       maxNewTokens: 12,
@@ -73,23 +73,28 @@ Deno.test("policy versions: written whole, checked against their hash, mapped th
       seed: 7,
       template: "plain",
     };
-    // The published folder samples exactly what the trainer's own model samples.
-    const job = {
-      id: 1,
+    // The published folder samples exactly what the trainer's own model samples, and a job sampled in a batch
+    // with others gets the responses it gets alone (each job draws from streams of its own seed).
+    const jobs = problems.map((problem, i) => ({
+      id: i + 1,
       runId: 1,
       step: 1,
-      groupIndex: 0,
+      groupIndex: i,
       policyVersion: 3,
-      problem: problems[0],
-      settings,
+      problem,
+      settings: { ...settings, seed: 7 + i },
       policy: v3,
       leaseToken: "t",
       attempts: 1,
-    };
-    const fromFolder = await sampleJob(job, loaded, localVerifier);
-    const [own] = await sampleAndVerify(model, tokenizer, [problems[0]], settings);
-    assertEquals(fromFolder.map((r) => r.tokens), own.rollouts.map((r) => Array.from(r.tokens)));
-    assertEquals(fromFolder.map((r) => r.correct), own.rollouts.map((r) => r.correct));
+    }));
+    const batched = await sampleJobs(jobs, loaded, localVerifier);
+    for (let i = 0; i < jobs.length; i++) {
+      const [alone] = await sampleJobs([jobs[i]], loaded, localVerifier);
+      assertEquals(batched[i], alone);
+      const [own] = await sampleAndVerify(model, tokenizer, [problems[i]], { ...settings, seed: 7 + i });
+      assertEquals(alone.map((r) => r.tokens), own.rollouts.map((r) => Array.from(r.tokens)));
+      assertEquals(alone.map((r) => r.correct), own.rollouts.map((r) => r.correct));
+    }
     loaded.model.dispose();
 
     // Through a mount: the same files under another prefix.
