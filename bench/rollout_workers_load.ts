@@ -8,7 +8,7 @@
  * step is `--prompts` chain problems x `--samples` responses, as `deno task train` samples them:
  * - 0 workers: `sampleAndVerify` in this process on a CPU backend of `--threads` threads (the trainer's path);
  * - N workers: N `deno task rollout-worker` processes of one thread each, started and warmed up (policy loaded)
- *   first; the clock runs from the enqueue of all steps' jobs until the last one is done.
+ *   first (a worker that got no warm-up job loads the policy on the clock); the clock runs from the enqueue of all steps' jobs until the last one is done.
  * Prints rollouts/s for each setting and its ratio to the in-process one, measured in this one run.
  * @module
  */
@@ -95,32 +95,35 @@ async function withWorkers(n: number): Promise<{ rollouts: number; seconds: numb
   const children: Deno.ChildProcess[] = [];
   try {
     await pool.publish(0, model);
-    // Warm-up: every worker starts, loads the policy and samples one job before the clock starts.
+    // Warm-up: every worker has started (printed its first line) and one job has loaded the policy before the
+    // clock starts.
     for (let i = 0; i < n; i++) {
-      children.push(
-        new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            WORKER_CLI,
-            "--database-url",
-            url!,
-            "--run",
-            String(runId),
-            "--backend",
-            "cpu",
-            "--threads",
-            "1",
-            "--poll-ms",
-            "20",
-          ],
-          stdout: "null",
-          stderr: "inherit",
-        }).spawn(),
-      );
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          WORKER_CLI,
+          "--run",
+          String(runId),
+          "--backend",
+          "cpu",
+          "--threads",
+          "1",
+          "--poll-ms",
+          "20",
+        ],
+        env: { DATABASE_URL: url! },
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      children.push(child);
+      const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      await lines.read();
+      (async () => { // keep reading, so that the worker never blocks on a full pipe
+        while (!(await lines.read()).done) { /* discard */ }
+      })();
     }
-    const warm = problems.slice(0, n);
-    await pool.enqueue(1, 0, warm, { ...settings, template: "plain" }, 1);
+    await pool.enqueue(1, 0, problems.slice(0, n), { ...settings, template: "plain" }, 1);
     await pool.collect(1);
     const t0 = performance.now();
     for (let s = 0; s < steps; s++) {

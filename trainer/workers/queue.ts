@@ -325,35 +325,55 @@ export class JobQueue {
    * returns false (and writes nothing) otherwise. There must be exactly one response per sample index.
    */
   async complete(job: LeasedJob, rollouts: readonly JobRollout[]): Promise<boolean> {
-    checkJobRollouts(job, rollouts);
-    const payload = JSON.stringify(rollouts.map((r) => ({
-      sample_index: r.sampleIndex,
-      tokens: r.tokens,
-      response: r.response,
-      finish_reason: r.finishReason,
-      verifier_status: r.verifierStatus,
-      extracted_answer: r.extractedAnswer,
-      correct: r.correct,
-      departure_step: r.departure?.step ?? null,
-      departure_token: r.departure?.token ?? null,
-    })));
-    return await this.#db.transaction(async (tx) => {
-      const done = rowsOf(
-        await tx.execute(sql`update rollout_jobs set status = 'done', finished_at = now(),
-          lease_expires_at = null
-          where id = ${job.id} and lease_token = ${job.leaseToken} and status = 'leased'
-          returning step - 1 - policy_version as lag`),
+    return (await this.completeBatch([job], [rollouts]))[0];
+  }
+
+  /**
+   * {@linkcode complete} for several jobs (`rollouts[i]` are `jobs[i]`'s) in ONE transaction of two
+   * statements; returns, per job, whether it was written (its lease was still its own).
+   */
+  async completeBatch(
+    jobs: readonly LeasedJob[],
+    rollouts: readonly (readonly JobRollout[])[],
+  ): Promise<boolean[]> {
+    if (jobs.length !== rollouts.length) throw new RangeError("completeBatch: one list of responses per job");
+    jobs.forEach((job, i) => checkJobRollouts(job, rollouts[i]));
+    const leases = JSON.stringify(jobs.map((j) => ({ id: j.id, token: j.leaseToken })));
+    const payload = JSON.stringify(jobs.flatMap((job, i) =>
+      rollouts[i].map((r) => ({
+        job_id: job.id,
+        sample_index: r.sampleIndex,
+        tokens: r.tokens,
+        response: r.response,
+        finish_reason: r.finishReason,
+        verifier_status: r.verifierStatus,
+        extracted_answer: r.extractedAnswer,
+        correct: r.correct,
+        departure_step: r.departure?.step ?? null,
+        departure_token: r.departure?.token ?? null,
+      }))
+    ));
+    const done = await this.#db.transaction(async (tx) => {
+      const rows = rowsOf(
+        await tx.execute(sql`update rollout_jobs as t set status = 'done', finished_at = now(),
+            lease_expires_at = null
+          from json_to_recordset(${leases}::json) as l(id integer, token text)
+          where t.id = l.id and t.lease_token = l.token and t.status = 'leased'
+          returning t.id, t.step - 1 - t.policy_version as lag`),
       );
-      if (done.length === 0) return false;
+      if (rows.length === 0) return new Set<number>();
+      const lags = JSON.stringify(rows.map((r) => ({ id: Number(r.id), lag: Number(r.lag) })));
       await tx.execute(sql`insert into job_rollouts (job_id, sample_index, policy_lag, tokens, response,
           finish_reason, verifier_status, extracted_answer, correct, departure_step, departure_token)
-        select ${job.id}, x.sample_index, ${Number(done[0].lag)}, x.tokens, x.response, x.finish_reason,
-          x.verifier_status, x.extracted_answer, x.correct, x.departure_step, x.departure_token
-        from json_to_recordset(${payload}::json) as x(sample_index integer, tokens jsonb, response text,
-          finish_reason text, verifier_status text, extracted_answer text, correct boolean,
-          departure_step integer, departure_token integer)`);
-      return true;
+        select x.job_id, x.sample_index, d.lag, x.tokens, x.response, x.finish_reason, x.verifier_status,
+          x.extracted_answer, x.correct, x.departure_step, x.departure_token
+        from json_to_recordset(${payload}::json) as x(job_id integer, sample_index integer, tokens jsonb,
+          response text, finish_reason text, verifier_status text, extracted_answer text, correct boolean,
+          departure_step integer, departure_token integer)
+        join json_to_recordset(${lags}::json) as d(id integer, lag integer) on d.id = x.job_id`);
+      return new Set(rows.map((r) => Number(r.id)));
     });
+    return jobs.map((j) => done.has(j.id));
   }
 
   /** The finished groups of a step, by group index, with their responses by sample index. */

@@ -217,6 +217,22 @@ Deno.test({
       const byA = await queue.leaseBatch("a", 60, 32, runId);
       assertEquals(byA.map((j) => j.groupIndex), [4, 5, 6, 7]);
       assertEquals(byA[0].step, 2);
+      // A batch is written in one transaction, except the jobs whose lease was lost meanwhile.
+      assert(await queue.release(byA[0], "taken over"));
+      const stolen = (await queue.lease("d", 60, runId))!;
+      assertEquals(stolen.id, byA[0].id);
+      assertEquals(
+        await queue.completeBatch(byA, byA.map((j) => responses(3, `a${j.id}`))),
+        [false, true, true, true],
+      );
+      assert(await queue.complete(stolen, responses(3, "d")));
+      const written = await queue.finishedGroups(runId, 2);
+      assertEquals(written.map((g) => g.rollouts[0].response.split(" ")[0]), [
+        "d",
+        `a${byA[1].id}`,
+        `a${byA[2].id}`,
+        `a${byA[3].id}`,
+      ]);
       // The maximum caps a batch.
       assertEquals((await queue.leaseBatch("c", 60, 3, runId)).length, 3);
     } finally {

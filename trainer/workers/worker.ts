@@ -116,16 +116,24 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerTotals> {
           loaded = { key, policy: await loadPolicyVersion(first.policy, options.backend, options.mounts) };
           log(`loaded policy version ${first.policyVersion} of run ${first.runId}`);
         }
+        const t0 = performance.now();
         const sampled = await sampleJobs(jobs, loaded.policy, verifier);
-        for (let i = 0; i < jobs.length; i++) {
-          if (lost.has(jobs[i].id) || !(await queue.complete(jobs[i], sampled[i]))) {
-            totals.lostLeases++;
-            log(`job ${jobs[i].id}: the lease was lost before the responses were written; nothing written`);
-          } else {
-            totals.jobs++;
-            totals.rollouts += sampled[i].length;
-          }
-        }
+        const t1 = performance.now();
+        const live = jobs.map((j, i) => ({ job: j, rollouts: sampled[i] })).filter((x) =>
+          !lost.has(x.job.id)
+        );
+        const written = await queue.completeBatch(live.map((x) => x.job), live.map((x) => x.rollouts));
+        const ok = live.filter((_, i) => written[i]);
+        totals.jobs += ok.length;
+        totals.rollouts += ok.reduce((n, x) => n + x.rollouts.length, 0);
+        totals.lostLeases += jobs.length - ok.length;
+        log(
+          `step ${first.step}: ${ok.length} job(s) sampled in ${
+            ((t1 - t0) / 1000).toFixed(2)
+          } s, written in ` +
+            `${((performance.now() - t1) / 1000).toFixed(2)} s` +
+            (ok.length < jobs.length ? `; ${jobs.length - ok.length} lost their lease, not written` : ""),
+        );
       } catch (e) {
         totals.failures++;
         const reason = e instanceof Error ? e.message : String(e);
