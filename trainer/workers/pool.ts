@@ -46,7 +46,7 @@ export interface PoolOptions {
   worker: { databaseUrl: string; backend: string; threads: number; leaseSeconds?: number };
   /** Progress lines. */
   log: (line: string) => void;
-  /** Wait between two looks at a step's progress, in milliseconds (default 100). */
+  /** Wait between two looks at a step's progress, in milliseconds (default 25). */
   pollMs?: number;
 }
 
@@ -108,7 +108,7 @@ export class RolloutPool {
         "--lease-seconds",
         String(w.leaseSeconds ?? LOCAL_LEASE_SECONDS),
         "--poll-ms",
-        "50",
+        "25",
         "--exit-with-stdin",
       ],
       // In the environment rather than the arguments, which other users of the machine can list.
@@ -182,7 +182,7 @@ export class RolloutPool {
         lastNote = performance.now();
         this.#o.log(`waiting for rollout workers: ${p.done}/${p.total} jobs of step ${step} done`);
       }
-      await new Promise((r) => setTimeout(r, this.#o.pollMs ?? 100));
+      await new Promise((r) => setTimeout(r, this.#o.pollMs ?? 25));
     }
     const finished = await queue.finishedGroups(runId, step);
     return {
