@@ -4,10 +4,10 @@
  *
  * - the micro-kernel's ceiling: the 6x8 SIMD micro-kernel on cache-resident packed panels, per core (the
  *   "measured peak"; a thread count's peak is that times the threads);
- * - GFLOP/s and % of that peak for matmuls (square, and the tiny preset's training and decoding shapes),
+ * - GFLOP/s and % of that peak for matmuls (square, and the bench preset's training and decoding shapes),
  *   attention forward/backward and SwiGLU (elements/s);
- * - tokens/s of a training step (forward, backward, AdamW) for the tiny and the small preset, and new tokens/s
- *   of sampling with the KV cache (tiny preset, batch 1 / 16 / 64);
+ * - tokens/s of a training step (forward, backward, AdamW) for the bench and the small preset, and new tokens/s
+ *   of sampling with the KV cache (bench preset, batch 1 / 16 / 64);
  * - the ratio to the PyTorch figures recorded in issue 12 (PyTorch 2.13 CPU, 2 threads, on the issue's machine:
  *   a different CPU from most that run this, so read them as orientation, not as a same-machine comparison).
  *
@@ -40,7 +40,7 @@ const THREADS = N > 1 ? [1, N] : [1];
 const PYTORCH = {
   "matmul 512^3": 373,
   "matmul 1024^3": 359,
-  "train tiny": 23398,
+  "train bench": 23398,
   "train small": 1649,
   "sample b1": 715,
   "sample b16": 7185,
@@ -111,9 +111,9 @@ console.log(`micro-kernel ceiling (6x8 tile, cache-resident): ${peak.toFixed(1)}
 const MATMULS: [string, number, number, number, boolean, boolean, number?][] = [
   ["matmul 512^3", 512, 512, 512, false, false, PYTORCH["matmul 512^3"]],
   ["matmul 1024^3", 1024, 1024, 1024, false, false, PYTORCH["matmul 1024^3"]],
-  ["tiny MLP up   1024x384x128 A@B^T", 1024, 384, 128, false, true],
-  ["tiny MLP down 1024x128x384 A@B", 1024, 128, 384, false, false],
-  ["tiny dW        384x128x1024 A^T@B", 384, 128, 1024, true, false],
+  ["bench MLP up   1024x384x128 A@B^T", 1024, 384, 128, false, true],
+  ["bench MLP down 1024x128x384 A@B", 1024, 128, 384, false, false],
+  ["bench dW        384x128x1024 A^T@B", 384, 128, 1024, true, false],
   ["decode b1        1x384x128 A@B^T", 1, 384, 128, false, true],
   ["decode b64      64x384x128 A@B^T", 64, 384, 128, false, true],
 ];
@@ -128,7 +128,7 @@ for (const [label, m, n, k, transA, transB, pytorch] of MATMULS) {
   row(label, rates, "GFLOP/s", peak, pytorch);
 }
 
-// --- Attention and SwiGLU through the backend (tiny preset shapes: 8 x 128 tokens, 4 heads of 32) ---
+// --- Attention and SwiGLU through the backend (bench preset shapes: 8 x 128 tokens, 4 heads of 32) ---
 const backends = new Map(THREADS.map((t) => [t, createCpuBackend({ threads: t })]));
 {
   const [batch, T, H, KV, D] = [8, 128, 4, 4, 32];
@@ -187,7 +187,7 @@ function trainBatch(vocab: number, B: number, T: number) {
   return { batch: { tokens, batch: B, seqLen: T, mask }, coeffs: mask.map((m) => -m / count) };
 }
 
-async function trainRate(preset: "tiny" | "small", label: string, pytorch: number): Promise<void> {
+async function trainRate(preset: "bench" | "small", label: string, pytorch: number): Promise<void> {
   const config = presetConfig(preset, { vocabSize: 100 });
   const [B, T] = [8, 128];
   const { batch, coeffs } = trainBatch(config.vocab_size, B, T);
@@ -201,7 +201,7 @@ async function trainRate(preset: "tiny" | "small", label: string, pytorch: numbe
   };
   for (const model of models.values()) await step(model); // warm-up
   const rates = await interleaved(async (t) => {
-    const ms = await time(() => step(models.get(t)!), preset === "tiny" ? 400 : 1);
+    const ms = await time(() => step(models.get(t)!), preset === "bench" ? 400 : 1);
     return (B * T) / (ms / 1000);
   });
   row(`${label} ${B}x${T}`, rates, "tokens/s", undefined, pytorch);
@@ -217,14 +217,14 @@ async function sampleRate(batch: number, pytorch: number, models: Map<number, Mo
     const ms = await time(() => run(models.get(t)!), 1);
     return (batch * 32) / (ms / 1000);
   });
-  row(`sampling tiny, batch ${batch}, 32 new`, rates, "tokens/s", undefined, pytorch);
+  row(`sampling bench, batch ${batch}, 32 new`, rates, "tokens/s", undefined, pytorch);
 }
 
 console.log();
-await trainRate("tiny", "train step tiny", PYTORCH["train tiny"]);
+await trainRate("bench", "train step bench", PYTORCH["train bench"]);
 if (!quick) await trainRate("small", "train step small", PYTORCH["train small"]);
 {
-  const config = presetConfig("tiny");
+  const config = presetConfig("bench");
   const models = new Map<number, Model>(
     [...backends].map(([t, be]) => [t, createModel(config, be, { seed: 1 })]),
   );

@@ -1,5 +1,5 @@
 /**
- * Completion tokens per second through the HTTP server: writes a random model with the trainer's `tiny`
+ * Completion tokens per second through the HTTP server: writes a random model with the `bench` preset's
  * shapes (character tokenizer) to a temporary folder, starts `edge/cli/serve.ts --model` on it (wasm
  * provider, decoders in workers unless `--in-process`) and sends `/v1/completions` requests of 64 tokens from `--clients`
  * concurrent clients for `--seconds`. The figure counts `usage.completion_tokens`.

@@ -1,6 +1,6 @@
 /**
  * Completion tokens per second of the edge decoder (onnxruntime-web, `wasm` provider, one thread) on a
- * random model with the trainer's `tiny` shapes (4 layers, hidden 128, character vocabulary): each iteration
+ * random model with the `bench` preset's shapes (4 layers, hidden 128, character vocabulary): each iteration
  * generates 64 tokens after a 16-token prompt with the KV cache. tokens/s = 64 / (time per iteration).
  *
  *   deno task bench bench/edge_decode_bench.ts

@@ -1,5 +1,5 @@
 /**
- * Chat streams while one client stops reading: writes a random model with the trainer's `tiny` shapes to a
+ * Chat streams while one client stops reading: writes a random model with the `bench` preset's shapes to a
  * temporary folder, serves it with `edge/cli/serve.ts --model` and runs 8 concurrent streamed chat requests
  * (64 tokens each) twice: alone, then with a ninth client that asks for a long streamed answer (n = 8) and
  * never reads it. For each stream it measures tokens per second while it streams (first to last token) and

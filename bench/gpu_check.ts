@@ -18,7 +18,7 @@
 
 import { parseArgs } from "node:util";
 import { createWebGpuBackend } from "../trainer/gpu/webgpu/mod.ts";
-import { presetConfig, type PresetName } from "../trainer/model/config.ts";
+import { type ModelPresetName, presetConfig } from "../trainer/model/config.ts";
 import { createModel } from "../trainer/model/model.ts";
 import { generate } from "../trainer/model/decode.ts";
 import { createRng } from "../core/random/mod.ts";
@@ -33,7 +33,7 @@ const { values } = parseArgs({
     "max-seconds": { type: "string", default: "300" },
   },
 });
-const preset = values.preset as PresetName;
+const preset = values.preset as ModelPresetName;
 const [B, T, NEW] = [Number(values.batch), Number(values.seq), Number(values.new)];
 const deadline = performance.now() + 1000 * Number(values["max-seconds"]);
 const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));

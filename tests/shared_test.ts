@@ -1,7 +1,7 @@
 import { assert } from "@std/assert";
-import { sharedPath } from "./shared.ts";
+import { sharedPath, sharedTest } from "./shared.ts";
 
-Deno.test("shared data folder is reachable from the repository", () => {
+sharedTest("shared data folder is reachable from the repository", () => {
   const info = Deno.statSync(sharedPath("data/README.md"));
   assert(info.isFile);
 });

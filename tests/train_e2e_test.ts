@@ -10,7 +10,10 @@ import type { RunSummary, StepMetrics } from "../trainer/rl/metrics.ts";
 const CLI = new URL("../trainer/cli/train.ts", import.meta.url).pathname;
 const ABLATE = new URL("../trainer/cli/ablate.ts", import.meta.url).pathname;
 
-/** The trainer writes to PostgreSQL when DATABASE_URL is set (as in CI), else to PGlite in `<out>/db`. */
+/**
+ * The trainer writes to PostgreSQL when DATABASE_URL is set (as in CI), else to PGlite in `--data-dir`, which each
+ * test points into its own temporary folder.
+ */
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
 
 /** Run names are unique per test run, so a reused PostgreSQL database never sees a taken name. */
@@ -108,6 +111,8 @@ Deno.test("train: SIGKILL mid-run, resume, and the store, metrics and summary ag
     "3",
     "--out",
     dir,
+    "--data-dir",
+    `${dir}/db`,
   ];
   await runUntilThenKill(args, /step 2\/6/);
   // A second start without --resume refuses to overwrite the run.
@@ -230,6 +235,8 @@ Deno.test("train: the pass rate on a trivially easy problem family rises", async
     "2",
     "--out",
     `${dir}/run`,
+    "--data-dir",
+    `${dir}/db`,
   ]);
   const lines = (await Deno.readTextFile(`${dir}/run/metrics.jsonl`)).trim().split("\n").map((l) =>
     JSON.parse(l) as StepMetrics
@@ -252,6 +259,8 @@ Deno.test("ablate: every method trains a few steps on the running-sum task, and 
       "1",
       "--out",
       dir,
+      "--data-dir",
+      `${dir}/db`,
       ...TINY,
       "--families",
       "chain",

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { lastBoxed } from "./boxed.ts";
+import { lastBoxed } from "../verify/extract.ts";
 import { ANSWER_FORMS, type AnswerForm } from "../verify/form.ts";
 import type { Problem } from "./problem.ts";
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { sharedPath } from "../../tests/shared.ts";
+import { sharedPath, sharedTest } from "../../tests/shared.ts";
 import { parseJsonl } from "./jsonl.ts";
 
 function load(name: string) {
@@ -8,7 +8,7 @@ function load(name: string) {
   return { problems: parseJsonl(text, name), rows: text.trim().split("\n").length };
 }
 
-Deno.test("parseJsonl: GSM8K", () => {
+sharedTest("parseJsonl: GSM8K", () => {
   const { problems, rows } = load("gsm8k_test.jsonl");
   assertEquals(problems.length, rows);
   assertEquals(rows, 1319);
@@ -23,7 +23,7 @@ Deno.test("parseJsonl: GSM8K", () => {
   assert(problems.every((q) => /^-?\d+(\.\d+)?$/.test(q.gold)), "GSM8K answers are plain numbers");
 });
 
-Deno.test("parseJsonl: MATH-style files (answer, or boxed in the solution)", () => {
+sharedTest("parseJsonl: MATH-style files (answer, or boxed in the solution)", () => {
   const aime = load("aime24.jsonl");
   assertEquals(aime.problems.length, 30);
   assertEquals([aime.problems[0].id, aime.problems[0].gold], ["aime24-60", "204"]);
@@ -36,7 +36,7 @@ Deno.test("parseJsonl: MATH-style files (answer, or boxed in the solution)", () 
   assert(minerva.problems.every((p) => p.gold.length > 0 && p.solution?.includes("\\boxed")));
 });
 
-Deno.test("parseJsonl: OlympiadBench and SVAMP", () => {
+sharedTest("parseJsonl: OlympiadBench and SVAMP", () => {
   const ob = load("olympiadbench.jsonl");
   assertEquals(ob.problems.length, 675);
   assertEquals(ob.problems.slice(0, 3).map((p) => p.gold), ["2", "\\frac{1}{2 n+2}", "2^{1009}"]);

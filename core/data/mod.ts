@@ -18,7 +18,6 @@ export { type Level, LEVELS } from "./families/common.ts";
 export { latexFraction } from "./families/fraction.ts";
 export { GENERATOR_ALPHABET } from "./alphabet.ts";
 export { type JsonlLayout, parseJsonl } from "./jsonl.ts";
-export { lastBoxed } from "./boxed.ts";
 export { type ChainDeparture, chainDeparture } from "./chain.ts";
 export {
   CHAT_TEMPLATES,

@@ -21,4 +21,5 @@ export {
   type SamplingParams,
   TokenSampler,
 } from "./sampler.ts";
+export { FINISH_REASONS, type FinishReason } from "./finish.ts";
 export { endsWithSequence, stopHoldback, StopTokens, type TextStop, truncateAtStop } from "./stop.ts";

@@ -19,6 +19,7 @@ import {
 } from "./evaluate.ts";
 import * as Q from "./rational.ts";
 import { binaryNode, literals, simplifyNode } from "./safe_math.ts";
+import { close, decimalsAgree } from "./tolerance.ts";
 
 /** Settings the comparators share during one verification. */
 export interface CompareContext {
@@ -35,20 +36,8 @@ const POINT_SCALES = [1, 1, 1, 1, 1, 6, 30, 0.2];
 const MIN_VALID_POINTS = 3;
 const SIMPLIFY_MAX_NODES = 60;
 
-/** Relative closeness; against an exact zero, rounding noise up to 1e-12 still counts as zero. */
-function close(a: Complex, b: Complex, tol: number): boolean {
-  const ma = Math.hypot(a.re, a.im), mb = Math.hypot(b.re, b.im);
-  if (ma === 0 || mb === 0) return Math.max(ma, mb) <= 1e-12;
-  return Math.hypot(a.re - b.re, a.im - b.im) <= tol * Math.max(ma, mb);
-}
-
 function finite(a: Complex): boolean {
   return Number.isFinite(a.re) && Number.isFinite(a.im);
-}
-
-function roundTo(x: number, places: number): number {
-  const f = 10 ** places;
-  return Math.round(x * f) / f;
 }
 
 /** A decimal literal written by the response (`1.414`), with its count of decimals and significant digits. */
@@ -79,11 +68,8 @@ function constantsEqual(g: MathNode, p: MathNode, ctx: CompareContext): boolean 
     if (!mentionsInfinity(g) || !mentionsInfinity(p)) return false;
     return gv.re === pv.re && (gv.im === pv.im || (Number.isNaN(gv.im) && Number.isNaN(pv.im)));
   }
-  if (dec && ctx.decimalPlaces !== null) {
-    const k = ctx.decimalPlaces;
-    return roundTo(gv.re, k) === roundTo(pv.re, k) && roundTo(gv.im, k) === roundTo(pv.im, k);
-  }
-  if (close(gv, pv, dec ? ctx.relTol : EXACT_TOL)) return true;
+  if (dec && ctx.decimalPlaces !== null) return decimalsAgree(gv, pv, ctx);
+  if (dec ? decimalsAgree(gv, pv, ctx) : close(gv, pv, EXACT_TOL)) return true;
   // A response that rounds or truncates an exact irrational/fractional gold to ≥ 4 significant digits.
   const lit = decimalLiteral(p);
   if (lit && !hasDecimal(g) && lit.digits >= 4 && gv.im === 0) {

@@ -48,10 +48,12 @@ interface Span {
   start: number;
   end: number;
   content: string;
+  /** False for a brace group that never closes (it runs to the end of the text). */
+  closed: boolean;
 }
 
 /** The content of the brace group opening at `open` (index of `{`), honouring nesting and `\{`. */
-function braceGroup(text: string, open: number): { content: string; end: number } {
+function braceGroup(text: string, open: number): { content: string; end: number; closed: boolean } {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const c = text[i];
@@ -60,9 +62,11 @@ function braceGroup(text: string, open: number): { content: string; end: number 
       continue;
     }
     if (c === "{") depth++;
-    else if (c === "}" && --depth === 0) return { content: text.slice(open + 1, i), end: i + 1 };
+    else if (c === "}" && --depth === 0) {
+      return { content: text.slice(open + 1, i), end: i + 1, closed: true };
+    }
   }
-  return { content: text.slice(open + 1), end: text.length };
+  return { content: text.slice(open + 1), end: text.length, closed: false };
 }
 
 /** Every `\boxed{..}` / `\fbox{..}` (also `\boxed 5`) in order, with nested braces. */
@@ -77,18 +81,27 @@ export function findBoxed(text: string): Span[] {
     const at = skipSpaces(text, m.index + m[0].length);
     if (text[at] === "{") {
       const g = braceGroup(text, at);
-      spans.push({ start, end: g.end, content: g.content });
+      spans.push({ start, end: g.end, content: g.content, closed: g.closed });
       // An unclosed box runs to the end of the text, so every later box is inside it.
       if (g.end >= text.length) break;
       re.lastIndex = g.end;
     } else {
       let end = at;
       while (end < text.length && text[end] !== "$" && !isSpaceCode(text.charCodeAt(end))) end++;
-      if (end > at) spans.push({ start, end, content: text.slice(at, end) });
+      if (end > at) spans.push({ start, end, content: text.slice(at, end), closed: true });
       re.lastIndex = Math.max(re.lastIndex, at);
     }
   }
   return spans;
+}
+
+/**
+ * The content of the last `\boxed{..}` / `\fbox{..}` (or `\boxed 5`) of `text`, nested braces kept, or null when
+ * there is none or its braces never close: the answer of a worked solution in a data set.
+ */
+export function lastBoxed(text: string): string | null {
+  const last = findBoxed(text).at(-1);
+  return last?.closed ? last.content : null;
 }
 
 /** Longest gap between two answers that can still join them into one list. */
@@ -129,7 +142,7 @@ export function findLatexBlocks(text: string): Span[] {
       const close = text[i + 1] === "[" ? "\\]" : "\\)";
       const end = text.indexOf(close, i + 2);
       if (end < 0) break;
-      spans.push({ start: i, end: end + 2, content: text.slice(i + 2, end) });
+      spans.push({ start: i, end: end + 2, content: text.slice(i + 2, end), closed: true });
       i = end + 2;
     } else if (c === "\\") {
       i += 2;
@@ -155,7 +168,7 @@ export function findLatexBlocks(text: string): Span[] {
         continue;
       }
       const closeLen = double && text[found + 1] === "$" ? 2 : 1;
-      spans.push({ start: i, end: found + closeLen, content: text.slice(open, found) });
+      spans.push({ start: i, end: found + closeLen, content: text.slice(open, found), closed: true });
       i = found + closeLen;
     } else i++;
   }

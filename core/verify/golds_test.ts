@@ -1,5 +1,5 @@
 import { assert } from "@std/assert";
-import { sharedPath } from "../../tests/shared.ts";
+import { sharedPath, sharedTest } from "../../tests/shared.ts";
 import { unlimitedBudget } from "./budget.ts";
 import { findBoxed } from "./extract.ts";
 import { extractGold, normalizeAnswer, parseAnswer, verify } from "./mod.ts";
@@ -43,7 +43,7 @@ function checkGolds(golds: string[]): string[] {
   return failures;
 }
 
-Deno.test("every OlympiadBench gold parses, equals itself and differs from a perturbed copy", () => {
+sharedTest("every OlympiadBench gold parses, equals itself and differs from a perturbed copy", () => {
   const golds = readJsonl("data/eval/olympiadbench.jsonl").map((r) =>
     (r.final_answer as string[]).join(", ")
   );
@@ -52,7 +52,7 @@ Deno.test("every OlympiadBench gold parses, equals itself and differs from a per
   assert(failures.length === 0, `${failures.length} failures:\n${failures.join("\n")}`);
 });
 
-Deno.test("every Minerva gold parses, equals itself and differs from a perturbed copy", () => {
+sharedTest("every Minerva gold parses, equals itself and differs from a perturbed copy", () => {
   const golds = readJsonl("data/eval/minerva_math.jsonl").map((r) => {
     const boxes = findBoxed(r.solution as string);
     return boxes[boxes.length - 1].content;

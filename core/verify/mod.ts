@@ -10,7 +10,7 @@
  */
 
 export { DEFAULT_REL_TOL, DEFAULT_TIMEOUT_MS, judgeVerdict, verify } from "./verify.ts";
-export { extractAnswer, extractGold } from "./extract.ts";
+export { extractAnswer, extractGold, lastBoxed } from "./extract.ts";
 export { normalizeAnswer } from "./normalize.ts";
 export { parseAnswer } from "./parser.ts";
 export { ANSWER_FORMS } from "./form.ts";

@@ -1,5 +1,5 @@
 import { assert } from "@std/assert";
-import { sharedPath } from "../../tests/shared.ts";
+import { sharedPath, sharedTest } from "../../tests/shared.ts";
 import { extractAnswer, normalizeAnswer, verify } from "./mod.ts";
 import type { VerifyOptions } from "./types.ts";
 
@@ -61,7 +61,7 @@ function extractionAgrees(row: ExtractionRow): boolean {
   return verify(SYMPY_AS_LATEX[text] ?? text, row.input).correct;
 }
 
-Deno.test("extraction vectors: report agreement", () => {
+sharedTest("extraction vectors: report agreement", () => {
   const rows = readRows<ExtractionRow>("extraction_cases.jsonl");
   assert(rows.length >= 30);
   const misses = rows.filter((r) => !extractionAgrees(r));
@@ -74,7 +74,7 @@ Deno.test("extraction vectors: report agreement", () => {
   assert(pct >= 80, `extraction agreement ${pct.toFixed(1)}% is below 80%`);
 });
 
-Deno.test("equivalence vectors: at least 97% agreement", () => {
+sharedTest("equivalence vectors: at least 97% agreement", () => {
   const rows = readRows<Row>("equivalence_cases.jsonl");
   assert(rows.length >= 300, `expected the full vector file, got ${rows.length} rows`);
   const misses: string[] = [];

@@ -14,6 +14,7 @@ import { canonicalString, normalizeAnswer } from "./normalize.ts";
 import { parseAnswer, ParseError } from "./parser.ts";
 import * as Q from "./rational.ts";
 import type { Judge } from "./judge.ts";
+import { decimalsAgree } from "./tolerance.ts";
 import type { JudgedVerifyOptions, Verdict, VerifyOptions } from "./types.ts";
 import { inGoldUnit, type Quantity, splitUnit } from "./units.ts";
 import type { Value } from "./value.ts";
@@ -170,11 +171,10 @@ function run(gold: string, response: string, options: VerifyOptions): Verdict {
       const same = neg(g) === neg(p) || (a.num === 0n && b.num === 0n);
       const exact = !/[.]/.test(g + p);
       const ga = Q.toNumber(a) * (neg(g) ? -1 : 1), pb = Q.toNumber(b) * (neg(p) ? -1 : 1);
-      const ok = exact
-        ? same && Q.equals(a, b)
-        : options.decimalPlaces !== undefined
-        ? Math.round(ga * 10 ** options.decimalPlaces) === Math.round(pb * 10 ** options.decimalPlaces)
-        : Math.abs(ga - pb) <= (options.relTol ?? DEFAULT_REL_TOL) * Math.max(Math.abs(ga), Math.abs(pb));
+      const ok = exact ? same && Q.equals(a, b) : decimalsAgree({ re: ga, im: 0 }, { re: pb, im: 0 }, {
+        relTol: options.relTol ?? DEFAULT_REL_TOL,
+        decimalPlaces: options.decimalPlaces ?? null,
+      });
       return ok
         ? verdict("correct", extracted, "equal numbers")
         : verdict("wrong", extracted, "different numbers");

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { readDecoderShape } from "../../core/hf/mod.ts";
 import { eosIdList } from "../../core/tokenizer/mod.ts";
 
 /** What the ONNX runner needs to know about a decoder. */
@@ -28,45 +29,19 @@ export interface DecoderConfig {
   eosTokenIds: number[];
 }
 
-function positiveInt(obj: Record<string, unknown>, key: string): number {
-  const value = obj[key];
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new Error(`config.json: ${key} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 /**
- * Reads a parsed `config.json`. `num_hidden_layers`, `num_attention_heads`, `hidden_size` and `vocab_size` are
- * required; `num_key_value_heads` defaults to the number of attention heads, `head_dim` to hidden size / heads,
- * `max_position_embeddings` to 2048. Throws an Error naming the bad field.
+ * Reads a parsed `config.json`: the decoder shape as `core/hf` reads it (`num_key_value_heads` defaults to the
+ * number of attention heads, `head_dim` to hidden size / heads, `max_position_embeddings` to 32768) and the
+ * end-of-sequence ids. Throws an Error naming the bad field.
  */
 export function parseDecoderConfig(json: unknown): DecoderConfig {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new Error("config.json: expected a JSON object");
-  }
-  const obj = json as Record<string, unknown>;
-  const numLayers = positiveInt(obj, "num_hidden_layers");
-  const numHeads = positiveInt(obj, "num_attention_heads");
-  const hidden = positiveInt(obj, "hidden_size");
-  const numKvHeads = obj.num_key_value_heads === undefined
-    ? numHeads
-    : positiveInt(obj, "num_key_value_heads");
-  let headDim: number;
-  if (obj.head_dim !== undefined) headDim = positiveInt(obj, "head_dim");
-  else if (hidden % numHeads === 0) headDim = hidden / numHeads;
-  else {throw new Error(
-      `config.json: hidden_size ${hidden} is not divisible by num_attention_heads ${numHeads}`,
-    );}
-  const contextLength = obj.max_position_embeddings === undefined
-    ? 2048
-    : positiveInt(obj, "max_position_embeddings");
+  const shape = readDecoderShape(json);
   return {
-    numLayers,
-    numKvHeads,
-    headDim,
-    vocabSize: positiveInt(obj, "vocab_size"),
-    contextLength,
-    eosTokenIds: eosIdList(obj.eos_token_id, "config.json"),
+    numLayers: shape.numLayers,
+    numKvHeads: shape.numKvHeads,
+    headDim: shape.headDim,
+    vocabSize: shape.vocabSize,
+    contextLength: shape.contextLength,
+    eosTokenIds: eosIdList((json as Record<string, unknown>).eos_token_id, "config.json"),
   };
 }

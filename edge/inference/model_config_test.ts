@@ -36,7 +36,7 @@ Deno.test("parseDecoderConfig: defaults and lists of eos ids", () => {
     numKvHeads: 2,
     headDim: 3,
     vocabSize: 10,
-    contextLength: 2048,
+    contextLength: 32768,
     eosTokenIds: [1, 2],
   });
 });

@@ -6,10 +6,9 @@
  * @module
  */
 
-import { stopHoldback, type StopTokens, truncateAtStop } from "../../core/sampling/mod.ts";
+import { type FinishReason, stopHoldback, type StopTokens, truncateAtStop } from "../../core/sampling/mod.ts";
 
-/** Why generation ended, in OpenAI's words: `stop` (end of sequence or stop string) or `length`. */
-export type FinishReason = "stop" | "length";
+export type { FinishReason };
 
 /** The whole of one generated choice. */
 export interface TextGenerationResult {

@@ -5,7 +5,7 @@
  * @module
  */
 import { LineWriter, parseStoreArgs, runCli, STORE_FLAGS_HELP, withStore } from "../store/cli.ts";
-import type { RunSummary } from "../store/types.ts";
+import type { RunListing } from "../store/types.ts";
 
 const USAGE = `Usage: deno task runs [--json] [options]
 
@@ -15,7 +15,7 @@ Lists the runs: id, name, method, status, steps, last step, last pass rate.
 ${STORE_FLAGS_HELP}`;
 
 /** The runs as an aligned text table, one row per run under a header. */
-export function formatRunsTable(runs: readonly RunSummary[]): string {
+export function formatRunsTable(runs: readonly RunListing[]): string {
   const header = ["id", "name", "method", "status", "steps", "last step", "pass rate", "created"];
   const rows = runs.map((r) => [
     String(r.id),

@@ -44,7 +44,7 @@ export interface CreateBackendOptions {
    * enqueue its work on the given backend. Default: a matmul chain of {@linkcode ProbeShape} (`shape`).
    */
   probe?: (backend: Backend) => Promise<void>;
-  /** The shapes at hand (default: 1024 rows, hidden 128, intermediate 384: the tiny preset). */
+  /** The shapes at hand (default: 1024 rows, hidden 128, intermediate 384: the bench preset). */
   shape?: ProbeShape;
   /** Threads of the CPU backend when it is picked (default: the machine's cores). */
   threads?: number;

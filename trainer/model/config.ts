@@ -1,9 +1,11 @@
 /**
- * Model configuration with Hugging Face Qwen2's field names, the presets (tiny CPU model to Qwen2.5-0.5B
+ * Model configuration with Hugging Face Qwen2's field names, the presets (the trained tiny CPU model to Qwen2.5-0.5B
  * shapes), validation and conversion to and from a `config.json`.
  *
  * @module
  */
+
+import { readDecoderShape } from "../../core/hf/mod.ts";
 
 /** The architecture hyper-parameters of a Qwen2-style decoder (Hugging Face `Qwen2Config` field names). */
 export interface ModelConfig {
@@ -19,15 +21,30 @@ export interface ModelConfig {
   max_position_embeddings: number;
 }
 
-/** Names of the built-in presets. */
-export type PresetName = "tiny" | "small" | "qwen2.5-0.5b";
+/** Names of the built-in model presets (the shapes; `deno task train`'s presets are `TrainPresetName`). */
+export type ModelPresetName = "tiny" | "bench" | "small" | "qwen2.5-0.5b";
 
 /** The names of the presets, for CLI validation. */
-export const PRESET_NAMES: readonly PresetName[] = ["tiny", "small", "qwen2.5-0.5b"];
+export const PRESET_NAMES: readonly ModelPresetName[] = ["tiny", "bench", "small", "qwen2.5-0.5b"];
 
-const PRESETS: Record<PresetName, ModelConfig> = {
-  // ~0.8M parameters with a 100-symbol vocabulary: trains on one CPU core in minutes.
+const PRESETS: Record<ModelPresetName, ModelConfig> = {
+  // 105k parameters with the character tokenizer's vocabulary: what `deno task train` trains (docs/LEARNING.md
+  // measures it), small enough for a 2-core CPU, large enough to learn running sums.
   tiny: {
+    vocab_size: 100,
+    hidden_size: 64,
+    intermediate_size: 192,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    rope_theta: 10000,
+    rms_norm_eps: 1e-6,
+    tie_word_embeddings: true,
+    max_position_embeddings: 256,
+  },
+  // ~0.8M parameters with a 100-symbol vocabulary: the CPU shapes that bench/cpu_bench.ts times against PyTorch
+  // and the edge benchmarks serve (the figures in the README were measured on it).
+  bench: {
     vocab_size: 100,
     hidden_size: 128,
     intermediate_size: 384,
@@ -68,7 +85,7 @@ const PRESETS: Record<PresetName, ModelConfig> = {
 };
 
 /** A preset's configuration; `vocabSize` overrides the vocabulary (set it from the tokenizer). */
-export function presetConfig(name: PresetName, opts: { vocabSize?: number } = {}): ModelConfig {
+export function presetConfig(name: ModelPresetName, opts: { vocabSize?: number } = {}): ModelConfig {
   const base = PRESETS[name];
   if (!base) throw new Error(`unknown model preset "${name}" (known: ${PRESET_NAMES.join(", ")})`);
   const config = { ...base, vocab_size: opts.vocabSize ?? base.vocab_size };
@@ -197,7 +214,8 @@ function checkFullAttention(json: Json, layers: number, context: number): void {
 }
 
 /**
- * Reads a Hugging Face `config.json` object (Qwen2 / Qwen2.5, saved by transformers 4 or 5). Fields Qwen2
+ * Reads a Hugging Face `config.json` object (Qwen2 / Qwen2.5, saved by transformers 4 or 5): its shape as
+ * `readDecoderShape` (core/hf) reads it for the edge server too, and the rest. Fields Qwen2
  * defaults are filled in (`rope_theta` 10000, `rms_norm_eps` 1e-6, `tie_word_embeddings` false,
  * `num_key_value_heads` = heads, `max_position_embeddings` 32768). Fields that would change the maths in ways
  * this model does not implement are refused with an error naming them: rope scaling of any type but "default",
@@ -209,6 +227,7 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
   if (type !== undefined && type !== "qwen2") {
     throw new Error(`config.json: model_type "${String(type)}" is not supported (expected "qwen2")`);
   }
+  const shape = readDecoderShape(json);
   const num = (key: string, fallback?: number): number => {
     const v = json[key] ?? fallback;
     if (typeof v !== "number") throw new Error(`config.json: missing numeric field "${key}"`);
@@ -218,21 +237,20 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
   if (act !== "silu") {
     throw new Error(`config.json: hidden_act "${String(act)}" is not supported (only "silu")`);
   }
-  const heads = num("num_attention_heads");
   const config: ModelConfig = {
-    vocab_size: num("vocab_size"),
-    hidden_size: num("hidden_size"),
+    vocab_size: shape.vocabSize,
+    hidden_size: shape.hiddenSize,
     intermediate_size: num("intermediate_size"),
-    num_hidden_layers: num("num_hidden_layers"),
-    num_attention_heads: heads,
-    num_key_value_heads: num("num_key_value_heads", heads),
+    num_hidden_layers: shape.numLayers,
+    num_attention_heads: shape.numHeads,
+    num_key_value_heads: shape.numKvHeads,
     rope_theta: ropeTheta(json),
     rms_norm_eps: num("rms_norm_eps", 1e-6),
     tie_word_embeddings: (json.tie_word_embeddings ?? false) as boolean,
-    max_position_embeddings: num("max_position_embeddings", 32768),
+    max_position_embeddings: shape.contextLength,
   };
-  if (json.head_dim !== undefined && json.head_dim !== null && json.head_dim !== headDim(config)) {
-    throw new Error(`config.json: head_dim ${json.head_dim} differs from hidden_size / heads (unsupported)`);
+  if (shape.headDim !== headDim(config)) {
+    throw new Error(`config.json: head_dim ${shape.headDim} differs from hidden_size / heads (unsupported)`);
   }
   validateConfig(config);
   checkFullAttention(json, config.num_hidden_layers, config.max_position_embeddings);

@@ -1,5 +1,12 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { configFromHf, configToHf, headDim, PRESET_NAMES, presetConfig, type PresetName } from "./config.ts";
+import {
+  configFromHf,
+  configToHf,
+  headDim,
+  type ModelPresetName,
+  PRESET_NAMES,
+  presetConfig,
+} from "./config.ts";
 
 Deno.test("presets: valid, vocabulary overridable, Qwen2.5-0.5B shapes", () => {
   for (const name of PRESET_NAMES) presetConfig(name);
@@ -12,7 +19,7 @@ Deno.test("presets: valid, vocabulary overridable, Qwen2.5-0.5B shapes", () => {
     2,
   ]);
   assertEquals(headDim(q), 64);
-  assertThrows(() => presetConfig("huge" as PresetName), Error, "unknown model preset");
+  assertThrows(() => presetConfig("huge" as ModelPresetName), Error, "unknown model preset");
   assertThrows(() => presetConfig("tiny", { vocabSize: 0 }), Error, "vocab_size");
 });
 

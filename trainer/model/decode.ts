@@ -28,7 +28,7 @@
 import { type Tensor, VIEW_ALIGN } from "../gpu/backend.ts";
 import { cpuF32 } from "../gpu/cpu/mod.ts";
 import { createRng, type Rng } from "../../core/random/mod.ts";
-import { StopTokens, TokenSampler } from "../../core/sampling/mod.ts";
+import { type FinishReason, StopTokens, TokenSampler } from "../../core/sampling/mod.ts";
 import { headDim } from "./config.ts";
 import type { KvCache, Model } from "./model.ts";
 
@@ -74,9 +74,6 @@ export interface GenerateOptions {
    */
   shapeBuckets?: boolean;
 }
-
-/** Why a sequence ended. */
-export type FinishReason = "stop" | "length";
 
 /** One generated sequence. */
 export interface GeneratedSequence {

@@ -7,22 +7,11 @@
 
 import type { Backend } from "../gpu/backend.ts";
 import { createRng } from "../../core/random/mod.ts";
-import type { ModelConfig } from "./config.ts";
+import { type ModelConfig, presetConfig } from "./config.ts";
 import { createModel, type Model } from "./model.ts";
 
-/** A small config with grouped-query attention and a tied LM head. */
-export const TEST_CONFIG: ModelConfig = {
-  vocab_size: 37,
-  hidden_size: 32,
-  intermediate_size: 48,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rope_theta: 10000,
-  rms_norm_eps: 1e-6,
-  tie_word_embeddings: true,
-  max_position_embeddings: 128,
-};
+/** The `tiny` preset (grouped-query attention, a tied LM head) with a 37-symbol vocabulary. */
+export const TEST_CONFIG: ModelConfig = presetConfig("tiny", { vocabSize: 37 });
 
 /** A model on `backend` with random weights of a larger scale than the initialisation, and those weights by name. */
 export function randomTestModel(

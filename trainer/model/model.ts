@@ -21,16 +21,23 @@ export interface CreateModelOptions {
   head?: HeadKind;
 }
 
+/** AdamW's moment decay rates and epsilon (PyTorch's defaults): every optimiser step of the trainer uses them. */
+export const ADAMW_DEFAULTS: Readonly<{ beta1: number; beta2: number; eps: number }> = Object.freeze({
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+});
+
 /** Hyper-parameters of one optimiser step. */
 export interface StepOptions {
   lr: number;
   /** Decoupled weight decay, applied to every parameter (default 0). */
   weightDecay?: number;
-  /** Default 0.9. */
+  /** Default {@linkcode ADAMW_DEFAULTS}. */
   beta1?: number;
-  /** Default 0.999. */
+  /** Default {@linkcode ADAMW_DEFAULTS}. */
   beta2?: number;
-  /** Default 1e-8. */
+  /** Default {@linkcode ADAMW_DEFAULTS}. */
   eps?: number;
   /** Clip the global gradient norm to this value (PyTorch `clip_grad_norm_`); 0 or absent: no clipping. */
   maxGradNorm?: number;
@@ -47,6 +54,30 @@ export interface OptimizerState {
   step: number;
   m: Map<string, Float32Array>;
   v: Map<string, Float32Array>;
+}
+
+/**
+ * The tensors of one decoder block's forward ({@linkcode Model}'s `#decoderBlock`): its input `x`, the residual
+ * after attention `mid` and the output `out` (any of them the same tensor when the residual is updated in place),
+ * the scratch of each stage, and the `rows` token positions.
+ */
+interface BlockBuffers {
+  x: Tensor;
+  mid: Tensor;
+  out: Tensor;
+  ln1: Tensor;
+  rstd1: Tensor;
+  ln2: Tensor;
+  rstd2: Tensor;
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  att: Tensor;
+  gate: Tensor;
+  up: Tensor;
+  h: Tensor;
+  positions: Tensor;
+  rows: number;
 }
 
 /** Key/value caches of every layer for incremental decoding of `batch` sequences of up to `capacity` tokens. */
@@ -229,7 +260,9 @@ export class Model {
 
   /** One AdamW step over all parameters, after clipping the global gradient norm. Returns the norm (unclipped). */
   async step(opts: StepOptions): Promise<{ gradNorm: number }> {
-    const { lr, weightDecay = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, maxGradNorm = 0 } = opts;
+    const { lr, weightDecay = 0, maxGradNorm = 0 } = opts;
+    const beta1 = opts.beta1 ?? ADAMW_DEFAULTS.beta1, beta2 = opts.beta2 ?? ADAMW_DEFAULTS.beta2;
+    const eps = opts.eps ?? ADAMW_DEFAULTS.eps;
     if (!(lr >= 0)) throw new RangeError(`step: lr must be >= 0, got ${lr}`);
     const be = this.backend;
     let first = true;
@@ -365,7 +398,7 @@ export class Model {
       }
     }
     const be = this.backend, cfg = this.config;
-    const C = cfg.hidden_size, I = cfg.intermediate_size, D = headDim(cfg);
+    const C = cfg.hidden_size, D = headDim(cfg);
     const H = cfg.num_attention_heads, KV = cfg.num_key_value_heads;
     const a = this.#stepActsFor(rows);
     const positions = new Int32Array(rows);
@@ -383,52 +416,43 @@ export class Model {
       rows,
       dim: C,
     });
+    const io: BlockBuffers = {
+      x,
+      mid: x,
+      out: x,
+      ln1: a.ln,
+      rstd1: a.rstd,
+      ln2: a.ln,
+      rstd2: a.rstd,
+      q: a.q,
+      k: a.k,
+      v: a.v,
+      att: a.att,
+      gate: a.gate,
+      up: a.up,
+      h: a.h,
+      positions: a.positions,
+      rows,
+    };
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
-      const p = (s: string) => this.param(layerName(l, s));
-      be.rmsNormForward({
-        x,
-        weight: p("input_layernorm.weight"),
-        out: a.ln,
-        rstd: a.rstd,
-        rows,
-        dim: C,
-        eps: cfg.rms_norm_eps,
+      this.#decoderBlock(l, io, () => {
+        const shape = { batch: B, queryLen, capacity: cache.capacity, width: KV * D };
+        be.kvCacheWrite({ src: a.k, cache: cache.keys[l], lengths: a.lengths, ...shape });
+        be.kvCacheWrite({ src: a.v, cache: cache.values[l], lengths: a.lengths, ...shape });
+        be.attentionCached({
+          q: a.q,
+          kCache: cache.keys[l],
+          vCache: cache.values[l],
+          lengths: a.lengths,
+          out: a.att,
+          batch: B,
+          queryLen,
+          capacity: cache.capacity,
+          heads: H,
+          kvHeads: KV,
+          headDim: D,
+        });
       });
-      this.#linear(a.ln, p("self_attn.q_proj.weight"), a.q, rows, C, H * D, p("self_attn.q_proj.bias"));
-      this.#linear(a.ln, p("self_attn.k_proj.weight"), a.k, rows, C, KV * D, p("self_attn.k_proj.bias"));
-      this.#linear(a.ln, p("self_attn.v_proj.weight"), a.v, rows, C, KV * D, p("self_attn.v_proj.bias"));
-      be.rope({ x: a.q, positions: a.positions, rows, heads: H, headDim: D, theta: cfg.rope_theta });
-      be.rope({ x: a.k, positions: a.positions, rows, heads: KV, headDim: D, theta: cfg.rope_theta });
-      const shape = { batch: B, queryLen, capacity: cache.capacity, width: KV * D };
-      be.kvCacheWrite({ src: a.k, cache: cache.keys[l], lengths: a.lengths, ...shape });
-      be.kvCacheWrite({ src: a.v, cache: cache.values[l], lengths: a.lengths, ...shape });
-      be.attentionCached({
-        q: a.q,
-        kCache: cache.keys[l],
-        vCache: cache.values[l],
-        lengths: a.lengths,
-        out: a.att,
-        batch: B,
-        queryLen,
-        capacity: cache.capacity,
-        heads: H,
-        kvHeads: KV,
-        headDim: D,
-      });
-      this.#linear(a.att, p("self_attn.o_proj.weight"), x, rows, H * D, C, undefined, 1);
-      be.rmsNormForward({
-        x,
-        weight: p("post_attention_layernorm.weight"),
-        out: a.ln,
-        rstd: a.rstd,
-        rows,
-        dim: C,
-        eps: cfg.rms_norm_eps,
-      });
-      this.#linear(a.ln, p("mlp.gate_proj.weight"), a.gate, rows, C, I);
-      this.#linear(a.ln, p("mlp.up_proj.weight"), a.up, rows, C, I);
-      be.swigluForward({ gate: a.gate, up: a.up, out: a.h, length: rows * I });
-      this.#linear(a.h, p("mlp.down_proj.weight"), x, rows, I, C, undefined, 1);
     }
     const out = be.view(a.ln, 0, rows * C);
     be.rmsNormForward({
@@ -492,6 +516,51 @@ export class Model {
     return this.grad(this.config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
   }
 
+  /**
+   * Decoder block `l` forward: x -> RMSNorm -> q, k, v (+ RoPE) -> `attend` (reads `io.q`, `io.k`, `io.v`, writes
+   * `io.att`) -> mid = x + o_proj(att) -> RMSNorm -> SwiGLU MLP -> out = mid + down_proj(h). `mid` and `out` may be
+   * `x` itself (decoding updates the residual in place); otherwise the residual is copied forward, so training
+   * keeps every layer's input for the backward pass.
+   */
+  #decoderBlock(l: number, io: BlockBuffers, attend: () => void): void {
+    const be = this.backend, cfg = this.config;
+    const C = cfg.hidden_size, I = cfg.intermediate_size, D = headDim(cfg);
+    const H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, eps = cfg.rms_norm_eps;
+    const R = io.rows, theta = cfg.rope_theta;
+    const p = (s: string) => this.param(layerName(l, s));
+    be.rmsNormForward({
+      x: io.x,
+      weight: p("input_layernorm.weight"),
+      out: io.ln1,
+      rstd: io.rstd1,
+      rows: R,
+      dim: C,
+      eps,
+    });
+    this.#linear(io.ln1, p("self_attn.q_proj.weight"), io.q, R, C, H * D, p("self_attn.q_proj.bias"));
+    this.#linear(io.ln1, p("self_attn.k_proj.weight"), io.k, R, C, KV * D, p("self_attn.k_proj.bias"));
+    this.#linear(io.ln1, p("self_attn.v_proj.weight"), io.v, R, C, KV * D, p("self_attn.v_proj.bias"));
+    be.rope({ x: io.q, positions: io.positions, rows: R, heads: H, headDim: D, theta });
+    be.rope({ x: io.k, positions: io.positions, rows: R, heads: KV, headDim: D, theta });
+    attend();
+    if (io.mid !== io.x) be.copy(io.x, io.mid);
+    this.#linear(io.att, p("self_attn.o_proj.weight"), io.mid, R, H * D, C, undefined, 1);
+    be.rmsNormForward({
+      x: io.mid,
+      weight: p("post_attention_layernorm.weight"),
+      out: io.ln2,
+      rstd: io.rstd2,
+      rows: R,
+      dim: C,
+      eps,
+    });
+    this.#linear(io.ln2, p("mlp.gate_proj.weight"), io.gate, R, C, I);
+    this.#linear(io.ln2, p("mlp.up_proj.weight"), io.up, R, C, I);
+    be.swigluForward({ gate: io.gate, up: io.up, out: io.h, length: R * I });
+    if (io.out !== io.mid) be.copy(io.mid, io.out);
+    this.#linear(io.h, p("mlp.down_proj.weight"), io.out, R, I, C, undefined, 1);
+  }
+
   // out[rows, outF] = x @ w^T (+ bias) + beta * out
   #linear(
     x: Tensor,
@@ -551,7 +620,7 @@ export class Model {
     const cfg = this.config;
     validateBatch(batch, cfg.vocab_size, cfg.max_position_embeddings);
     const be = this.backend, acts = this.#actsFor(batch.batch, batch.seqLen);
-    const R = acts.rows, C = cfg.hidden_size, I = cfg.intermediate_size, D = headDim(cfg);
+    const R = acts.rows, C = cfg.hidden_size, D = headDim(cfg);
     const H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, eps = cfg.rms_norm_eps;
     const rows = batchRows(batch);
     be.upload(acts.tokens, batch.tokens);
@@ -564,50 +633,28 @@ export class Model {
       dim: C,
     });
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
-      const p = (s: string) => this.param(layerName(l, s));
-      const a = acts.layers[l], x = acts.resid[l];
-      be.rmsNormForward({
-        x,
-        weight: p("input_layernorm.weight"),
-        out: a.ln1,
-        rstd: a.rstd1,
+      const a = acts.layers[l];
+      const io = {
+        ...a,
+        x: acts.resid[l],
+        mid: a.resid2,
+        out: acts.resid[l + 1],
+        positions: acts.positions,
         rows: R,
-        dim: C,
-        eps,
-      });
-      this.#linear(a.ln1, p("self_attn.q_proj.weight"), a.q, R, C, H * D, p("self_attn.q_proj.bias"));
-      this.#linear(a.ln1, p("self_attn.k_proj.weight"), a.k, R, C, KV * D, p("self_attn.k_proj.bias"));
-      this.#linear(a.ln1, p("self_attn.v_proj.weight"), a.v, R, C, KV * D, p("self_attn.v_proj.bias"));
-      be.rope({ x: a.q, positions: acts.positions, rows: R, heads: H, headDim: D, theta: cfg.rope_theta });
-      be.rope({ x: a.k, positions: acts.positions, rows: R, heads: KV, headDim: D, theta: cfg.rope_theta });
-      be.attentionForward({
-        q: a.q,
-        k: a.k,
-        v: a.v,
-        out: a.att,
-        lse: a.lse,
-        batch: batch.batch,
-        seqLen: batch.seqLen,
-        heads: H,
-        kvHeads: KV,
-        headDim: D,
-      });
-      be.copy(x, a.resid2);
-      this.#linear(a.att, p("self_attn.o_proj.weight"), a.resid2, R, H * D, C, undefined, 1);
-      be.rmsNormForward({
-        x: a.resid2,
-        weight: p("post_attention_layernorm.weight"),
-        out: a.ln2,
-        rstd: a.rstd2,
-        rows: R,
-        dim: C,
-        eps,
-      });
-      this.#linear(a.ln2, p("mlp.gate_proj.weight"), a.gate, R, C, I);
-      this.#linear(a.ln2, p("mlp.up_proj.weight"), a.up, R, C, I);
-      be.swigluForward({ gate: a.gate, up: a.up, out: a.h, length: R * I });
-      be.copy(a.resid2, acts.resid[l + 1]);
-      this.#linear(a.h, p("mlp.down_proj.weight"), acts.resid[l + 1], R, I, C, undefined, 1);
+      };
+      this.#decoderBlock(l, io, () =>
+        be.attentionForward({
+          q: a.q,
+          k: a.k,
+          v: a.v,
+          out: a.att,
+          lse: a.lse,
+          batch: batch.batch,
+          seqLen: batch.seqLen,
+          heads: H,
+          kvHeads: KV,
+          headDim: D,
+        }));
     }
     be.rmsNormForward({
       x: acts.resid[cfg.num_hidden_layers],

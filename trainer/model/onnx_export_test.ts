@@ -42,9 +42,11 @@ Deno.test("the exported graph has the Optimum decoder inputs and outputs and HF-
   const dims = (v: onnxProto.onnx.IValueInfoProto) =>
     v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
   assertEquals(dims(g.input[0]), ["batch_size", "sequence_length"]);
-  assertEquals(dims(g.input[3]), ["batch_size", 2, "past_sequence_length", 8]);
+  const kvHeads = TEST_CONFIG.num_key_value_heads,
+    d = TEST_CONFIG.hidden_size / TEST_CONFIG.num_attention_heads;
+  assertEquals(dims(g.input[3]), ["batch_size", kvHeads, "past_sequence_length", d]);
   assertEquals(dims(g.output[0]), ["batch_size", "sequence_length", TEST_CONFIG.vocab_size]);
-  assertEquals(dims(g.output[1]), ["batch_size", 2, "total_sequence_length", 8]);
+  assertEquals(dims(g.output[1]), ["batch_size", kvHeads, "total_sequence_length", d]);
   // Every HF weight is an initializer of the right shape holding exactly its values; no lm_head when tied.
   const inits = new Map(g.initializer.map((t) => [t.name!, t]));
   for (const [name, shape] of qwen2WeightShapes(TEST_CONFIG)) {

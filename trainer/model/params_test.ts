@@ -4,6 +4,7 @@ import { presetConfig } from "./config.ts";
 import { INIT_STD, initialValues, paramLayout } from "./params.ts";
 
 const cfg = { ...presetConfig("tiny", { vocabSize: 50 }), num_hidden_layers: 2 };
+const C = cfg.hidden_size, KV = cfg.num_key_value_heads * (C / cfg.num_attention_heads);
 
 Deno.test("paramLayout: HF names, aligned offsets, tied / untied / scalar heads", () => {
   const tied = paramLayout(cfg, "lm");
@@ -12,14 +13,14 @@ Deno.test("paramLayout: HF names, aligned offsets, tied / untied / scalar heads"
   assert(names.includes("model.layers.1.self_attn.q_proj.bias"));
   assert(!names.includes("model.layers.1.self_attn.o_proj.bias"));
   assertEquals(names.at(-1), "model.norm.weight");
-  assertEquals(tied.byName.get("model.layers.0.self_attn.k_proj.weight")!.shape, [64, 128]);
+  assertEquals(tied.byName.get("model.layers.0.self_attn.k_proj.weight")!.shape, [KV, C]);
   for (const s of tied.specs) assertEquals(s.offset % VIEW_ALIGN, 0);
   assert(tied.total >= tied.count);
   const untied = paramLayout({ ...cfg, tie_word_embeddings: false }, "lm");
   assertEquals(untied.specs.at(-1)!.name, "lm_head.weight");
-  assertEquals(untied.count - tied.count, 50 * 128);
+  assertEquals(untied.count - tied.count, 50 * C);
   const scalar = paramLayout(cfg, "scalar");
-  assertEquals(scalar.specs.at(-1)!.shape, [1, 128]);
+  assertEquals(scalar.specs.at(-1)!.shape, [1, C]);
   assertEquals(scalar.specs.at(-1)!.name, "score.weight");
 });
 

@@ -6,22 +6,26 @@
  */
 
 import { isMethod, type Method, METHODS } from "../../core/oreal/mod.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../gpu/auto.ts";
+import type { ModelPresetName } from "../model/config.ts";
+import { DEFAULT_DATA_DIR } from "../store/store.ts";
 import type { OmegaGate, RmSamples } from "./rl_step.ts";
 import { RM_HEADS, type RmHead } from "./token_rm.ts";
 
 export { type Method, METHODS };
-/** Compute backends `createBackend` understands. */
-export const BACKENDS = ["auto", "webgpu", "cpu"] as const;
-/** One of {@linkcode BACKENDS}. */
-export type BackendChoice = typeof BACKENDS[number];
-/** Preset names; `hf` is chosen by `--model DIR`. */
-export type PresetName = "tiny" | "small" | "hf";
+/** `deno task train`'s presets (model, data and budget); `hf` is chosen by `--model DIR`. */
+export type TrainPresetName = "tiny" | "small" | "hf";
 
 /** Everything a run needs; every field has a preset default and most have a flag. */
 export interface TrainConfig {
-  /** Run name: the default output folder is `runs/<name>`. */
+  /** Run name, unique in the store: the default output folder is `runs/<name>`. */
   name: string;
-  preset: PresetName;
+  /**
+   * Whether `name` is the default `<preset>-<method>-s<seed>`: a fresh run then takes the first of `name`,
+   * `name-2`, `name-3`, ... that the store does not hold yet.
+   */
+  defaultName: boolean;
+  preset: TrainPresetName;
   /** Folder of a Hugging Face Qwen2 checkpoint (preset `hf`). */
   modelDir?: string;
   method: Method;
@@ -29,10 +33,14 @@ export interface TrainConfig {
   backend: BackendChoice;
   /** Threads of the CPU backend (default: the machine's cores). */
   threads?: number;
-  /** Output folder. */
+  /** Output folder (files only: the run's rows go to the project's store). */
   out: string;
+  /** Whether `out` is the default `runs/<name>`, which follows the name a fresh run takes. */
+  defaultOut: boolean;
   resume: boolean;
+  /** The store: PostgreSQL at `databaseUrl` when set, else PGlite in `dataDir` (default `.oreal/db`). */
   databaseUrl?: string;
+  dataDir: string;
   /** JSONL problem file; absent: the synthetic generator. */
   data?: string;
   /** Generator families and levels used when `data` is absent (empty: the generator's defaults). */
@@ -41,8 +49,8 @@ export interface TrainConfig {
   /** Number of training problems and of held-out test problems. */
   trainProblems: number;
   testProblems: number;
-  /** Model preset name of trainer/model (ignored with `modelDir`). */
-  modelPreset: string;
+  /** Model preset of trainer/model (`hf`: the shapes of `modelDir`). */
+  modelPreset: ModelPresetName | "hf";
   /** Overrides of the tiny model's shape (width and depth); 0 keeps the preset's. */
   hiddenSize: number;
   layers: number;
@@ -108,7 +116,10 @@ export interface TrainConfig {
  * (`--rm-head scalar` restores it), and the AUC gate keeps omega at 1 until the RM's held-out AUC reaches 0.75: on
  * this task a less accurate RM's omega+ is so small that it switches behaviour cloning off.
  */
-export const PRESETS: Record<PresetName, Omit<TrainConfig, "name" | "out" | "method" | "seed" | "resume">> = {
+export const PRESETS: Record<
+  TrainPresetName,
+  Omit<TrainConfig, "name" | "defaultName" | "out" | "defaultOut" | "method" | "seed" | "resume" | "dataDir">
+> = {
   tiny: {
     preset: "tiny",
     backend: "cpu",
@@ -261,7 +272,12 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "CPU backend threads (default: the machine's cores)",
   },
   "out": { key: "out", kind: "str", arg: "DIR", help: "output folder (default runs/<name>)" },
-  "name": { key: "name", kind: "str", arg: "NAME", help: "run name (default <preset>-<method>-s<seed>)" },
+  "name": {
+    key: "name",
+    kind: "str",
+    arg: "NAME",
+    help: "run name, unique in the store (default <preset>-<method>-s<seed>, -2, -3, ... added when taken)",
+  },
   "resume": {
     key: "resume",
     kind: "bool",
@@ -272,7 +288,14 @@ const FLAGS: Record<string, FlagSpec> = {
     key: "databaseUrl",
     kind: "str",
     arg: "URL",
-    help: "Postgres URL (default: embedded PGlite in <out>/db, or $DATABASE_URL)",
+    help: "PostgreSQL URL of the store (default: $DATABASE_URL; when neither is set, PGlite in --data-dir)",
+  },
+  "data-dir": {
+    key: "dataDir",
+    kind: "str",
+    arg: "DIR",
+    help:
+      `PGlite folder of the store, shared with runs, rollouts and export-sft (default ${DEFAULT_DATA_DIR})`,
   },
   "data": {
     key: "data",
@@ -493,8 +516,8 @@ export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: st
     throw new ConfigError(`--method: expected one of ${METHODS.join(", ")}, got "${method}"`);
   }
   const backend = values.backend as string | undefined;
-  if (backend !== undefined && !(BACKENDS as readonly string[]).includes(backend)) {
-    throw new ConfigError(`--backend: expected one of ${BACKENDS.join(", ")}, got "${backend}"`);
+  if (backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+    throw new ConfigError(`--backend: expected one of ${BACKEND_CHOICES.join(", ")}, got "${backend}"`);
   }
   const seed = (values.seed as number | undefined) ?? 1;
   const base = PRESETS[presetName];
@@ -509,9 +532,12 @@ export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: st
     method,
     seed,
     name,
+    defaultName: values.name === undefined,
     out: (values.out as string | undefined) ?? `runs/${name}`,
+    defaultOut: values.out === undefined,
     resume: (values.resume as boolean | undefined) ?? false,
-    databaseUrl: (values.databaseUrl as string | undefined) ?? env.DATABASE_URL,
+    databaseUrl: (values.databaseUrl as string | undefined) ?? (env.DATABASE_URL || undefined),
+    dataDir: (values.dataDir as string | undefined) ?? DEFAULT_DATA_DIR,
   };
   if (model) config.modelDir = model;
   if (config.lr !== base.lr && values.lr !== undefined) config.minLr = config.lr / 5;

@@ -1,15 +1,20 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { ConfigError, parseTrainArgs, PRESETS, USAGE } from "./config.ts";
 
-Deno.test("defaults: tiny preset, oreal, runs/<name>", () => {
+Deno.test("defaults: tiny preset, oreal, runs/<name>, the project's store", () => {
   const c = parseTrainArgs([]);
   assertEquals(c.preset, "tiny");
   assertEquals(c.method, "oreal");
   assertEquals(c.seed, 1);
-  assertEquals(c.name, "tiny-oreal-s1");
-  assertEquals(c.out, "runs/tiny-oreal-s1");
+  assertEquals([c.name, c.defaultName], ["tiny-oreal-s1", true]);
+  assertEquals([c.out, c.defaultOut], ["runs/tiny-oreal-s1", true]);
+  assertEquals([c.databaseUrl, c.dataDir], [undefined, ".oreal/db"]);
   assertEquals(c.steps, PRESETS.tiny.steps);
   assertEquals(c.resume, false);
+  // An empty DATABASE_URL is no URL.
+  assertEquals(parseTrainArgs([], { DATABASE_URL: "" }).databaseUrl, undefined);
+  const named = parseTrainArgs(["--name", "mine", "--out", "/tmp/o", "--data-dir", "/tmp/db"]);
+  assertEquals([named.defaultName, named.defaultOut, named.dataDir], [false, false, "/tmp/db"]);
 });
 
 Deno.test("flags override the preset, in both --flag value and --flag=value forms", () => {

@@ -8,10 +8,10 @@ import { RmMonitor } from "./rm_monitor.ts";
 import { RmReplay } from "./rm_replay.ts";
 import { tokenRm } from "./token_rm.ts";
 import type { RolloutGroup } from "./rollout.ts";
-import { TINY_MODEL } from "./train_start.ts";
+import { presetConfig } from "../model/config.ts";
 
 const config = {
-  ...TINY_MODEL,
+  ...presetConfig("tiny"),
   hidden_size: 16,
   intermediate_size: 48,
   num_hidden_layers: 1,

@@ -6,6 +6,7 @@
  */
 
 import type { Problem } from "../../core/data/mod.ts";
+import type { FinishReason } from "../../core/sampling/mod.ts";
 import { chainDeparture, formatPrompt, type PromptTemplate } from "../../core/data/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import { type AnswerForm, verify } from "../../core/verify/mod.ts";
@@ -19,7 +20,7 @@ export interface Rollout {
   tokens: Uint32Array;
   /** Response text without the stop token. */
   text: string;
-  finishReason: "stop" | "length";
+  finishReason: FinishReason;
   correct: boolean;
   /** The verifier's status word. */
   status: string;

@@ -4,11 +4,11 @@ import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { createModel } from "../model/model.ts";
 import { evaluate } from "./evaluate.ts";
 import { encodePrompt, sampleAndVerify } from "./rollout.ts";
-import { TINY_MODEL } from "./train_start.ts";
+import { presetConfig } from "../model/config.ts";
 
 const tokenizer = createCharTokenizer();
 const config = {
-  ...TINY_MODEL,
+  ...presetConfig("tiny"),
   hidden_size: 16,
   intermediate_size: 48,
   num_hidden_layers: 1,

@@ -4,7 +4,7 @@ import { createCharTokenizer } from "../../core/tokenizer/mod.ts";
 import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { createModel } from "../model/model.ts";
 import { runSft, sftSequence } from "./sft.ts";
-import { TINY_MODEL } from "./train_start.ts";
+import { presetConfig } from "../model/config.ts";
 
 const tokenizer = createCharTokenizer();
 const problem = { id: "a", source: "t", prompt: "Say 7.", gold: "7", solution: "\\boxed{7}" };
@@ -23,7 +23,7 @@ Deno.test("sftSequence: plain prompt, then the solution and the end token", () =
 
 Deno.test("runSft lowers the loss of a tiny model", async () => {
   const config = {
-    ...TINY_MODEL,
+    ...presetConfig("tiny"),
     hidden_size: 16,
     intermediate_size: 48,
     num_hidden_layers: 1,

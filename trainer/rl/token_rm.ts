@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Model } from "../model/model.ts";
+import { ADAMW_DEFAULTS, type Model } from "../model/model.ts";
 import { packResponses, type Sequence, type TokenBatch, unpackResponses } from "./batch.ts";
 
 /** The form of the token RM. */
@@ -114,11 +114,12 @@ export function tokenRm(
       await model.step(opts);
       if (head === "likelihood" && b !== null) {
         // Adam on the scalar bias, with the same learning rate and moments as the model's.
+        const { beta1, beta2, eps } = ADAMW_DEFAULTS;
         b.t++;
-        b.m = 0.9 * b.m + 0.1 * biasGrad;
-        b.v = 0.999 * b.v + 0.001 * biasGrad * biasGrad;
-        const mHat = b.m / (1 - 0.9 ** b.t), vHat = b.v / (1 - 0.999 ** b.t);
-        b.value -= opts.lr * mHat / (Math.sqrt(vHat) + 1e-8);
+        b.m = beta1 * b.m + (1 - beta1) * biasGrad;
+        b.v = beta2 * b.v + (1 - beta2) * biasGrad * biasGrad;
+        const mHat = b.m / (1 - beta1 ** b.t), vHat = b.v / (1 - beta2 ** b.t);
+        b.value -= opts.lr * mHat / (Math.sqrt(vHat) + eps);
       }
     },
     bias: () => (b ? { ...b } : null),

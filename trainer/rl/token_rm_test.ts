@@ -4,10 +4,10 @@ import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { createModel } from "../model/model.ts";
 import { packBatch } from "./batch.ts";
 import { type RmHead, tokenRm } from "./token_rm.ts";
-import { TINY_MODEL } from "./train_start.ts";
+import { presetConfig } from "../model/config.ts";
 
 const config = {
-  ...TINY_MODEL,
+  ...presetConfig("tiny"),
   hidden_size: 16,
   intermediate_size: 48,
   num_hidden_layers: 1,

@@ -98,6 +98,39 @@ function problemRows(sets: { train: Problem[]; test: Problem[] }, template: Trai
 /** Runs (or resumes) the training run of `config`; returns its summary (also written to `summary.json`). */
 export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<RunSummary> {
   const t0 = performance.now();
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await trainInStore(await chooseName(config, store), env, store, t0);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Whether folder `out` holds a run (a step checkpoint or a summary). */
+async function holdsRun(out: string): Promise<boolean> {
+  return await latestCheckpoint(out) !== null || await exists(`${out}/summary.json`);
+}
+
+/**
+ * The configuration with its run name: a fresh run with the default name takes the first of `name`, `name-2`,
+ * `name-3`, ... that the store does not hold (nor, with the default `--out`, a run folder).
+ */
+export async function chooseName(config: TrainConfig, store: Store): Promise<TrainConfig> {
+  if (!config.defaultName || config.resume) return config;
+  for (let i = 1;; i++) {
+    const name = i === 1 ? config.name : `${config.name}-${i}`;
+    const out = config.defaultOut ? `runs/${name}` : config.out;
+    if (await store.findRun(name) !== null || (config.defaultOut && await holdsRun(out))) continue;
+    return { ...config, name, out };
+  }
+}
+
+async function trainInStore(
+  config: TrainConfig,
+  env: TrainEnv,
+  store: Store,
+  t0: number,
+): Promise<RunSummary> {
   const { reporter } = env;
   const out = config.out;
   await Deno.mkdir(out, { recursive: true });
@@ -127,9 +160,8 @@ export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<R
     reporter.info(
       `run ${config.name}: ${config.method}, preset ${config.preset}, seed ${config.seed}, ` +
         `backend ${device.name}${device.adapter ? ` (${device.adapter})` : ""}; ` +
-        `${sets.train.length} train / ${sets.test.length} test problems`,
+        `${sets.train.length} train / ${sets.test.length} test problems; store ${store.target}`,
     );
-    const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: `${out}/db` });
     try {
       const runId = await openRun(config, store, sets);
       const clock = new PhaseClock();
@@ -167,8 +199,6 @@ export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<R
         if (run) await store.setRunStatus(run.id, "failed").catch(() => {});
       }
       throw e;
-    } finally {
-      await store.close();
     }
   } finally {
     device.backend.destroy();

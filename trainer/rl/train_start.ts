@@ -8,7 +8,7 @@
 
 import { createRng } from "../../core/random/mod.ts";
 import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint.ts";
-import { type ModelConfig, presetConfig, type PresetName as ModelPreset } from "../model/config.ts";
+import { type ModelConfig, presetConfig } from "../model/config.ts";
 import { createModel } from "../model/model.ts";
 import type { TrainConfig } from "./config.ts";
 import { writeMetrics } from "./metrics.ts";
@@ -27,31 +27,18 @@ import {
   saveBest,
 } from "./train_state.ts";
 
-/** Model shapes of the `tiny` preset: small enough for a 2-core CPU, large enough to learn the problems. */
-export const TINY_MODEL: Omit<ModelConfig, "vocab_size"> = {
-  hidden_size: 64,
-  intermediate_size: 192,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rope_theta: 10000,
-  rms_norm_eps: 1e-6,
-  tie_word_embeddings: true,
-  max_position_embeddings: 256,
-};
-
+/** The shapes of a new model: the preset's, with `--hidden-size` / `--layers` applied to `tiny`. */
 function modelConfig(config: TrainConfig, vocab: number): ModelConfig {
-  if (config.modelPreset === "tiny") {
-    const hidden = config.hiddenSize || TINY_MODEL.hidden_size;
-    return {
-      ...TINY_MODEL,
-      hidden_size: hidden,
-      intermediate_size: 3 * hidden,
-      num_hidden_layers: config.layers || TINY_MODEL.num_hidden_layers,
-      vocab_size: vocab,
-    };
-  }
-  return presetConfig(config.modelPreset as ModelPreset, { vocabSize: vocab });
+  if (config.modelPreset === "hf") throw new Error("a hf run starts from --model, not a new model");
+  const base = presetConfig(config.modelPreset, { vocabSize: vocab });
+  if (config.modelPreset !== "tiny") return base;
+  const hidden = config.hiddenSize || base.hidden_size;
+  return {
+    ...base,
+    hidden_size: hidden,
+    intermediate_size: 3 * hidden,
+    num_hidden_layers: config.layers || base.num_hidden_layers,
+  };
 }
 
 /** Starts a fresh run: SFT, the SFT model's evaluation, and the committed checkpoint of step 0. */

@@ -13,7 +13,7 @@ import { saveCheckpoint, type SaveOptions } from "../model/checkpoint.ts";
 import type { Model } from "../model/model.ts";
 import type { Json } from "../store/schema.ts";
 import type { Store } from "../store/store.ts";
-import type { RolloutRow, StepMetrics as StoreStepMetrics } from "../store/types.ts";
+import type { RolloutRow, StoredStepMetrics } from "../store/types.ts";
 import { commitCheckpoint } from "./checkpoints.ts";
 import type { TrainConfig } from "./config.ts";
 import { evaluate, type Evaluation } from "./evaluate.ts";
@@ -122,8 +122,8 @@ export function evalPoint(step: number, e: Evaluation): EvalPoint {
 }
 
 /** A step's metrics as the store keeps them. */
-export function storeMetrics(m: StepMetrics): StoreStepMetrics {
-  const out: StoreStepMetrics = {
+export function storeMetrics(m: StepMetrics): StoredStepMetrics {
+  const out: StoredStepMetrics = {
     passRate: m.passRate,
     keptPairs: m.pairsKept,
     losses: { total: m.loss, positive: m.lossPositive, negative: m.lossNegative, kl: m.lossKl },

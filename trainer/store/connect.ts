@@ -9,8 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { type Schema, schema } from "./schema.ts";
-import { SCHEMA_NAME } from "./migrate.ts";
-import { StoreInputError } from "./validate.ts";
+import { checkSchemaName } from "./validate.ts";
 
 /** The Drizzle database type both drivers are used through. */
 export type StoreDatabase = PgDatabase<PgQueryResultHKT, Schema>;
@@ -67,12 +66,7 @@ export function redactUrl(url: string): string {
 
 /** Opens the database named by `options` and checks that it answers. */
 export async function connect(options: ConnectOptions): Promise<Connection> {
-  if (!SCHEMA_NAME.test(options.schema)) {
-    throw new StoreInputError(
-      "schema",
-      `"${options.schema}" is not a plain lower-case PostgreSQL identifier`,
-    );
-  }
+  checkSchemaName(options.schema);
   return options.databaseUrl === undefined ? await connectPglite(options) : await connectPostgres(options);
 }
 
@@ -103,19 +97,58 @@ async function connectPostgres(options: ConnectOptions): Promise<Connection> {
 async function connectPglite(options: ConnectOptions): Promise<Connection> {
   const dir = options.dataDir;
   let client: PGlite;
+  let lock: Deno.FsFile | null = null;
   try {
-    if (dir !== IN_MEMORY) await Deno.mkdir(dir, { recursive: true });
+    if (dir !== IN_MEMORY) {
+      await Deno.mkdir(dir, { recursive: true });
+      lock = await lockFolder(dir);
+    }
     client = new PGlite(dir);
     await client.waitReady;
     if (options.schema !== "public") {
       await client.exec(`set search_path to ${options.schema}`);
     }
   } catch (error) {
+    lock?.close();
+    if (error instanceof StoreConnectError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new StoreConnectError(`cannot open the PGlite database in ${dir}: ${reason}`, { cause: error });
   }
   const db = drizzlePglite(client, { schema }) as unknown as StoreDatabase;
-  return { db, driver: "pglite", target: dir, close: () => client.close() };
+  const close = async () => {
+    try {
+      await client.close();
+    } finally {
+      lock?.close();
+    }
+  };
+  return { db, driver: "pglite", target: dir, close };
+}
+
+/** How long a PGlite folder that another process holds is waited for. */
+const LOCK_WAIT_MS = 1000;
+
+/**
+ * Takes an exclusive lock on PGlite folder `dir` (a `flock` on `dir/oreal.lock`, released when the file is closed
+ * or the process ends, even by SIGKILL): PGlite serves one process at a time, and two processes writing one
+ * folder would corrupt it. A folder still held after {@linkcode LOCK_WAIT_MS} is an error.
+ */
+async function lockFolder(dir: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(`${dir}/oreal.lock`, { read: true, write: true, create: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const held = await Promise.race([
+    file.lock(true).then(() => true, () => false),
+    new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), LOCK_WAIT_MS)),
+  ]);
+  clearTimeout(timer);
+  if (!held) {
+    file.close();
+    throw new StoreConnectError(
+      `the PGlite database in ${dir} is open in another process (a training run?): PGlite serves one process ` +
+        `at a time; wait for it to finish, or use PostgreSQL (DATABASE_URL) to share the store`,
+    );
+  }
+  return file;
 }
 
 /**

@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import { migrationsTable } from "./schema.ts";
 import type { StoreDatabase } from "./connect.ts";
-import { StoreInputError } from "./validate.ts";
+import { checkSchemaName } from "./validate.ts";
 
 /** One migration file: its name (e.g. `0000_init.sql`) and its SQL text. */
 export interface Migration {
@@ -47,9 +47,6 @@ export async function sha256Hex(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** A valid unquoted PostgreSQL schema name: lower-case letters, digits and `_`, at most 63 characters. */
-export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 /**
  * Applies the pending `migrations` to `schemaName` (which must already be first on the connection's
  * `search_path`; it is created when missing) and returns the names applied now. All pending files run in one
@@ -60,9 +57,7 @@ export async function migrate(
   schemaName: string,
   migrations: readonly Migration[],
 ): Promise<string[]> {
-  if (!SCHEMA_NAME.test(schemaName)) {
-    throw new StoreInputError("schema", `"${schemaName}" is not a plain lower-case PostgreSQL identifier`);
-  }
+  checkSchemaName(schemaName);
   const hashed = await Promise.all(migrations.map(async (m) => ({ ...m, sha256: await sha256Hex(m.sql) })));
   return await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${"oreal_migrations:" + schemaName}))`);

@@ -25,7 +25,7 @@ export {
   storeSettings,
 } from "./store.ts";
 export { type Connection, type Driver, IN_MEMORY, redactUrl, StoreConnectError } from "./connect.ts";
-export { DEFAULT_LIMITS, StoreInputError, type StoreLimits } from "./validate.ts";
+export { DEFAULT_STORE_LIMITS, StoreInputError, type StoreLimits } from "./validate.ts";
 export { resolveDatabaseUrl } from "./cli.ts";
 export { FINISH_REASONS, type FinishReason, type Json, RUN_STATUSES, type RunStatus } from "./schema.ts";
 export type * from "./types.ts";

@@ -7,6 +7,7 @@
  * `openStore({ schema })` says otherwise).
  * @module
  */
+import type { FinishReason } from "../../core/sampling/mod.ts";
 import {
   boolean,
   doublePrecision,
@@ -26,10 +27,7 @@ export type RunStatus = "running" | "finished" | "failed";
 /** Every {@linkcode RunStatus}, in the order a run passes through them. */
 export const RUN_STATUSES: readonly RunStatus[] = ["running", "finished", "failed"];
 
-/** Why the sampler stopped: the model emitted a stop token, or the length budget ran out. */
-export type FinishReason = "stop" | "length";
-/** Every {@linkcode FinishReason}. */
-export const FINISH_REASONS: readonly FinishReason[] = ["stop", "length"];
+export { FINISH_REASONS, type FinishReason } from "../../core/sampling/mod.ts";
 
 /** JSON value as stored in a jsonb column. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

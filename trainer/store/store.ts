@@ -22,11 +22,11 @@ import type {
   ProblemRow,
   RolloutFilter,
   RolloutRow,
+  RunListing,
   RunRecord,
-  RunSummary,
   SftExample,
-  StepMetrics,
   StoredRollout,
+  StoredStepMetrics,
   WriteStepInput,
   WriteStepResult,
 } from "./types.ts";
@@ -38,7 +38,7 @@ import {
   checkProblems,
   checkRollouts,
   checkRunStatus,
-  DEFAULT_LIMITS,
+  DEFAULT_STORE_LIMITS,
   StoreInputError,
   type StoreLimits,
 } from "./validate.ts";
@@ -59,7 +59,7 @@ export interface OpenStoreOptions {
   schema?: string;
   /** Seconds to wait for a PostgreSQL server before failing (default 5). */
   connectTimeoutSeconds?: number;
-  /** Overrides of {@linkcode DEFAULT_LIMITS}. */
+  /** Overrides of {@linkcode DEFAULT_STORE_LIMITS}. */
   limits?: Partial<StoreLimits>;
   /** Rows per multi-row INSERT in `writeStep` and `upsertProblems` (default 1,000). */
   insertBatchRows?: number;
@@ -80,7 +80,7 @@ export interface StoreSettings {
 /** Resolves the settings of `options` (defaults filled in, numbers checked). */
 export function storeSettings(options: OpenStoreOptions = {}): StoreSettings {
   return {
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    limits: { ...DEFAULT_STORE_LIMITS, ...options.limits },
     insertBatchRows: checkInteger("insertBatchRows", options.insertBatchRows ?? 1_000, 1),
     readPageRows: checkInteger("readPageRows", options.readPageRows ?? 1_000, 1),
   };
@@ -368,11 +368,15 @@ export class Store {
       createdAt: steps.createdAt,
     })
       .from(steps).where(eq(steps.runId, runId)).orderBy(asc(steps.step));
-    return rows.map((r) => ({ step: r.step, metrics: r.metrics as StepMetrics, createdAt: r.createdAt }));
+    return rows.map((r) => ({
+      step: r.step,
+      metrics: r.metrics as StoredStepMetrics,
+      createdAt: r.createdAt,
+    }));
   }
 
   /** Every run with its step count, last step and last pass rate, by id. */
-  async listRuns(): Promise<RunSummary[]> {
+  async listRuns(): Promise<RunListing[]> {
     const rows = await this.#db.select({
       id: runs.id,
       name: runs.name,
@@ -383,7 +387,7 @@ export class Store {
       steps: count(steps.step),
       lastStep: sql<number | null>`max(${steps.step})`,
     }).from(runs).leftJoin(steps, eq(steps.runId, runs.id)).groupBy(runs.id).orderBy(asc(runs.id));
-    const out: RunSummary[] = [];
+    const out: RunListing[] = [];
     for (const r of rows) {
       let lastPassRate: number | null = null;
       if (r.lastStep !== null) {

@@ -35,7 +35,7 @@ export interface RunRecord {
 }
 
 /** A run with its progress, as listed by `Store.listRuns`. */
-export interface RunSummary extends Omit<RunRecord, "config"> {
+export interface RunListing extends Omit<RunRecord, "config"> {
   /** Number of stored steps. */
   steps: number;
   /** Highest stored step, or null before the first one. */
@@ -102,7 +102,7 @@ export interface StoredRollout extends RolloutRow {
  * Metrics of one step (stored as jsonb). The named fields are the ones the CLIs read; any other JSON value may be
  * added. Every number must be finite.
  */
-export interface StepMetrics {
+export interface StoredStepMetrics {
   /** Share of rollouts judged correct (0..1); `deno task runs` shows the last one. */
   passRate?: number;
   /** Number of pairs (or samples) kept for the update. */
@@ -134,7 +134,7 @@ export interface WriteStepInput {
   /** All rollouts of the step. */
   rollouts: readonly RolloutRow[];
   /** The step's metrics. */
-  metrics: StepMetrics;
+  metrics: StoredStepMetrics;
 }
 
 /** What `Store.writeStep` did. */
@@ -170,7 +170,7 @@ export interface MetricsPoint {
   /** Step number. */
   step: number;
   /** Metrics as stored. */
-  metrics: StepMetrics;
+  metrics: StoredStepMetrics;
   /** When the step was written. */
   createdAt: Date;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { FINISH_REASONS, type Json, RUN_STATUSES, type RunStatus } from "./schema.ts";
-import type { CheckpointInput, NewRun, ProblemRow, RolloutRow, StepMetrics } from "./types.ts";
+import type { CheckpointInput, NewRun, ProblemRow, RolloutRow, StoredStepMetrics } from "./types.ts";
 
 /** Size limits on stored text, in UTF-16 code units (JavaScript string length). */
 export interface StoreLimits {
@@ -19,7 +19,7 @@ export interface StoreLimits {
 }
 
 /** The limits used unless `openStore({ limits })` overrides some. */
-export const DEFAULT_LIMITS: Readonly<StoreLimits> = {
+export const DEFAULT_STORE_LIMITS: Readonly<StoreLimits> = {
   maxResponseChars: 262_144,
   maxPromptChars: 65_536,
   maxShortTextChars: 4_096,
@@ -35,6 +35,16 @@ export class StoreInputError extends Error {
     super(`${field}: ${problem}`);
     this.name = "StoreInputError";
     this.field = field;
+  }
+}
+
+/** A valid unquoted PostgreSQL schema name: lower-case letters, digits and `_`, at most 63 characters. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Throws a {@linkcode StoreInputError} unless `name` is a plain lower-case PostgreSQL identifier. */
+export function checkSchemaName(name: string): void {
+  if (!SCHEMA_NAME.test(name)) {
+    throw new StoreInputError("schema", `"${name}" is not a plain lower-case PostgreSQL identifier`);
   }
 }
 
@@ -180,7 +190,7 @@ export function checkRollouts(rows: readonly RolloutRow[], limits: StoreLimits):
 }
 
 /** Checks a step's metrics and returns them typed as the JSON object they are. */
-export function checkMetrics(metrics: StepMetrics, limits: StoreLimits): { [key: string]: Json } {
+export function checkMetrics(metrics: StoredStepMetrics, limits: StoreLimits): { [key: string]: Json } {
   return checkJsonObject("metrics", metrics, limits.maxJsonChars);
 }
 

@@ -7,7 +7,7 @@ import {
   checkProblems,
   checkRollouts,
   checkText,
-  DEFAULT_LIMITS,
+  DEFAULT_STORE_LIMITS,
   StoreInputError,
 } from "./validate.ts";
 import { sampleProblems, sampleRollouts } from "./testing.ts";
@@ -51,16 +51,22 @@ Deno.test("checkJsonObject names the path of a bad leaf and limits the size", ()
 
 Deno.test("checkRollouts names the rollout and field at fault", () => {
   const rows = sampleRollouts(sampleProblems("s", 2), 2);
-  checkRollouts(rows, DEFAULT_LIMITS);
+  checkRollouts(rows, DEFAULT_STORE_LIMITS);
   const at = (i: number, patch: object) => rows.map((r, j) => (j === i ? { ...r, ...patch } : r));
-  assertEquals(fieldOf(() => checkRollouts(at(2, { reward: NaN }), DEFAULT_LIMITS)), "rollouts[2].reward");
-  assertEquals(fieldOf(() => checkRollouts(at(0, { correct: 1 }), DEFAULT_LIMITS)), "rollouts[0].correct");
   assertEquals(
-    fieldOf(() => checkRollouts(at(3, { problemId: "" }), DEFAULT_LIMITS)),
+    fieldOf(() => checkRollouts(at(2, { reward: NaN }), DEFAULT_STORE_LIMITS)),
+    "rollouts[2].reward",
+  );
+  assertEquals(
+    fieldOf(() => checkRollouts(at(0, { correct: 1 }), DEFAULT_STORE_LIMITS)),
+    "rollouts[0].correct",
+  );
+  assertEquals(
+    fieldOf(() => checkRollouts(at(3, { problemId: "" }), DEFAULT_STORE_LIMITS)),
     "rollouts[3].problemId",
   );
-  assertEquals(fieldOf(() => checkRollouts(at(1, { sampleIndex: 0 }), DEFAULT_LIMITS)), "rollouts[1]");
-  const limits = { ...DEFAULT_LIMITS, maxShortTextChars: 8 };
+  assertEquals(fieldOf(() => checkRollouts(at(1, { sampleIndex: 0 }), DEFAULT_STORE_LIMITS)), "rollouts[1]");
+  const limits = { ...DEFAULT_STORE_LIMITS, maxShortTextChars: 8 };
   assertEquals(
     fieldOf(() => checkRollouts(at(0, { extractedAnswer: "123456789" }), limits)),
     "rollouts[0].extractedAnswer",
@@ -69,21 +75,24 @@ Deno.test("checkRollouts names the rollout and field at fault", () => {
 
 Deno.test("checkProblems, checkNewRun and checkCheckpoint name their fields", () => {
   const problems = sampleProblems("s", 2);
-  assertEquals(fieldOf(() => checkProblems([problems[0], problems[0]], DEFAULT_LIMITS)), "problems[1]");
+  assertEquals(fieldOf(() => checkProblems([problems[0], problems[0]], DEFAULT_STORE_LIMITS)), "problems[1]");
   assertEquals(
-    fieldOf(() => checkProblems([{ ...problems[1], gold: 3 as unknown as string }], DEFAULT_LIMITS)),
+    fieldOf(() => checkProblems([{ ...problems[1], gold: 3 as unknown as string }], DEFAULT_STORE_LIMITS)),
     "problems[0].gold",
   );
-  assertEquals(fieldOf(() => checkNewRun({ name: "a", method: "", config: {} }, DEFAULT_LIMITS)), "method");
   assertEquals(
-    fieldOf(() => checkNewRun({ name: "a", method: "m", config: { x: NaN } }, DEFAULT_LIMITS)),
+    fieldOf(() => checkNewRun({ name: "a", method: "", config: {} }, DEFAULT_STORE_LIMITS)),
+    "method",
+  );
+  assertEquals(
+    fieldOf(() => checkNewRun({ name: "a", method: "m", config: { x: NaN } }, DEFAULT_STORE_LIMITS)),
     "config.x",
   );
   const checkpoint = { runId: 1, step: 0, path: "p", sha256: "f".repeat(64), evaluation: {} };
-  checkCheckpoint(checkpoint, DEFAULT_LIMITS);
-  assertEquals(fieldOf(() => checkCheckpoint({ ...checkpoint, step: -1 }, DEFAULT_LIMITS)), "step");
+  checkCheckpoint(checkpoint, DEFAULT_STORE_LIMITS);
+  assertEquals(fieldOf(() => checkCheckpoint({ ...checkpoint, step: -1 }, DEFAULT_STORE_LIMITS)), "step");
   assertEquals(
-    fieldOf(() => checkCheckpoint({ ...checkpoint, sha256: "F".repeat(64) }, DEFAULT_LIMITS)),
+    fieldOf(() => checkCheckpoint({ ...checkpoint, sha256: "F".repeat(64) }, DEFAULT_STORE_LIMITS)),
     "sha256",
   );
 });

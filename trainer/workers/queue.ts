@@ -19,7 +19,7 @@ import type { PromptTemplate } from "../../core/data/mod.ts";
 import { connect, type Connection, type StoreDatabase } from "../store/connect.ts";
 import { loadMigrations, migrate } from "../store/migrate.ts";
 import type { FinishReason, Json } from "../store/schema.ts";
-import { DEFAULT_LIMITS } from "../store/validate.ts";
+import { DEFAULT_STORE_LIMITS } from "../store/validate.ts";
 
 /** How one job samples: what `sampleAndVerify` needs besides the model and the problem. */
 export interface JobSettings {
@@ -448,7 +448,7 @@ function checkJobRollouts(job: LeasedJob, rollouts: readonly JobRollout[]): void
       throw new RangeError(`job ${job.id}: sample index ${r.sampleIndex} is outside 0..${k - 1} or repeated`);
     }
     seen.add(r.sampleIndex);
-    if (r.response.length > DEFAULT_LIMITS.maxResponseChars) {
+    if (r.response.length > DEFAULT_STORE_LIMITS.maxResponseChars) {
       throw new RangeError(`job ${job.id}: response ${r.sampleIndex} is over the store's length limit`);
     }
   }

@@ -24,7 +24,7 @@ const tokenizer = source.tokenizer;
 const template = Deno.args[1] ? "qwen-math" : "plain";
 const be = createCpuBackend();
 const model = createModel(
-  { ...presetConfig("tiny", { vocabSize: tokenizer.vocabSize }), rope_theta: 1e6 },
+  { ...presetConfig("bench", { vocabSize: tokenizer.vocabSize }), rope_theta: 1e6 },
   be,
   {
     seed: 3,
