@@ -61,6 +61,20 @@ function positiveInt(flag: string, raw: string): number {
   return Number(raw);
 }
 
+/** The flags that take a value. */
+const VALUE_FLAGS = new Set([
+  "database-url",
+  "backend",
+  "threads",
+  "verifier-url",
+  "run",
+  "mount",
+  "max-jobs",
+  "lease-seconds",
+  "poll-ms",
+  "idle-exit",
+]);
+
 /** Parses the worker's flags; `env` supplies `DATABASE_URL`. */
 export function parseWorkerArgs(args: readonly string[], env: { DATABASE_URL?: string } = {}): WorkerArgs {
   const out: WorkerArgs = {
@@ -81,6 +95,7 @@ export function parseWorkerArgs(args: readonly string[], env: { DATABASE_URL?: s
       out.exitWithStdin = true;
       continue;
     }
+    if (!VALUE_FLAGS.has(flag)) throw new WorkerArgsError(`unknown flag --${flag}`);
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
     else {
@@ -129,8 +144,6 @@ export function parseWorkerArgs(args: readonly string[], env: { DATABASE_URL?: s
       case "idle-exit":
         out.idleExitSeconds = positiveInt(flag, value);
         break;
-      default:
-        throw new WorkerArgsError(`unknown flag --${flag}`);
     }
   }
   if (out.databaseUrl === undefined) {
