@@ -31,6 +31,7 @@ policy version, verifies them and writes them back. Runs until interrupted (Ctrl
   --lease-seconds N      lease length; a job whose worker stops renewing is retried after it (default 60)
   --poll-ms N            wait between two polls of an empty queue (default 500)
   --idle-exit N          exit after N seconds without a job (default: never)
+  --log FILE             append progress lines to FILE instead of printing them
   --exit-with-stdin      exit when standard input closes (the trainer's --rollout-workers uses it)
 `;
 
@@ -47,6 +48,8 @@ export interface WorkerArgs {
   pollMs: number;
   idleExitSeconds?: number;
   exitWithStdin: boolean;
+  /** File that progress lines are appended to (default: standard output). */
+  logFile?: string;
 }
 
 /** Bad command-line input; the message names the flag. */
@@ -73,6 +76,7 @@ const VALUE_FLAGS = new Set([
   "lease-seconds",
   "poll-ms",
   "idle-exit",
+  "log",
 ]);
 
 /** Parses the worker's flags; `env` supplies `DATABASE_URL`. */
@@ -141,6 +145,9 @@ export function parseWorkerArgs(args: readonly string[], env: { DATABASE_URL?: s
       case "poll-ms":
         out.pollMs = positiveInt(flag, value);
         break;
+      case "log":
+        out.logFile = value;
+        break;
       case "idle-exit":
         out.idleExitSeconds = positiveInt(flag, value);
         break;
@@ -174,6 +181,19 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
+  // A log file of its own keeps a worker's lines when the process that started it (and read its output) is gone.
+  const logFile = parsed.logFile === undefined
+    ? null
+    : await Deno.open(parsed.logFile, { create: true, append: true }).catch((e) => {
+      console.error(`error: --log ${parsed.logFile}: ${(e as Error).message}`);
+      return undefined;
+    });
+  if (logFile === undefined) return 1;
+  const encoder = new TextEncoder();
+  const say = (line: string) => {
+    if (logFile === null) console.log(line);
+    else logFile.writeSync(encoder.encode(`${new Date().toISOString()} ${line}\n`));
+  };
   const queue = await openQueue({ databaseUrl: parsed.databaseUrl }).catch((e) => {
     console.error(`error: ${(e as Error).message}`);
     return null;
@@ -198,7 +218,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const { backend, name } = await createBackend(parsed.backend, { threads: parsed.threads });
     const workerId = `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 4)}`;
-    console.log(`rollout worker ${workerId}: ${name} backend, queue at ${queue.target}`);
+    say(`rollout worker ${workerId}: ${name} backend, queue at ${queue.target}`);
     const totals = await runWorker({
       queue,
       backend,
@@ -211,15 +231,16 @@ export async function main(args: string[]): Promise<number> {
       mounts: parsed.mounts,
       signal: stop.signal,
       idleExitSeconds: parsed.idleExitSeconds,
-      log: (line) => console.log(`[${workerId}] ${line}`),
+      log: (line) => say(`[${workerId}] ${line}`),
     });
-    console.log(
+    say(
       `rollout worker ${workerId}: ${totals.jobs} jobs, ${totals.rollouts} rollouts, ` +
         `${totals.failures} failed attempts, ${totals.lostLeases} lost leases`,
     );
     return 0;
   } finally {
     await queue.close();
+    logFile?.close();
   }
 }
 

@@ -28,9 +28,12 @@ Deno.test("rollout-worker: flags, defaults, and clear errors", () => {
     "--idle-exit",
     "5",
     "--exit-with-stdin",
+    "--log",
+    "w.log",
   ], env);
   assertEquals(p.databaseUrl, "postgres://x/y");
   assertEquals(p.mounts, [{ from: "/srv/runs", to: "/mnt/runs" }]);
+  assertEquals(p.logFile, "w.log");
   assertEquals([p.threads, p.verifierUrl, p.run, p.leaseSeconds, p.idleExitSeconds, p.exitWithStdin], [
     2,
     "http://v:8787",

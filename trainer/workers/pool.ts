@@ -98,6 +98,7 @@ export class RolloutPool {
         "--allow-env",
         "--allow-net",
         "--allow-sys",
+        `--allow-write=${logPath}`,
         WORKER_CLI,
         "--run",
         String(this.#o.runId),
@@ -110,25 +111,25 @@ export class RolloutPool {
         "--poll-ms",
         "25",
         "--exit-with-stdin",
+        "--log",
+        logPath,
       ],
       // In the environment rather than the arguments, which other users of the machine can list.
       env: { DATABASE_URL: w.databaseUrl },
       stdin: "piped",
-      stdout: "piped",
+      stdout: "null",
       stderr: "piped",
     }).spawn();
     const entry: LocalWorker = { child, exited: false, code: null, done: Promise.resolve() };
-    // Both streams append to the worker's log, each through a handle of its own.
-    const toLog = async (stream: ReadableStream<Uint8Array>) => {
+    // The worker writes its progress lines to the log itself; its errors (a crash) are appended here.
+    const errorsToLog = async (stream: ReadableStream<Uint8Array>) => {
       const file = await Deno.open(logPath, { create: true, append: true });
       await stream.pipeTo(file.writable).catch(() => {});
     };
-    entry.done = Promise.all([toLog(child.stdout), toLog(child.stderr), child.status]).then(
-      ([, , status]) => {
-        entry.exited = true;
-        entry.code = status.code;
-      },
-    );
+    entry.done = Promise.all([errorsToLog(child.stderr), child.status]).then(([, status]) => {
+      entry.exited = true;
+      entry.code = status.code;
+    });
     return entry;
   }
 
