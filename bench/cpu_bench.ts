@@ -16,7 +16,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./flags.ts";
 import { createCpuBackend, defaultThreads } from "../trainer/gpu/cpu/mod.ts";
 import { CpuEngine } from "../trainer/gpu/cpu/engine.ts";
 import { type KernelExports, kernelModule, MR, NR } from "../trainer/gpu/cpu/simd.ts";
@@ -27,9 +27,18 @@ import { createModel, type Model } from "../trainer/model/model.ts";
 import { generate } from "../trainer/model/decode.ts";
 import { createRng } from "../core/random/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { threads: { type: "string" }, rounds: { type: "string" }, quick: { type: "boolean" } },
+const { values } = benchFlags("Run: deno task bench:cpu [flags]", {
+  threads: {
+    type: "string",
+    arg: "N",
+    help: "threads of the multi-threaded runs (default: the machine's cores)",
+  },
+  rounds: {
+    type: "string",
+    arg: "R",
+    help: "interleaved rounds per measurement (default 5, 3 with --quick)",
+  },
+  quick: { type: "boolean", help: "fewer rounds, no small preset" },
 });
 const quick = values.quick ?? false;
 const N = Number(values.threads ?? defaultThreads());

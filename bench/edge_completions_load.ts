@@ -9,18 +9,15 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./flags.ts";
 import { readListeningUrl, waitUntilReady } from "../tests/edge_harness.ts";
 import { writeQwen2ModelDir } from "../tests/edge_qwen2_model.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    seconds: { type: "string" },
-    clients: { type: "string" },
-    concurrency: { type: "string" },
-    "in-process": { type: "boolean" },
-  },
+const { values } = benchFlags("Run: deno run -A bench/edge_completions_load.ts [flags]", {
+  seconds: { type: "string", arg: "S", help: "length of the run (default 10)" },
+  clients: { type: "string", arg: "N", help: "concurrent clients (default 1)" },
+  concurrency: { type: "string", arg: "N", help: "the server's decoder workers (default 1)" },
+  "in-process": { type: "boolean", help: "decode on the server's thread instead of in workers" },
 });
 const seconds = Number(values.seconds ?? 10);
 const clients = Number(values.clients ?? 1);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./flags.ts";
 import {
   pathologicalResponse,
   percentile,
@@ -87,9 +87,9 @@ async function measure(name: string, server: ServerProcess, seconds: number, byt
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { seconds: { type: "string" }, bytes: { type: "string" } },
+  const { values } = benchFlags("Run: deno run -A bench/edge_healthz_load.ts [flags]", {
+    seconds: { type: "string", arg: "S", help: "length of each run (default 10)" },
+    bytes: { type: "string", arg: "N", help: "size of the pathological responses (default 65536)" },
   });
   const seconds = Number(values.seconds ?? 10);
   const bytes = Number(values.bytes ?? 65536);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./flags.ts";
 import { waitUntilReady } from "../tests/edge_harness.ts";
 import { writeQwen2ModelDir } from "../tests/edge_qwen2_model.ts";
 import { startServe } from "./edge_servers.ts";
@@ -80,9 +80,9 @@ async function round(url: string, streams: number, withStalled: boolean): Promis
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { concurrency: { type: "string" }, streams: { type: "string" } },
+  const { values } = benchFlags("Run: deno run -A bench/edge_streams_load.ts [flags]", {
+    concurrency: { type: "string", arg: "N", help: "the server's decoder workers (default 1)" },
+    streams: { type: "string", arg: "N", help: "chat streams at once (default 8)" },
   });
   const concurrency = Number(values.concurrency ?? 1);
   const streams = Number(values.streams ?? 8);

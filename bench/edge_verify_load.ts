@@ -15,7 +15,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./flags.ts";
 import {
   pathologicalResponse,
   percentile,
@@ -117,15 +117,16 @@ async function hasWrk(): Promise<boolean> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      seconds: { type: "string" },
-      connections: { type: "string" },
-      generator: { type: "string" },
-      "pathological-per-second": { type: "string" },
-      reference: { type: "boolean" },
+  const { values } = benchFlags("Run: deno run -A bench/edge_verify_load.ts [flags]", {
+    seconds: { type: "string", arg: "S", help: "length of the run (default 10)" },
+    connections: { type: "string", arg: "N", help: "concurrent connections (default 16)" },
+    generator: { type: "string", arg: "NAME", help: "load generator" },
+    "pathological-per-second": {
+      type: "string",
+      arg: "N",
+      help: "pathological requests per second mixed in (default 0)",
     },
+    reference: { type: "boolean", help: "load the reference server instead of serve" },
   });
   const seconds = Number(values.seconds ?? 10);
   const connections = Number(values.connections ?? 16);

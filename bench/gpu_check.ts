@@ -16,21 +16,23 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./flags.ts";
 import { createWebGpuBackend } from "../trainer/gpu/webgpu/mod.ts";
 import { type ModelPresetName, presetConfig } from "../trainer/model/config.ts";
 import { createModel } from "../trainer/model/model.ts";
 import { generate } from "../trainer/model/decode.ts";
 import { createRng } from "../core/random/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    preset: { type: "string", default: "qwen2.5-0.5b" },
-    batch: { type: "string", default: "4" },
-    seq: { type: "string", default: "512" },
-    new: { type: "string", default: "64" },
-    "max-seconds": { type: "string", default: "300" },
+const { values } = benchFlags("Run: deno run -A bench/gpu_check.ts [flags]", {
+  preset: { type: "string", arg: "NAME", default: "qwen2.5-0.5b", help: "model preset (tiny: a smoke test)" },
+  batch: { type: "string", arg: "B", default: "4", help: "sequences per training step" },
+  seq: { type: "string", arg: "T", default: "512", help: "tokens per sequence" },
+  new: { type: "string", arg: "N", default: "64", help: "new tokens per sampled sequence" },
+  "max-seconds": {
+    type: "string",
+    arg: "S",
+    default: "300",
+    help: "start no new measurement after S seconds",
   },
 });
 const preset = values.preset as ModelPresetName;

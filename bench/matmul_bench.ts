@@ -18,6 +18,7 @@ import { acquireGpu, findAdapter, formatAdapter, type GpuContext } from "../trai
 import { scaleKernel } from "../trainer/gpu/webgpu/elementwise.ts";
 import { matmulKernel, type MatmulSpec, matmulTuningFor, TILE_LARGE } from "../trainer/gpu/webgpu/matmul.ts";
 import { PipelineCache } from "../trainer/gpu/webgpu/pipelines.ts";
+import { benchFlags } from "./flags.ts";
 
 /** One timed matmul problem. */
 interface Problem extends MatmulSpec {
@@ -109,12 +110,16 @@ async function main(): Promise<void> {
   const ctx = await acquireGpu();
   const r = rig(ctx);
   const soft = ctx.info.isFallbackAdapter;
-  const largeTile = Deno.args.includes("--large-tile");
+  const { values } = benchFlags("Run: deno task bench:matmul [flags]", {
+    "large-tile": { type: "boolean", help: "use the large tile instead of the tuned one" },
+    shapes: { type: "string", arg: "MxNxK,...", help: "matmul shapes to time instead of the built-in ones" },
+  });
+  const largeTile = values["large-tile"] === true;
   const tuning = matmulTuningFor(ctx.info);
   const tile = largeTile ? TILE_LARGE : tuning.tile;
   console.log(`adapter: ${formatAdapter(ctx.info)}`);
   console.log(`tile: ${JSON.stringify(tile)}; gemv for m <= ${tuning.gemvMaxM}`);
-  const custom = parseShapes(Deno.args.find((a) => a.startsWith("--shapes="))?.slice(9));
+  const custom = parseShapes(values.shapes);
   // Qwen2.5-0.5B: hidden 896, intermediate 4864, 14 heads x 64, 2 KV heads; 4096 tokens per micro-batch.
   const problems: Problem[] = custom ?? (soft
     ? [

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./flags.ts";
 import { generateProblems, type Level } from "../core/data/mod.ts";
 import { cosineSchedule, rewardModelLoss, selectPairs, tokenWeights } from "../core/oreal/mod.ts";
 import { createRng } from "../core/random/mod.ts";
@@ -25,20 +25,22 @@ import { RmReplay } from "../trainer/rl/rm_replay.ts";
 import { type Rollout, type RolloutGroup, sampleAndVerify } from "../trainer/rl/rollout.ts";
 import { type RmHead, tokenRm } from "../trainer/rl/token_rm.ts";
 
-const { values: a } = parseArgs({
-  args: Deno.args,
-  options: {
-    sft: { type: "string" },
-    head: { type: "string", default: "scalar" },
-    lr: { type: "string", default: "1e-3" },
-    beta: { type: "string", default: "1" },
-    steps: { type: "string", default: "60" },
-    prompts: { type: "string", default: "16" },
-    replay: { type: "string", default: "0" },
-    samples: { type: "string", default: "pairs" },
-    seed: { type: "string", default: "1" },
-    levels: { type: "string", default: "1,2" },
+const { values: a } = benchFlags("Run: deno run -A bench/token_rm_probe.ts --sft DIR [flags]", {
+  sft: { type: "string", arg: "DIR", help: "an SFT checkpoint, e.g. runs/<run>/sft (required)" },
+  head: {
+    type: "string",
+    arg: "H",
+    default: "scalar",
+    help: "token RM form: scalar, logratio or likelihood",
   },
+  lr: { type: "string", arg: "X", default: "1e-3", help: "RM learning rate" },
+  beta: { type: "string", arg: "X", default: "1", help: "beta of the LM forms" },
+  steps: { type: "string", arg: "N", default: "60", help: "RM training steps" },
+  prompts: { type: "string", arg: "N", default: "16", help: "prompts per step" },
+  replay: { type: "string", arg: "N", default: "0", help: "earlier batches trained on again" },
+  samples: { type: "string", arg: "pairs|all", default: "pairs", help: "responses the RM trains on" },
+  seed: { type: "string", arg: "N", default: "1", help: "seed" },
+  levels: { type: "string", arg: "1,2", default: "1,2", help: "generator levels" },
 });
 if (!a.sft) throw new Error("--sft DIR is required (an SFT checkpoint, e.g. runs/<run>/sft)");
 const steps = Number(a.steps), prompts = Number(a.prompts), lr = Number(a.lr), seed = Number(a.seed);

@@ -6,6 +6,7 @@
  */
 
 import { verify } from "../core/verify/mod.ts";
+import { benchFlags } from "./flags.ts";
 import { LONG, NUMERIC, SETS, SYMBOLIC } from "./verify_cases.ts";
 
 function quantile(sorted: number[], q: number): number {
@@ -37,7 +38,10 @@ export function measure(
 }
 
 if (import.meta.main) {
-  const seconds = Number(Deno.args[0] ?? 2);
+  const { positionals } = benchFlags("Run: deno run -A bench/verify_latency.ts [SECONDS] (default 2)", {}, {
+    positionals: true,
+  });
+  const seconds = Number(positionals[0] ?? 2);
   for (
     const [name, cases] of Object.entries({ numeric: NUMERIC, symbolic: SYMBOLIC, sets: SETS, long: LONG })
   ) {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { HELP_FLAG, parseFlags, usageText } from "../../core/cli/mod.ts";
 import { verify } from "../../core/verify/mod.ts";
 import { createApp, DEFAULT_LIMITS, type EdgeLimits } from "../app.ts";
 import { loadModelDir } from "../inference/load_model_dir.ts";
@@ -42,30 +42,96 @@ export interface ServeConfig {
   server: ServerLimits;
 }
 
-/** The usage text. */
-export const USAGE = `usage: deno task serve [options]
-  --model DIR            model folder (model.onnx, config.json, tokenizer.json); none = verifier only
-  --model-id NAME        id clients put in "model" (default: the folder's name)
-  --provider wasm|webgpu onnxruntime-web execution provider (default wasm)
-  --port N               port (default 8787; 0 picks a free port)
-  --host HOST            host (default 127.0.0.1)
-  --concurrency N        generations at once, one worker each (default 1)
-  --in-process           run inference and verification on the server's thread instead of in workers
-  --verify-workers N     verification workers (default 2, growing to 2N while all are stuck on slow items);
-                         a stuck one is replaced after its deadline
-  --max-tokens N         cap on max_tokens (default ${DEFAULT_LIMITS.maxTokensCap})
-  --max-request-tokens N cap on prompts × n × max_tokens per request (default ${DEFAULT_LIMITS.maxRequestTokens})
-  --max-batch N          most items per verify batch (default ${DEFAULT_LIMITS.maxBatchItems})
-  --max-body-bytes N     largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})
-  --time-limit-ms N      time budget per request (default ${DEFAULT_LIMITS.requestTimeMs})
-  --verify-time-ms N     time budget per verification (default ${DEFAULT_LIMITS.verifyTimeMs})
-  --body-time-ms N       time a request body may take to arrive (default ${DEFAULT_LIMITS.bodyTimeMs})
-  --max-connections N    connections open at once; more get a 503 (default ${DEFAULT_SERVER_LIMITS.maxConnections})
-  --idle-time-ms N       close a connection idle this long (default ${DEFAULT_SERVER_LIMITS.idleTimeMs})
-  --header-time-ms N     time a request's head may take to arrive (default ${DEFAULT_SERVER_LIMITS.headerTimeMs})
-  --write-time-ms N      cut a client that reads nothing for this long (default ${DEFAULT_SERVER_LIMITS.writeTimeMs})
-  --help                 this text
-environment: OREAL_API_KEY (bearer token), OREAL_CORS_ORIGINS (comma-separated origins, * for any)`;
+const FLAGS = {
+  model: {
+    type: "string",
+    arg: "DIR",
+    help: "model folder (model.onnx, config.json, tokenizer.json); none = verifier only",
+  },
+  "model-id": {
+    type: "string",
+    arg: "NAME",
+    help: 'id clients put in "model" (default: the folder\'s name)',
+  },
+  provider: { type: "string", arg: "wasm|webgpu", help: "onnxruntime-web execution provider (default wasm)" },
+  port: { type: "string", arg: "N", help: "port (default 8787; 0 picks a free port)" },
+  host: { type: "string", arg: "HOST", help: "host (default 127.0.0.1)" },
+  concurrency: { type: "string", arg: "N", help: "generations at once, one worker each (default 1)" },
+  "in-process": {
+    type: "boolean",
+    help: "run inference and verification on the server's thread instead of in workers",
+  },
+  "verify-workers": {
+    type: "string",
+    arg: "N",
+    help:
+      "verification workers (default 2, growing to 2N while all are stuck on slow items); a stuck one is " +
+      "replaced after its deadline",
+  },
+  "max-tokens": {
+    type: "string",
+    arg: "N",
+    help: `cap on max_tokens (default ${DEFAULT_LIMITS.maxTokensCap})`,
+  },
+  "max-request-tokens": {
+    type: "string",
+    arg: "N",
+    help: `cap on prompts × n × max_tokens per request (default ${DEFAULT_LIMITS.maxRequestTokens})`,
+  },
+  "max-batch": {
+    type: "string",
+    arg: "N",
+    help: `most items per verify batch (default ${DEFAULT_LIMITS.maxBatchItems})`,
+  },
+  "max-body-bytes": {
+    type: "string",
+    arg: "N",
+    help: `largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})`,
+  },
+  "time-limit-ms": {
+    type: "string",
+    arg: "N",
+    help: `time budget per request (default ${DEFAULT_LIMITS.requestTimeMs})`,
+  },
+  "verify-time-ms": {
+    type: "string",
+    arg: "N",
+    help: `time budget per verification (default ${DEFAULT_LIMITS.verifyTimeMs})`,
+  },
+  "body-time-ms": {
+    type: "string",
+    arg: "N",
+    help: `time a request body may take to arrive (default ${DEFAULT_LIMITS.bodyTimeMs})`,
+  },
+  "max-connections": {
+    type: "string",
+    arg: "N",
+    help: `connections open at once; more get a 503 (default ${DEFAULT_SERVER_LIMITS.maxConnections})`,
+  },
+  "idle-time-ms": {
+    type: "string",
+    arg: "N",
+    help: `close a connection idle this long (default ${DEFAULT_SERVER_LIMITS.idleTimeMs})`,
+  },
+  "header-time-ms": {
+    type: "string",
+    arg: "N",
+    help: `time a request's head may take to arrive (default ${DEFAULT_SERVER_LIMITS.headerTimeMs})`,
+  },
+  "write-time-ms": {
+    type: "string",
+    arg: "N",
+    help: `cut a client that reads nothing for this long (default ${DEFAULT_SERVER_LIMITS.writeTimeMs})`,
+  },
+  ...HELP_FLAG,
+} as const;
+
+/** The usage text, generated from the flag table. */
+export const USAGE: string = usageText(
+  "usage: deno task serve [options]",
+  FLAGS,
+  "environment: OREAL_API_KEY (bearer token), OREAL_CORS_ORIGINS (comma-separated origins, * for any)",
+);
 
 function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -78,32 +144,7 @@ function integer(value: string | undefined, flag: string, fallback: number, min:
 
 /** Parses arguments and environment values; throws an Error with a clear message on bad input. */
 export function parseServeConfig(args: string[], env: (name: string) => string | undefined): ServeConfig {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      model: { type: "string" },
-      "model-id": { type: "string" },
-      provider: { type: "string" },
-      port: { type: "string" },
-      host: { type: "string" },
-      concurrency: { type: "string" },
-      "in-process": { type: "boolean" },
-      "verify-workers": { type: "string" },
-      "max-tokens": { type: "string" },
-      "max-batch": { type: "string" },
-      "max-request-tokens": { type: "string" },
-      "max-body-bytes": { type: "string" },
-      "time-limit-ms": { type: "string" },
-      "verify-time-ms": { type: "string" },
-      "body-time-ms": { type: "string" },
-      "max-connections": { type: "string" },
-      "idle-time-ms": { type: "string" },
-      "header-time-ms": { type: "string" },
-      "write-time-ms": { type: "string" },
-    },
-  });
+  const { values } = parseFlags(args, FLAGS);
   const provider = values.provider ?? "wasm";
   if (provider !== "wasm" && provider !== "webgpu") {
     throw new Error(`--provider must be wasm or webgpu, got '${provider}'`);
@@ -224,7 +265,7 @@ export function connectionCap(wanted: number): number {
 }
 
 if (import.meta.main) {
-  if (Deno.args.includes("--help")) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
     console.log(USAGE);
     Deno.exit(0);
   }

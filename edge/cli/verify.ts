@@ -12,14 +12,34 @@
  * @module
  */
 
+import { HELP_FLAG, parseFlags, UsageError, usageText } from "../../core/cli/mod.ts";
 import { ANSWER_FORMS, judgeFromEnv, verify } from "../../core/verify/mod.ts";
 import type { AnswerForm, Judge, Verdict, VerifyOptions } from "../../core/verify/mod.ts";
 
-const USAGE = `usage: deno task verify [FILE]                       (JSONL on FILE or stdin)
-       deno task verify --gold X --response Y [--truncated]
-options: --timeout-ms N      time budget per verification (default 2000)
-         --judge-url URL     send "wrong"/"unparseable" verdicts to this OpenAI-compatible endpoint
-         --judge-model NAME  the judge model (default: OREAL_JUDGE_MODEL); key from OREAL_JUDGE_API_KEY`;
+const FLAGS = {
+  gold: { type: "string", arg: "X", help: "gold answer of a single pair" },
+  response: { type: "string", arg: "Y", help: "response of a single pair" },
+  pred: { type: "string", arg: "Y", help: "same as --response" },
+  truncated: { type: "boolean", help: "the single pair's response was cut off by the length limit (wrong)" },
+  "timeout-ms": { type: "string", arg: "N", help: "time budget per verification (default 2000)" },
+  "judge-url": {
+    type: "string",
+    arg: "URL",
+    help: 'send "wrong"/"unparseable" verdicts to this OpenAI-compatible endpoint',
+  },
+  "judge-model": {
+    type: "string",
+    arg: "NAME",
+    help: "the judge model (default: OREAL_JUDGE_MODEL); key from OREAL_JUDGE_API_KEY",
+  },
+  ...HELP_FLAG,
+} as const;
+
+const USAGE = usageText(
+  `usage: deno task verify [FILE]                       (JSONL on FILE or stdin)
+       deno task verify --gold X --response Y [--truncated]`,
+  FLAGS,
+);
 
 /** Parsed command line. */
 export interface CliArgs {
@@ -35,31 +55,35 @@ export interface CliArgs {
   judgeUrl?: string;
   /** Judge model given on the command line. */
   judgeModel?: string;
+  /** `--help`: print the usage and exit. */
+  help?: boolean;
 }
 
 /** Parses the command line; throws an Error with a usage message on bad arguments. */
 export function parseArgs(args: string[]): CliArgs {
-  const out: CliArgs = { options: {} };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      if (i + 1 >= args.length) throw new Error(`${a} needs a value\n${USAGE}`);
-      return args[++i];
-    };
-    if (a === "--gold") out.gold = value();
-    else if (a === "--response" || a === "--pred") out.response = value();
-    else if (a === "--truncated") out.options.truncated = true;
-    else if (a === "--timeout-ms") {
-      const n = Number(value());
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`--timeout-ms must be a positive number\n${USAGE}`);
-      out.options.timeoutMs = n;
-    } else if (a === "--judge-url") out.judgeUrl = value();
-    else if (a === "--judge-model") out.judgeModel = value();
-    else if (a === "--help" || a === "-h") throw new Error(USAGE);
-    else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
-    else if (out.file === undefined) out.file = a;
-    else throw new Error(`only one FILE may be given\n${USAGE}`);
+  let parsed;
+  try {
+    parsed = parseFlags(args, FLAGS, { positionals: true });
+  } catch (e) {
+    if (e instanceof UsageError) throw new Error(`${e.message}\n${USAGE}`);
+    throw e;
   }
+  const { values, positionals } = parsed;
+  const out: CliArgs = { options: {} };
+  if (values.help) out.help = true;
+  if (values.gold !== undefined) out.gold = values.gold;
+  const response = values.response ?? values.pred;
+  if (response !== undefined) out.response = response;
+  if (values.truncated) out.options.truncated = true;
+  if (values["timeout-ms"] !== undefined) {
+    const n = Number(values["timeout-ms"]);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--timeout-ms must be a positive number\n${USAGE}`);
+    out.options.timeoutMs = n;
+  }
+  if (values["judge-url"] !== undefined) out.judgeUrl = values["judge-url"];
+  if (values["judge-model"] !== undefined) out.judgeModel = values["judge-model"];
+  if (positionals.length > 1) throw new Error(`only one FILE may be given\n${USAGE}`);
+  if (positionals.length === 1) out.file = positionals[0];
   if ((out.gold === undefined) !== (out.response === undefined)) {
     throw new Error(`--gold and --response go together\n${USAGE}`);
   }
@@ -141,6 +165,10 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     console.error((e as Error).message);
     return 2;
+  }
+  if (cli.help) {
+    console.log(USAGE);
+    return 0;
   }
   let judge: Judge | null;
   try {

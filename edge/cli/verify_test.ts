@@ -86,8 +86,8 @@ Deno.test("cli: argument parsing and line checking", () => {
     options: { timeoutMs: 50 },
   });
   assertThrows(() => parseArgs(["a", "b"]), Error, "only one FILE");
-  assertThrows(() => parseArgs(["--timeout-ms", "-1"]), Error, "positive");
-  assertThrows(() => parseArgs(["--bogus"]), Error, "unknown option");
+  assertThrows(() => parseArgs(["--timeout-ms=-1"]), Error, "positive");
+  assertThrows(() => parseArgs(["--bogus"]), Error, "unknown flag --bogus");
   assertEquals(verifyLine("[1]", {}), { error: "a line must be a JSON object" });
   assertEquals(verifyLine('{"gold":"1","pred":"1","truncated":"yes"}', {}), {
     error: '"truncated" must be a boolean',

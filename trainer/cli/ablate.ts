@@ -5,13 +5,21 @@
  * `ablation.svg` (the same as bars with error bars) and `ablation_curve.svg` (pass@1 against step). Other flags
  * are passed to every run. Runs are named `<out folder>-<method>-s<seed>`, so two ablations can share a database.
  *
- * Usage: deno task ablate [--seeds 1,2,3] [--methods oreal,grpo,...] [--out runs/ablation] [train flags]
+ * Usage: `deno task ablate --help`.
  *
  * @module
  */
 
 import { ablationCurveSvg, ablationMarkdown, ablationSvg } from "../rl/ablation.ts";
-import { ConfigError, type Method, METHODS, parseTrainArgs, USAGE } from "../rl/config.ts";
+import {
+  flagHelp,
+  type FlagTable,
+  HELP_FLAG,
+  parseFlags,
+  UsageError,
+  usageText,
+} from "../../core/cli/mod.ts";
+import { ConfigError, FLAGS, type Method, METHODS, parseTrainArgs } from "../rl/config.ts";
 import type { RunSummary } from "../rl/metrics.ts";
 import { Reporter, stdoutSink } from "../rl/reporter.ts";
 import { runTraining } from "../rl/train.ts";
@@ -28,52 +36,74 @@ export interface AblationArgs {
   runArgs: string[];
 }
 
-const OWN = ["seeds", "methods", "out", "resume", "report-only"];
+/** The ablation's own flags; every other flag of `deno task train` goes to each run. */
+const ABLATION_FLAGS = {
+  seeds: { type: "string", arg: "1,2,3", help: "seeds; each trains every method (default 1,2,3)" },
+  methods: { type: "string", arg: "a,b", help: `methods to compare (default ${METHODS.join(",")})` },
+  out: { type: "string", arg: "DIR", help: "folder of the runs and the report (default runs/ablation)" },
+  resume: { type: "boolean", help: "reuse finished runs and resume interrupted ones" },
+  "report-only": { type: "boolean", help: "only write the report from the runs that have finished" },
+} as const satisfies FlagTable;
+
+/** Train flags the ablation sets itself for each run. */
+const SET_PER_RUN = ["method", "seed", "name", "sft-from"];
+
+/** Usage text of `deno task ablate`, generated from its flag table and the train flags'. */
+export const ABLATION_USAGE: string = usageText(
+  "Usage: deno task ablate [flags] [train flags]",
+  { ...ABLATION_FLAGS, ...HELP_FLAG },
+  `Train flags (passed to every run):\n${
+    flagHelp(Object.fromEntries(
+      Object.entries(FLAGS).filter(([f]) =>
+        !SET_PER_RUN.includes(f) && !(f in ABLATION_FLAGS) && f !== "help"
+      ),
+    ))
+  }`,
+);
 
 /** Parses the ablation's arguments; throws {@linkcode ConfigError}. */
 export function parseAblationArgs(args: readonly string[]): AblationArgs {
+  let parsed;
+  try {
+    parsed = parseFlags(args, { ...FLAGS, ...ABLATION_FLAGS });
+  } catch (e) {
+    if (e instanceof UsageError) throw new ConfigError(e.message);
+    throw e;
+  }
+  const { values, tokens } = parsed;
+  for (const t of tokens) {
+    if (SET_PER_RUN.includes(t.name)) {
+      throw new ConfigError(`--${t.name} is set by the ablation itself (use --methods / --seeds)`);
+    }
+  }
+  // Every argument that is not one of the ablation's own flags (or its value) goes to each run.
+  const own = new Set<number>();
+  for (const t of tokens) {
+    if (t.name in ABLATION_FLAGS) { for (let i = t.index; i <= t.end; i++) own.add(i); }
+  }
   const result: AblationArgs = {
     seeds: [1, 2, 3],
     methods: [...METHODS],
-    out: "runs/ablation",
-    resume: false,
-    reportOnly: false,
-    runArgs: [],
+    out: (values.out as string | undefined) ?? "runs/ablation",
+    resume: values.resume === true,
+    reportOnly: values["report-only"] === true,
+    runArgs: args.filter((_, i) => !own.has(i)),
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") ? (eq < 0 ? arg.slice(2) : arg.slice(2, eq)) : "";
-    if (!OWN.includes(flag)) {
-      result.runArgs.push(arg);
-      continue;
-    }
-    if (flag === "resume" || flag === "report-only") {
-      if (flag === "resume") result.resume = true;
-      else result.reportOnly = true;
-      continue;
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined || value === "") throw new ConfigError(`--${flag} needs a value`);
-    if (flag === "out") result.out = value;
-    else if (flag === "seeds") {
-      result.seeds = value.split(",").map((s) => {
-        if (!/^\d+$/.test(s.trim())) throw new ConfigError(`--seeds: expected integers, got "${value}"`);
-        return Number(s);
-      });
-    } else {
-      result.methods = value.split(",").map((m) => {
-        if (!(METHODS as readonly string[]).includes(m)) {
-          throw new ConfigError(`--methods: unknown method "${m}" (expected some of ${METHODS.join(", ")})`);
-        }
-        return m as Method;
-      });
-    }
+  const seeds = values.seeds as string | undefined;
+  if (seeds !== undefined) {
+    result.seeds = seeds.split(",").map((s) => {
+      if (!/^\d+$/.test(s.trim())) throw new ConfigError(`--seeds: expected integers, got "${seeds}"`);
+      return Number(s);
+    });
   }
-  for (const bad of ["--method", "--seed", "--name", "--sft-from"]) {
-    if (result.runArgs.some((a) => a === bad || a.startsWith(`${bad}=`))) {
-      throw new ConfigError(`${bad} is set by the ablation itself (use --methods / --seeds)`);
-    }
+  const methods = values.methods as string | undefined;
+  if (methods !== undefined) {
+    result.methods = methods.split(",").map((m) => {
+      if (!(METHODS as readonly string[]).includes(m)) {
+        throw new ConfigError(`--methods: unknown method "${m}" (expected some of ${METHODS.join(", ")})`);
+      }
+      return m as Method;
+    });
   }
   return result;
 }
@@ -81,12 +111,7 @@ export function parseAblationArgs(args: readonly string[]): AblationArgs {
 /** Runs the ablation; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(
-      `Usage: deno task ablate [--seeds 1,2,3] [--methods ${
-        METHODS.join(",")
-      }] [--out DIR] [--resume] [--report-only]` +
-        ` [train flags]\n\nTrain flags:\n${USAGE}`,
-    );
+    console.log(ABLATION_USAGE);
     return 0;
   }
   let ab: AblationArgs;

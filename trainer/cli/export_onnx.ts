@@ -7,25 +7,33 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { HELP_FLAG, parseFlags, UsageError, usageText } from "../../core/cli/mod.ts";
 import { exportCheckpointOnnx } from "../model/onnx_export.ts";
 
-const USAGE = `Usage: deno task export-onnx --model DIR [--max-positions N]
+const FLAGS = {
+  model: { type: "string", arg: "DIR", help: "a Qwen2 / Qwen2.5 folder in Hugging Face layout" },
+  "max-positions": {
+    type: "string",
+    arg: "N",
+    help: "longest sequence the export serves (default: the config's max_position_embeddings)",
+  },
+  ...HELP_FLAG,
+} as const;
 
-Writes DIR/model.onnx (and DIR/model.onnx_data for a model over 2 GiB) from DIR's config.json and safetensors.
-  --model DIR          a Qwen2 / Qwen2.5 folder in Hugging Face layout
-  --max-positions N    longest sequence the export serves (default: the config's max_position_embeddings)`;
+const USAGE = usageText(
+  "Usage: deno task export-onnx --model DIR [--max-positions N]\n\n" +
+    "Writes DIR/model.onnx (and DIR/model.onnx_data for a model over 2 GiB) from DIR's config.json and safetensors.",
+  FLAGS,
+);
 
 /** Runs the CLI with `args`; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
-  let values: { model?: string; "max-positions"?: string; help?: boolean };
+  let values;
   try {
-    values = parseArgs({
-      args,
-      options: { model: { type: "string" }, "max-positions": { type: "string" }, help: { type: "boolean" } },
-    }).values;
+    values = parseFlags(args, FLAGS).values;
   } catch (e) {
-    console.error(`${e instanceof Error ? e.message : e}\n\n${USAGE}`);
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {

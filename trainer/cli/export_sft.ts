@@ -11,23 +11,27 @@ import {
   parseStoreArgs,
   requireRun,
   runCli,
-  STORE_FLAGS_HELP,
+  storeUsage,
   UsageError,
   withStore,
 } from "../store/cli.ts";
 
-const USAGE = `Usage: deno task export-sft --run ID|NAME [--out FILE] [options]
+const FLAGS = {
+  run: { type: "string", arg: "ID|NAME", help: "the run (id or name)" },
+  out: { type: "string", arg: "FILE", help: "write to FILE instead of stdout" },
+} as const;
 
-Writes the run's correct rollouts that ended with a stop token as JSON lines
-{"prompt", "response", "problemSource", "problemId", "step", "sampleIndex"}.
-  --run ID|NAME       the run (id or name)
-  --out FILE          write to FILE instead of stdout
-${STORE_FLAGS_HELP}`;
+const USAGE = storeUsage(
+  "Usage: deno task export-sft --run ID|NAME [--out FILE] [options]\n\n" +
+    "Writes the run's correct rollouts that ended with a stop token as JSON lines\n" +
+    '{"prompt", "response", "problemSource", "problemId", "step", "sampleIndex"}.',
+  FLAGS,
+);
 
 /** Runs the CLI with `args`; returns the exit status. */
 export function main(args: string[]): Promise<number> {
   return runCli(USAGE, async () => {
-    const flags = parseStoreArgs(args, { run: { type: "string" }, out: { type: "string" } });
+    const flags = parseStoreArgs(args, FLAGS);
     if (flags.help) return console.log(USAGE);
     const ref = flags.run;
     if (ref === undefined) throw new UsageError("--run is required");

@@ -10,33 +10,30 @@ import {
   parseStoreArgs,
   requireRun,
   runCli,
-  STORE_FLAGS_HELP,
+  storeUsage,
   UsageError,
   withStore,
 } from "../store/cli.ts";
 
-const USAGE =
-  `Usage: deno task rollouts --run ID|NAME [--step N] [--correct|--wrong] [--kept] [--limit N] [options]
+const FLAGS = {
+  run: { type: "string", arg: "ID|NAME", help: "the run (id or name)" },
+  step: { type: "string", arg: "N", help: "only step N" },
+  correct: { type: "boolean", help: "only rollouts judged correct" },
+  wrong: { type: "boolean", help: "only rollouts judged wrong" },
+  kept: { type: "boolean", help: "only rollouts kept for the update" },
+  limit: { type: "string", arg: "N", help: "at most N rollouts" },
+} as const;
 
-Writes the run's rollouts as JSON lines, in order of step, problem and sample index.
-  --run ID|NAME       the run (id or name)
-  --step N            only step N
-  --correct, --wrong  only rollouts judged correct / wrong
-  --kept              only rollouts kept for the update
-  --limit N           at most N rollouts
-${STORE_FLAGS_HELP}`;
+const USAGE = storeUsage(
+  "Usage: deno task rollouts --run ID|NAME [--step N] [--correct|--wrong] [--kept] [--limit N] [options]\n\n" +
+    "Writes the run's rollouts as JSON lines, in order of step, problem and sample index.",
+  FLAGS,
+);
 
 /** Runs the CLI with `args`; returns the exit status. */
 export function main(args: string[]): Promise<number> {
   return runCli(USAGE, async () => {
-    const flags = parseStoreArgs(args, {
-      run: { type: "string" },
-      step: { type: "string" },
-      correct: { type: "boolean" },
-      wrong: { type: "boolean" },
-      kept: { type: "boolean" },
-      limit: { type: "string" },
-    });
+    const flags = parseStoreArgs(args, FLAGS);
     if (flags.help) return console.log(USAGE);
     const ref = flags.run;
     if (ref === undefined) throw new UsageError("--run is required");

@@ -4,15 +4,21 @@
  *     deno task runs [--json] [--database-url URL] [--data-dir DIR]
  * @module
  */
-import { LineWriter, parseStoreArgs, runCli, STORE_FLAGS_HELP, withStore } from "../store/cli.ts";
+import { LineWriter, parseStoreArgs, runCli, storeUsage, withStore } from "../store/cli.ts";
 import type { RunListing } from "../store/types.ts";
 
-const USAGE = `Usage: deno task runs [--json] [options]
+const FLAGS = {
+  json: {
+    type: "boolean",
+    help: "one JSON object per run and line (id, name, method, status, steps, lastStep, lastPassRate, " +
+      "createdAt, codeRevision)",
+  },
+} as const;
 
-Lists the runs: id, name, method, status, steps, last step, last pass rate.
-  --json              one JSON object per run and line (id, name, method, status, steps, lastStep,
-                      lastPassRate, createdAt, codeRevision)
-${STORE_FLAGS_HELP}`;
+const USAGE = storeUsage(
+  "Usage: deno task runs [--json] [options]\n\nLists the runs: id, name, method, status, steps, last step, last pass rate.",
+  FLAGS,
+);
 
 /** The runs as an aligned text table, one row per run under a header. */
 export function formatRunsTable(runs: readonly RunListing[]): string {
@@ -38,7 +44,7 @@ export function formatRunsTable(runs: readonly RunListing[]): string {
 /** Runs the CLI with `args`; returns the exit status. */
 export function main(args: string[]): Promise<number> {
   return runCli(USAGE, async () => {
-    const flags = parseStoreArgs(args, { json: { type: "boolean" } });
+    const flags = parseStoreArgs(args, FLAGS);
     if (flags.help) return console.log(USAGE);
     const { runs, target } = await withStore(flags, async (store) => ({
       runs: await store.listRuns(),

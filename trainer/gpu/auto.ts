@@ -140,7 +140,14 @@ export async function createBackend(
     return cpu(adapter, `WebGPU adapter failed the probe (${(e as Error).message})`);
   }
   const cpuBackend = createCpuBackend({ threads: opts.threads });
-  const cpuMs = await timeProbe(cpuBackend, probe);
+  let cpuMs: number;
+  try {
+    cpuMs = await timeProbe(cpuBackend, probe);
+  } catch (e) {
+    gpu.destroy();
+    cpuBackend.destroy();
+    throw e;
+  }
   const times = `probe: webgpu ${gpuMs.toFixed(1)} ms, cpu ${cpuMs.toFixed(1)} ms`;
   if (gpuMs < cpuMs) {
     return {

@@ -5,6 +5,14 @@
  * @module
  */
 
+import {
+  type FlagSpec,
+  type FlagTable,
+  HELP_FLAG,
+  parseFlags,
+  UsageError,
+  usageText,
+} from "../../core/cli/mod.ts";
 import { isMethod, type Method, METHODS } from "../../core/oreal/mod.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../gpu/auto.ts";
 import type { ModelPresetName } from "../model/config.ts";
@@ -245,7 +253,7 @@ export const PRESETS: Record<
 type Kind = "int" | "posint" | "num" | "posnum" | "str" | "list" | "intlist" | "bool";
 
 /** One command-line flag: the configuration field it sets, how its value is read, and its help. */
-interface FlagSpec {
+interface TrainFlag {
   key: keyof TrainConfig | "preset" | "model";
   kind: Kind;
   /** Placeholder of the value in the help ("" for a switch). */
@@ -254,7 +262,7 @@ interface FlagSpec {
 }
 
 /** Every flag of `deno task train`, in the order `--help` lists them. */
-const FLAGS: Record<string, FlagSpec> = {
+const TRAIN_FLAGS: Record<string, TrainFlag> = {
   "preset": { key: "preset", kind: "str", arg: "tiny|small", help: "model and budget preset (default tiny)" },
   "model": { key: "model", kind: "str", arg: "DIR", help: "a Hugging Face Qwen2/Qwen2.5 folder (preset hf)" },
   "method": { key: "method", kind: "str", arg: "M", help: `${METHODS.join("|")} (default oreal)` },
@@ -425,12 +433,23 @@ const FLAGS: Record<string, FlagSpec> = {
   "worker-threads": { key: "workerThreads", kind: "posint", arg: "N", help: "CPU threads per local worker" },
 };
 
+/** The flag table of `deno task train` (`--help` included), for `parseFlags` and the usage text. */
+export const FLAGS: FlagTable = {
+  ...Object.fromEntries(
+    Object.entries(TRAIN_FLAGS).map(([name, f]) => [
+      name,
+      {
+        type: f.kind === "bool" ? "boolean" : "string",
+        arg: f.arg,
+        help: f.help,
+      } satisfies FlagSpec,
+    ]),
+  ),
+  ...HELP_FLAG,
+};
+
 /** Usage text printed by `--help` and with argument errors, generated from the flag table. */
-export const USAGE: string = "Usage: deno task train [flags]\n\n" +
-  Object.entries(FLAGS).map(([flag, spec]) => {
-    const left = `  --${flag}${spec.arg ? ` ${spec.arg}` : ""}`;
-    return `${left.padEnd(30)} ${spec.help}`;
-  }).join("\n") + "\n";
+export const USAGE: string = usageText("Usage: deno task train [flags]", FLAGS) + "\n";
 
 /** An argument error: the CLI prints its message and the usage, and exits with status 2. */
 export class ConfigError extends Error {
@@ -473,23 +492,17 @@ function parseValue(flag: string, kind: Kind, raw: string): unknown {
 }
 
 /** Parses `--flag value` / `--flag=value` arguments into raw values keyed by flag name. */
-function parseFlags(args: readonly string[]): Map<string, string> {
+function parseRaw(args: readonly string[]): Map<string, string> {
+  let values: Record<string, unknown>;
+  try {
+    values = parseFlags(args, FLAGS).values;
+  } catch (e) {
+    if (e instanceof UsageError) throw new ConfigError(e.message);
+    throw e;
+  }
   const out = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf("=");
-    const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = FLAGS[flag];
-    if (!spec) throw new ConfigError(`unknown flag --${flag}`);
-    if (eq >= 0) out.set(flag, arg.slice(eq + 1));
-    else if (spec.kind === "bool") out.set(flag, "true");
-    else {
-      if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-        throw new ConfigError(`--${flag} needs a value`);
-      }
-      out.set(flag, args[++i]);
-    }
+  for (const [flag, value] of Object.entries(values)) {
+    if (flag !== "help" && value !== undefined) out.set(flag, String(value));
   }
   return out;
 }
@@ -499,7 +512,7 @@ function parseFlags(args: readonly string[]): Map<string, string> {
  * `env` supplies `DATABASE_URL` when `--database-url` is absent. Throws {@linkcode ConfigError}.
  */
 export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: string } = {}): TrainConfig {
-  const raw = parseFlags(args);
+  const raw = parseRaw(args);
   const model = raw.get("model");
   const presetName = raw.get("preset") ?? (model ? "hf" : "tiny");
   if (presetName !== "tiny" && presetName !== "small" && presetName !== "hf") {
@@ -509,7 +522,7 @@ export function parseTrainArgs(args: readonly string[], env: { DATABASE_URL?: st
   const values: Record<string, unknown> = {};
   for (const [flag, text] of raw) {
     if (flag === "preset" || flag === "model") continue;
-    values[FLAGS[flag].key] = parseValue(flag, FLAGS[flag].kind, text);
+    values[TRAIN_FLAGS[flag].key] = parseValue(flag, TRAIN_FLAGS[flag].kind, text);
   }
   const method = (values.method as string | undefined) ?? "oreal";
   if (!isMethod(method)) {

@@ -4,35 +4,30 @@
  * runner that turns known errors into a one-line message and an exit status instead of a stack trace.
  * @module
  */
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { type FlagTable, HELP_FLAG, parseFlags, UsageError, usageText } from "../../core/cli/mod.ts";
 import { StoreConnectError } from "./connect.ts";
 import { DEFAULT_DATA_DIR, openStore, type OpenStoreOptions, type Store } from "./store.ts";
 import type { RunRecord } from "./types.ts";
 import { StoreInputError } from "./validate.ts";
 
-/** `node:util` parseArgs definitions of the flags every store CLI accepts. */
+/** The flags every store CLI accepts (with `--help`), for `parseFlags` and the generated usage. */
 export const STORE_FLAGS = {
-  "database-url": { type: "string" },
-  "data-dir": { type: "string" },
-  schema: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
+  "database-url": {
+    type: "string",
+    arg: "URL",
+    help: "PostgreSQL URL (default: $DATABASE_URL; when neither is set, PGlite is used)",
+  },
+  "data-dir": { type: "string", arg: "DIR", help: `PGlite data folder (default: ${DEFAULT_DATA_DIR})` },
+  schema: { type: "string", arg: "NAME", help: "PostgreSQL schema of the tables (default: public)" },
+  ...HELP_FLAG,
+} as const satisfies FlagTable;
 
-/** Help text of {@linkcode STORE_FLAGS}, to append to a CLI's usage. */
-export const STORE_FLAGS_HELP =
-  `  --database-url URL  PostgreSQL URL (default: $DATABASE_URL; when neither is set, PGlite is used)
-  --data-dir DIR      PGlite data folder (default: ${DEFAULT_DATA_DIR})
-  --schema NAME       PostgreSQL schema of the tables (default: public)
-  -h, --help          this help`;
-
-/** A bad command line; the runner prints the message and the usage, and exits with status 2. */
-export class UsageError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
+/** The usage text of a store CLI: its `usage` line and description, its own flags, then {@linkcode STORE_FLAGS}. */
+export function storeUsage(usage: string, own: FlagTable): string {
+  return usageText(usage, { ...own, ...STORE_FLAGS });
 }
+
+export { UsageError };
 
 /** The URL to use: the flag when given, else a non-empty `DATABASE_URL`, else undefined (PGlite). */
 export function resolveDatabaseUrl(flag: string | undefined): string | undefined {
@@ -58,15 +53,11 @@ export function storeOptionsFromFlags(flags: StoreFlagValues): OpenStoreOptions 
 }
 
 /**
- * Parses a store CLI's `args` against {@linkcode STORE_FLAGS} plus the CLI's own `options` (no positionals);
- * returns the flag values. A bad command line is a {@linkcode UsageError}.
+ * Parses a store CLI's `args` against {@linkcode STORE_FLAGS} plus the CLI's own flags (no positionals); returns
+ * the flag values. A bad command line is a {@linkcode UsageError}.
  */
-export function parseStoreArgs<const O extends ParseArgsOptionsConfig>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options: { ...STORE_FLAGS, ...options } }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+export function parseStoreArgs<const O extends FlagTable>(args: readonly string[], own: O) {
+  return parseFlags(args, { ...STORE_FLAGS, ...own }).values;
 }
 
 /** Opens the store the flags choose, calls `body` with it and closes it afterwards (also when `body` throws). */
