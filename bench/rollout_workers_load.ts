@@ -12,7 +12,6 @@
  * Prints rollouts/s for each setting and its ratio to the in-process one, measured in this one run.
  * @module
  */
-import { parseArgs } from "node:util";
 import { CHAT_TEMPLATES, generateProblems } from "../core/data/mod.ts";
 import { createCharTokenizer } from "../core/tokenizer/mod.ts";
 import { createBackend } from "../trainer/gpu/auto.ts";
@@ -23,18 +22,25 @@ import { sampleAndVerify } from "../trainer/rl/rollout.ts";
 import { openStore } from "../trainer/store/store.ts";
 import { RolloutPool } from "../trainer/workers/pool.ts";
 import { openQueue } from "../trainer/workers/queue.ts";
+import { benchFlags } from "./flags.ts";
 
-const { values } = parseArgs({
-  options: {
-    model: { type: "string" },
-    steps: { type: "string", default: "4" },
-    prompts: { type: "string", default: "16" },
-    samples: { type: "string", default: "8" },
-    "max-new-tokens": { type: "string", default: "48" },
-    workers: { type: "string", default: "0,1,2" },
-    threads: { type: "string", default: "2" },
+const { values } = benchFlags(
+  "Run: DATABASE_URL=postgres://... deno run -A bench/rollout_workers_load.ts [flags]",
+  {
+    model: { type: "string", arg: "DIR", help: "policy folder (default: a random tiny-preset model)" },
+    steps: { type: "string", arg: "N", default: "4", help: "steps timed" },
+    prompts: { type: "string", arg: "N", default: "16", help: "prompts per step" },
+    samples: { type: "string", arg: "K", default: "8", help: "responses per prompt" },
+    "max-new-tokens": { type: "string", arg: "N", default: "48", help: "response length limit" },
+    workers: {
+      type: "string",
+      arg: "0,1,2",
+      default: "0,1,2",
+      help: "worker processes per setting (0: in process)",
+    },
+    threads: { type: "string", arg: "N", default: "2", help: "CPU threads of the in-process sampler" },
   },
-});
+);
 const url = Deno.env.get("DATABASE_URL");
 if (!url) throw new Error("set DATABASE_URL to a PostgreSQL server");
 const steps = Number(values.steps), prompts = Number(values.prompts), samples = Number(values.samples);
@@ -149,7 +155,7 @@ async function withWorkers(n: number): Promise<{ rollouts: number; seconds: numb
 }
 
 const results: { setting: string; rollouts: number; seconds: number; perSecond: number }[] = [];
-for (const n of values.workers.split(",").map(Number)) {
+for (const n of values.workers!.split(",").map(Number)) {
   const r = n === 0 ? await inProcess() : await withWorkers(n);
   const setting = n === 0
     ? `in-process (${values.threads} threads)`

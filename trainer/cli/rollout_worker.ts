@@ -4,6 +4,7 @@
  * writes each job's verified responses in one transaction with its completion. See `--help`.
  * @module
  */
+import { HELP_FLAG, parseFlags, UsageError, usageText } from "../../core/cli/mod.ts";
 import { BACKEND_CHOICES, type BackendChoice, createBackend } from "../gpu/auto.ts";
 import { redactUrl } from "../store/connect.ts";
 import { httpVerifier } from "../workers/http_verifier.ts";
@@ -11,29 +12,57 @@ import { parseMount, type PathMount } from "../workers/policy.ts";
 import { openQueue } from "../workers/queue.ts";
 import { runWorker } from "../workers/worker.ts";
 
+/** The worker's flags. */
+const FLAGS = {
+  "database-url": {
+    type: "string",
+    arg: "URL",
+    help: "the trainer's PostgreSQL server (default $DATABASE_URL)",
+  },
+  backend: { type: "string", arg: "B", default: "auto", help: "auto|webgpu|cpu" },
+  threads: { type: "string", arg: "N", help: "CPU backend threads (default: the machine's cores)" },
+  "verifier-url": {
+    type: "string",
+    arg: "URL",
+    help: "verify with the edge verifier's POST /v1/verify (token: $OREAL_VERIFIER_API_KEY)",
+  },
+  run: { type: "string", arg: "NAME|ID", help: "serve only this run (default: every running run)" },
+  mount: {
+    type: "string",
+    arg: "FROM=TO",
+    multiple: true,
+    help: "the trainer's folders under FROM are under TO here (repeatable)",
+  },
+  "max-jobs": {
+    type: "string",
+    arg: "N",
+    default: "32",
+    help: "most jobs (prompts) in one batch, shared with idle workers",
+  },
+  "lease-seconds": {
+    type: "string",
+    arg: "N",
+    default: "60",
+    help: "lease length: a job whose worker stops renewing is retried after it",
+  },
+  "poll-ms": { type: "string", arg: "N", default: "500", help: "wait between two polls of an empty queue" },
+  "idle-exit": { type: "string", arg: "N", help: "exit after N seconds without a job (default: never)" },
+  log: { type: "string", arg: "FILE", help: "append progress lines to FILE instead of printing them" },
+  "exit-with-stdin": {
+    type: "boolean",
+    help: "exit when standard input closes (for the trainer's own workers)",
+  },
+  ...HELP_FLAG,
+} as const;
+
 /** Usage text of `--help`. */
-export const WORKER_USAGE = `Usage: deno task rollout-worker --database-url URL [flags]
-
-Leases sampling jobs from the trainer's PostgreSQL database, samples K responses per job with the job's
-policy version, verifies them and writes them back. Runs until interrupted (Ctrl-C finishes the current job).
-
-  --database-url URL     the PostgreSQL server the trainer uses (default $DATABASE_URL); PGlite cannot
-                         serve several processes
-  --backend B            auto|webgpu|cpu (default auto)
-  --threads N            CPU backend threads (default: the machine's cores)
-  --verifier-url URL     verify with the edge verifier's POST /v1/verify at URL instead of in this process
-                         (its bearer token from $OREAL_VERIFIER_API_KEY); problems with an answer form are
-                         still verified here
-  --run NAME|ID          serve only this run (default: every running run)
-  --mount FROM=TO        the trainer's policy folders under FROM are under TO on this machine (repeatable)
-  --max-jobs N           most jobs (prompts) sampled in one batch; idle workers of a run split a step's
-                         jobs between them (default 32)
-  --lease-seconds N      lease length; a job whose worker stops renewing is retried after it (default 60)
-  --poll-ms N            wait between two polls of an empty queue (default 500)
-  --idle-exit N          exit after N seconds without a job (default: never)
-  --log FILE             append progress lines to FILE instead of printing them
-  --exit-with-stdin      exit when standard input closes (the trainer's --rollout-workers uses it)
-`;
+export const WORKER_USAGE: string = usageText(
+  "Usage: deno task rollout-worker --database-url URL [flags]\n\n" +
+    "Leases sampling jobs from the trainer's PostgreSQL database, samples K responses per job with the job's\n" +
+    "policy version, verifies them and writes them back. Runs until interrupted (Ctrl-C finishes the current\n" +
+    "batch).",
+  FLAGS,
+);
 
 /** The parsed flags. */
 export interface WorkerArgs {
@@ -50,111 +79,48 @@ export interface WorkerArgs {
   exitWithStdin: boolean;
   /** File that progress lines are appended to (default: standard output). */
   logFile?: string;
-}
-
-/** Bad command-line input; the message names the flag. */
-export class WorkerArgsError extends Error {
-  override name = "WorkerArgsError";
+  /** `--help` was given. */
+  help: boolean;
 }
 
 function positiveInt(flag: string, raw: string): number {
   if (!/^\d{1,9}$/.test(raw) || Number(raw) === 0) {
-    throw new WorkerArgsError(`--${flag}: expected a positive integer, got "${raw}"`);
+    throw new UsageError(`--${flag}: expected a positive integer, got "${raw}"`);
   }
   return Number(raw);
 }
 
-/** The flags that take a value. */
-const VALUE_FLAGS = new Set([
-  "database-url",
-  "backend",
-  "threads",
-  "verifier-url",
-  "run",
-  "mount",
-  "max-jobs",
-  "lease-seconds",
-  "poll-ms",
-  "idle-exit",
-  "log",
-]);
-
-/** Parses the worker's flags; `env` supplies `DATABASE_URL`. */
+/** Parses the worker's flags; `env` supplies `DATABASE_URL`. Throws a `UsageError` naming the flag. */
 export function parseWorkerArgs(args: readonly string[], env: { DATABASE_URL?: string } = {}): WorkerArgs {
-  const out: WorkerArgs = {
-    backend: "auto",
-    mounts: [],
-    maxJobs: 32,
-    leaseSeconds: 60,
-    pollMs: 500,
-    exitWithStdin: false,
-    databaseUrl: env.DATABASE_URL,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) throw new WorkerArgsError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf("=");
-    const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    if (flag === "exit-with-stdin") {
-      out.exitWithStdin = true;
-      continue;
-    }
-    if (!VALUE_FLAGS.has(flag)) throw new WorkerArgsError(`unknown flag --${flag}`);
-    let value: string;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-        throw new WorkerArgsError(`--${flag} needs a value`);
-      }
-      value = args[++i];
-    }
-    switch (flag) {
-      case "database-url":
-        out.databaseUrl = value;
-        break;
-      case "backend":
-        if (!(BACKEND_CHOICES as readonly string[]).includes(value)) {
-          throw new WorkerArgsError(
-            `--backend: expected one of ${BACKEND_CHOICES.join(", ")}, got "${value}"`,
-          );
-        }
-        out.backend = value as BackendChoice;
-        break;
-      case "threads":
-        out.threads = positiveInt(flag, value);
-        break;
-      case "verifier-url":
-        out.verifierUrl = value;
-        break;
-      case "run":
-        out.run = value;
-        break;
-      case "mount":
-        try {
-          out.mounts.push(parseMount(value));
-        } catch (e) {
-          throw new WorkerArgsError((e as Error).message);
-        }
-        break;
-      case "max-jobs":
-        out.maxJobs = positiveInt(flag, value);
-        break;
-      case "lease-seconds":
-        out.leaseSeconds = positiveInt(flag, value);
-        break;
-      case "poll-ms":
-        out.pollMs = positiveInt(flag, value);
-        break;
-      case "log":
-        out.logFile = value;
-        break;
-      case "idle-exit":
-        out.idleExitSeconds = positiveInt(flag, value);
-        break;
-    }
+  const { values: v } = parseFlags(args, FLAGS);
+  const backend = v.backend ?? "auto";
+  if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+    throw new UsageError(`--backend: expected one of ${BACKEND_CHOICES.join(", ")}, got "${backend}"`);
   }
-  if (out.databaseUrl === undefined) {
-    throw new WorkerArgsError(
+  const mounts = (v.mount ?? []).map((m) => {
+    try {
+      return parseMount(m);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  });
+  const out: WorkerArgs = {
+    databaseUrl: v["database-url"] ?? (env.DATABASE_URL || undefined),
+    backend: backend as BackendChoice,
+    mounts,
+    maxJobs: positiveInt("max-jobs", v["max-jobs"] ?? "32"),
+    leaseSeconds: positiveInt("lease-seconds", v["lease-seconds"] ?? "60"),
+    pollMs: positiveInt("poll-ms", v["poll-ms"] ?? "500"),
+    exitWithStdin: v["exit-with-stdin"] ?? false,
+    help: v.help ?? false,
+  };
+  if (v.threads !== undefined) out.threads = positiveInt("threads", v.threads);
+  if (v["idle-exit"] !== undefined) out.idleExitSeconds = positiveInt("idle-exit", v["idle-exit"]);
+  if (v["verifier-url"] !== undefined) out.verifierUrl = v["verifier-url"];
+  if (v.run !== undefined) out.run = v.run;
+  if (v.log !== undefined) out.logFile = v.log;
+  if (out.databaseUrl === undefined && !out.help) {
+    throw new UsageError(
       "--database-url URL (or DATABASE_URL) is required: workers and the trainer share a PostgreSQL server",
     );
   }
@@ -163,10 +129,6 @@ export function parseWorkerArgs(args: readonly string[], env: { DATABASE_URL?: s
 
 /** Runs the CLI with `args`; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(WORKER_USAGE);
-    return 0;
-  }
   let parsed: WorkerArgs;
   let verifier;
   try {
@@ -175,11 +137,15 @@ export async function main(args: string[]): Promise<number> {
       ? undefined
       : httpVerifier({ url: parsed.verifierUrl, apiKey: Deno.env.get("OREAL_VERIFIER_API_KEY") });
   } catch (e) {
-    if (e instanceof WorkerArgsError || e instanceof RangeError) {
+    if (e instanceof UsageError || e instanceof RangeError) {
       console.error(`error: ${e.message}\n\n${WORKER_USAGE}`);
       return 2;
     }
     throw e;
+  }
+  if (parsed.help) {
+    console.log(WORKER_USAGE);
+    return 0;
   }
   // A log file of its own keeps a worker's lines when the process that started it (and read its output) is gone.
   const logFile = parsed.logFile === undefined

@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { parseWorkerArgs, WorkerArgsError } from "./rollout_worker.ts";
+import { UsageError } from "../../core/cli/mod.ts";
+import { parseWorkerArgs, WORKER_USAGE } from "./rollout_worker.ts";
 
 Deno.test("rollout-worker: flags, defaults, and clear errors", () => {
   const env = { DATABASE_URL: "postgres://u@h/db" };
@@ -42,10 +43,19 @@ Deno.test("rollout-worker: flags, defaults, and clear errors", () => {
     5,
     true,
   ]);
-  assertThrows(() => parseWorkerArgs([], {}), WorkerArgsError, "PostgreSQL");
-  assertThrows(() => parseWorkerArgs(["--backend", "tpu"], env), WorkerArgsError, "--backend");
-  assertThrows(() => parseWorkerArgs(["--threads", "0"], env), WorkerArgsError, "--threads");
-  assertThrows(() => parseWorkerArgs(["--mount", "nope"], env), WorkerArgsError, "FROM=TO");
-  assertThrows(() => parseWorkerArgs(["--lease-seconds"], env), WorkerArgsError, "needs a value");
-  assertThrows(() => parseWorkerArgs(["--bogus", "1"], env), WorkerArgsError, "unknown flag");
+  assertThrows(() => parseWorkerArgs([], {}), UsageError, "PostgreSQL");
+  assertThrows(() => parseWorkerArgs(["--backend", "tpu"], env), UsageError, "--backend");
+  assertThrows(() => parseWorkerArgs(["--threads", "0"], env), UsageError, "--threads");
+  assertThrows(() => parseWorkerArgs(["--mount", "nope"], env), UsageError, "FROM=TO");
+  assertThrows(() => parseWorkerArgs(["--lease-seconds"], env), UsageError, "needs a value");
+  assertThrows(() => parseWorkerArgs(["--bogus", "1"], env), UsageError, "unknown flag");
+});
+
+Deno.test("rollout-worker: --help lists every flag and needs no database", () => {
+  assertEquals(parseWorkerArgs(["--help"], {}).help, true);
+  for (
+    const flag of ["--database-url", "--max-jobs", "--mount", "--log", "--exit-with-stdin", "--verifier-url"]
+  ) {
+    assertEquals(WORKER_USAGE.includes(flag), true, flag);
+  }
 });
