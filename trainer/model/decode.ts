@@ -59,6 +59,12 @@ export interface GenerateOptions {
   stopTokens?: readonly number[];
   /** Seed of the sampling streams. Default 0. */
   seed?: number;
+  /**
+   * A seed per prompt, in place of `seed`: sample k of prompt p then draws from `sequenceSeed(promptSeeds[p], k)`,
+   * the stream it gets when prompt p is generated alone with `seed: promptSeeds[p]` (rollout workers batch jobs
+   * that each carry a seed of their own).
+   */
+  promptSeeds?: readonly number[];
   /** Most prompt rows encoded in one prefill call (bounds the activation memory). Default {@linkcode PREFILL_ROWS}. */
   prefillRows?: number;
   /**
@@ -254,6 +260,10 @@ export async function generate(
   const sampler = new TokenSampler(sampled, options);
   const P = prompts.length;
   if (P === 0) return [];
+  const ps = options.promptSeeds;
+  if (ps !== undefined && (ps.length !== P || !ps.every(Number.isFinite))) {
+    throw new RangeError(`generate: promptSeeds must be ${P} finite numbers, one per prompt`);
+  }
   let longest = 0;
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new RangeError(`generate: prompt ${i} is empty`);
@@ -272,7 +282,10 @@ export async function generate(
     const out = Array.from({ length: S }, () => new Uint32Array(maxNew));
     const count = new Int32Array(S);
     const finish: (FinishReason | null)[] = new Array(S).fill(null);
-    const rngs: Rng[] = Array.from({ length: S }, (_, i) => createRng(sequenceSeed(seed, i)));
+    const rngs: Rng[] = Array.from(
+      { length: S },
+      (_, i) => createRng(ps ? sequenceSeed(ps[Math.floor(i / K)], i % K) : sequenceSeed(seed, i)),
+    );
     const slotSeq = Int32Array.from({ length: S }, (_, i) => i);
     const lengths = new Int32Array(S);
     const tokens = new Int32Array(Math.max(group * longest, S));

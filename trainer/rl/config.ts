@@ -105,6 +105,14 @@ export interface TrainConfig {
   passK: number;
   /** Prompt template. */
   template: "plain" | "qwen-math";
+  /** Rollout worker processes spawned on this machine (absent or 0: sampling runs in this process). */
+  rolloutWorkers?: number;
+  /** Sample with rollout workers started elsewhere (`deno task rollout-worker`) as well. */
+  externalWorkers?: boolean;
+  /** With workers: the most optimizer steps a sampling policy may be behind (0, or 1 for one step of overlap). */
+  maxPolicyLag?: number;
+  /** CPU backend threads of each local rollout worker (default 1). */
+  workerThreads?: number;
 }
 
 /**
@@ -404,6 +412,25 @@ const TRAIN_FLAGS: Record<string, TrainFlag> = {
     help: "evaluate every N RL steps (0: only at the start and the end)",
   },
   "pass-k": { key: "passK", kind: "posint", arg: "K", help: "samples per problem for mean@k and pass@k" },
+  "rollout-workers": {
+    key: "rolloutWorkers",
+    kind: "int",
+    arg: "N",
+    help: "sample in N worker processes on this machine (needs PostgreSQL; 0: in this process)",
+  },
+  "external-workers": {
+    key: "externalWorkers",
+    kind: "bool",
+    arg: "",
+    help: "sample with workers started elsewhere (deno task rollout-worker; needs PostgreSQL)",
+  },
+  "max-policy-lag": {
+    key: "maxPolicyLag",
+    kind: "int",
+    arg: "0|1",
+    help: "with workers: 1 samples the next step while this one updates (responses 1 step old)",
+  },
+  "worker-threads": { key: "workerThreads", kind: "posint", arg: "N", help: "CPU threads per local worker" },
 };
 
 /** The flag table of `deno task train` (`--help` included), for `parseFlags` and the usage text. */
@@ -555,6 +582,19 @@ export function validateConfig(config: TrainConfig): void {
   }
   if (config.passK < 1) throw new ConfigError("--pass-k must be at least 1");
   if (config.minLr > config.lr) throw new ConfigError("min LR exceeds --lr");
+  const workers = (config.rolloutWorkers ?? 0) > 0 || config.externalWorkers === true;
+  if (workers && config.databaseUrl === undefined) {
+    throw new ConfigError(
+      "--rollout-workers / --external-workers need a PostgreSQL server (--database-url or DATABASE_URL): " +
+        "the embedded PGlite database serves one process only",
+    );
+  }
+  if ((config.maxPolicyLag ?? 0) > 1) throw new ConfigError("--max-policy-lag: expected 0 or 1");
+  if ((config.maxPolicyLag ?? 0) > 0 && !workers) {
+    throw new ConfigError(
+      "--max-policy-lag needs rollout workers (--rollout-workers N or --external-workers)",
+    );
+  }
   if (config.steps === 0 && config.sftSteps === 0) {
     throw new ConfigError("nothing to do: --steps and --sft-steps are both 0");
   }

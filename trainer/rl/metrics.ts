@@ -60,6 +60,8 @@ export interface StepMetrics {
   tokensPerSecond: { sampling: number; scoring: number; update: number };
   stepSeconds: number;
   elapsedSeconds: number;
+  /** Optimizer steps between the policy that sampled the step and the one it updated (rollout workers only). */
+  policyLag?: number;
   /** Held-out evaluation done after this step, if any. */
   eval?: EvalMetrics;
 }

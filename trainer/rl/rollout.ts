@@ -9,7 +9,7 @@ import type { Problem } from "../../core/data/mod.ts";
 import type { FinishReason } from "../../core/sampling/mod.ts";
 import { chainDeparture, formatPrompt, type PromptTemplate } from "../../core/data/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
-import { verify } from "../../core/verify/mod.ts";
+import { type AnswerForm, verify } from "../../core/verify/mod.ts";
 import { type DecodableModel, generate } from "../model/decode.ts";
 
 /** One verified response. */
@@ -49,8 +49,35 @@ export interface SampleOptions {
   topP: number;
   topK: number;
   seed: number;
+  /** A seed per problem in place of `seed` (see `GenerateOptions.promptSeeds`). */
+  promptSeeds?: readonly number[];
   template: PromptTemplate;
 }
+
+/** One response to judge: the problem's gold answer and answer form, and whether the length limit cut it. */
+export interface VerifyRequest {
+  gold: string;
+  response: string;
+  truncated: boolean;
+  form?: AnswerForm;
+}
+
+/** A verdict as the rollouts keep it. */
+export interface RolloutVerdict {
+  correct: boolean;
+  status: string;
+  extracted: string | null;
+}
+
+/** Judges a batch of responses, verdicts in request order (`core/verify` here, or a verifier over HTTP). */
+export type BatchVerifier = (requests: readonly VerifyRequest[]) => Promise<RolloutVerdict[]>;
+
+/** The batch verifier that runs `core/verify` in this process. */
+export const localVerifier: BatchVerifier = (requests) =>
+  Promise.resolve(requests.map((r) => {
+    const v = verify(r.gold, r.response, { truncated: r.truncated, ...(r.form ? { form: r.form } : {}) });
+    return { correct: v.correct, status: v.status, extracted: v.extracted ?? null };
+  }));
 
 /** Encodes the prompt of a problem (BOS first when the tokenizer has one). */
 export function encodePrompt(tokenizer: Tokenizer, problem: Problem, template: PromptTemplate): Uint32Array {
@@ -75,12 +102,13 @@ export function tokenAtChar(tokenizer: Tokenizer, tokens: ArrayLike<number>, off
   return tokens.length;
 }
 
-/** Samples K responses for every problem and verifies them; groups come back in problem order. */
+/** Samples K responses for every problem and verifies them (with `verifier`); groups come back in problem order. */
 export async function sampleAndVerify(
   model: DecodableModel,
   tokenizer: Tokenizer,
   problems: readonly Problem[],
   options: SampleOptions,
+  verifier: BatchVerifier = localVerifier,
 ): Promise<RolloutGroup[]> {
   const prompts = problems.map((p) => encodePrompt(tokenizer, p, options.template));
   const generated = await generate(model, prompts, {
@@ -92,20 +120,30 @@ export async function sampleAndVerify(
     stopTokens: [...tokenizer.stopIds],
     sampledVocab: tokenizer.vocabSize,
     seed: options.seed,
+    ...(options.promptSeeds ? { promptSeeds: options.promptSeeds } : {}),
   });
   const groups: RolloutGroup[] = problems.map((problem, i) => ({
     problem,
     prompt: prompts[i],
     rollouts: [],
   }));
-  for (const g of generated) {
+  const bodies = generated.map((g) =>
+    g.finishReason === "stop" ? g.tokens.subarray(0, g.tokens.length - 1) : g.tokens
+  );
+  const texts = bodies.map((b) => tokenizer.decode(b));
+  const verdicts = await verifier(generated.map((g, i) => {
     const problem = problems[g.promptIndex];
-    const body = g.finishReason === "stop" ? g.tokens.subarray(0, g.tokens.length - 1) : g.tokens;
-    const text = tokenizer.decode(body);
-    const verdict = verify(problem.gold, text, {
+    return {
+      gold: problem.gold,
+      response: texts[i],
       truncated: g.finishReason === "length",
       ...(problem.form ? { form: problem.form } : {}),
-    });
+    };
+  }));
+  generated.forEach((g, i) => {
+    const problem = problems[g.promptIndex];
+    const text = texts[i];
+    const verdict = verdicts[i];
     const dep = problem.chain ? chainDeparture(problem.chain, text) : null;
     groups[g.promptIndex].rollouts.push({
       problem,
@@ -115,10 +153,10 @@ export async function sampleAndVerify(
       finishReason: g.finishReason,
       correct: verdict.correct,
       status: verdict.status,
-      extracted: verdict.extracted ?? null,
-      departure: dep ? { step: dep.step, token: tokenAtChar(tokenizer, body, dep.offset) } : null,
+      extracted: verdict.extracted,
+      departure: dep ? { step: dep.step, token: tokenAtChar(tokenizer, bodies[i], dep.offset) } : null,
     });
-  }
+  });
   for (const g of groups) g.rollouts.sort((a, b) => a.sampleIndex - b.sampleIndex);
   return groups;
 }

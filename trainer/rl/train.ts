@@ -42,6 +42,7 @@ import {
   storeMetrics,
 } from "./train_state.ts";
 import { type BatchSource, localBatchSource, type StepContext, trainStep } from "./train_step.ts";
+import { usesWorkers, workerBatchSource } from "../workers/source.ts";
 
 /** What {@linkcode runTraining} needs besides the configuration. */
 export interface TrainEnv {
@@ -229,9 +230,8 @@ async function openRun(
 
 /** Runs the RL steps after the session's last committed one, each evaluated when due, committed and stored. */
 async function trainSteps(setup: RunSetup, session: RunSession, wallSeconds: () => number): Promise<void> {
-  const { config, reporter, tokenizer, hfFiles, store, clock } = setup;
+  const { config, reporter, tokenizer, hfFiles, clock } = setup;
   const { state } = session;
-  const out = config.out;
   const rng = restoreRng(state.rng);
   const memory: RmMemory | null = state.rm
     ? {
@@ -251,7 +251,43 @@ async function trainSteps(setup: RunSetup, session: RunSession, wallSeconds: () 
     models: { policy: session.policy, reference: session.reference, rewardModel: rm },
     memory,
   };
-  const source: BatchSource = localBatchSource(setup.sets.train, tokenizer, config, rng);
+  // Rollout workers (--rollout-workers, --external-workers) sample through the job queue; otherwise this process.
+  const remote = usesWorkers(config) && state.step < config.steps
+    ? await workerBatchSource({
+      config,
+      runId: setup.runId,
+      tokenizer,
+      hfFiles,
+      train: setup.sets.train,
+      log: (line) => reporter.info(line),
+    })
+    : null;
+  try {
+    await runSteps(
+      setup,
+      session,
+      wallSeconds,
+      ctx,
+      remote ?? localBatchSource(setup.sets.train, tokenizer, config, rng),
+    );
+  } finally {
+    await remote?.close();
+  }
+}
+
+/** The RL loop of {@linkcode trainSteps} over the batches of `source`. */
+async function runSteps(
+  setup: RunSetup,
+  session: RunSession,
+  wallSeconds: () => number,
+  ctx: StepContext,
+  source: BatchSource,
+): Promise<void> {
+  const { config, reporter, hfFiles, store, clock } = setup;
+  const { state } = session;
+  const { rng, memory } = ctx;
+  const rm = ctx.models.rewardModel;
+  const out = config.out;
   const stepTimes: number[] = [];
   for (let step = state.step + 1; step <= config.steps; step++) {
     const tStep = performance.now();

@@ -138,6 +138,7 @@ export function storeMetrics(m: StepMetrics): StoredStepMetrics {
     policyUpdated: m.policyUpdated,
   };
   if (Number.isFinite(m.entropy)) out.entropy = m.entropy;
+  if (m.policyLag !== undefined) out.policyLag = m.policyLag;
   if (m.rmLoss !== null) out.losses!.rm = m.rmLoss;
   if (m.eval) {
     // Evaluations between the first and the last are greedy only: their sampled figures are NaN, stored as null.

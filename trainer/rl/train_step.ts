@@ -22,6 +22,8 @@ export interface StepBatch {
   groups: RolloutGroup[];
   /** How many policy updates the sampling policy had seen (`step - 1` when sampled by the current policy). */
   policyVersion: number;
+  /** Sampled by rollout workers (the step's metrics then record the policy lag). */
+  remote?: boolean;
 }
 
 /** Where an RL step's batch comes from: sampled here by the current policy, or (later) from rollout workers. */
@@ -175,6 +177,7 @@ export async function trainStep(ctx: StepContext, step: number, source: BatchSou
     stepSeconds: 0,
     elapsedSeconds: 0,
   };
+  if (batch.remote) metrics.policyLag = step - 1 - batch.policyVersion;
   const rollouts: RolloutRow[] = groups.flatMap((g, gi) =>
     g.rollouts.map((r) => {
       const adv = upd.kept.get(`${gi}:${r.sampleIndex}`);

@@ -19,6 +19,7 @@ import {
   serial,
   text,
   timestamp,
+  unique,
 } from "drizzle-orm/pg-core";
 
 /** Status of a training run. */
@@ -105,6 +106,64 @@ export const checkpoints = pgTable("checkpoints", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ name: "checkpoints_pkey", columns: [t.runId, t.step] })]);
 
+/** Where a job's sampling stands: waiting, held by a worker until its lease expires, or written. */
+export type JobStatus = "queued" | "leased" | "done";
+
+/** A policy version a run published for rollout workers: a checkpoint folder and its content hash. */
+export const policyVersions = pgTable("policy_versions", {
+  runId: integer("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+  version: integer("version").notNull(),
+  path: text("path").notNull(),
+  sha256: text("sha256").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ name: "policy_versions_pkey", columns: [t.runId, t.version] })]);
+
+/**
+ * A sampling job: K responses to one prompt of one step with one policy version. A worker leases it (a lease
+ * token and an expiry it renews); an expired lease is leased again by any worker.
+ */
+export const rolloutJobs = pgTable("rollout_jobs", {
+  id: serial("id").primaryKey(),
+  runId: integer("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+  step: integer("step").notNull(),
+  groupIndex: integer("group_index").notNull(),
+  policyVersion: integer("policy_version").notNull(),
+  problem: jsonb("problem").$type<{ [key: string]: Json }>().notNull(),
+  settings: jsonb("settings").$type<{ [key: string]: Json }>().notNull(),
+  status: text("status").$type<JobStatus>().notNull().default("queued"),
+  leaseToken: text("lease_token"),
+  leasedBy: text("leased_by"),
+  leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
+  attempts: integer("attempts").notNull().default(0),
+  /** Why the last attempt failed, as the worker reported it. */
+  lastError: text("last_error"),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  finishedAt: timestamp("finished_at", { withTimezone: true }),
+}, (t) => [
+  unique("rollout_jobs_group_key").on(t.runId, t.step, t.groupIndex),
+  foreignKey({
+    name: "rollout_jobs_policy_fkey",
+    columns: [t.runId, t.policyVersion],
+    foreignColumns: [policyVersions.runId, policyVersions.version],
+  }),
+]);
+
+/** One response a worker sampled and verified for a job, written with the job's completion. */
+export const jobRollouts = pgTable("job_rollouts", {
+  jobId: integer("job_id").notNull().references(() => rolloutJobs.id, { onDelete: "cascade" }),
+  sampleIndex: integer("sample_index").notNull(),
+  /** Optimizer steps between the sampling policy and the policy the step updates (step - 1 - version). */
+  policyLag: integer("policy_lag").notNull(),
+  tokens: jsonb("tokens").$type<number[]>().notNull(),
+  response: text("response").notNull(),
+  finishReason: text("finish_reason").$type<FinishReason>().notNull(),
+  verifierStatus: text("verifier_status").notNull(),
+  extractedAnswer: text("extracted_answer"),
+  correct: boolean("correct").notNull(),
+  departureStep: integer("departure_step"),
+  departureToken: integer("departure_token"),
+}, (t) => [primaryKey({ name: "job_rollouts_pkey", columns: [t.jobId, t.sampleIndex] })]);
+
 /** Bookkeeping of the migrator: one row per applied file of `migrations/`. */
 export const migrationsTable = pgTable("_migrations", {
   name: text("name").primaryKey(),
@@ -113,6 +172,16 @@ export const migrationsTable = pgTable("_migrations", {
 });
 
 /** Every table of the store, as passed to `drizzle(client, { schema })`. */
-export const schema = { runs, problems, steps, rollouts, checkpoints, migrationsTable };
+export const schema = {
+  runs,
+  problems,
+  steps,
+  rollouts,
+  checkpoints,
+  policyVersions,
+  rolloutJobs,
+  jobRollouts,
+  migrationsTable,
+};
 /** Type of {@linkcode schema}. */
 export type Schema = typeof schema;

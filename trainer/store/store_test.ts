@@ -105,7 +105,10 @@ for (const backend of testBackends("store_test")) {
           assertEquals(await tablesIn(db, name), [
             "_migrations",
             "checkpoints",
+            "job_rollouts",
+            "policy_versions",
             "problems",
+            "rollout_jobs",
             "rollouts",
             "runs",
             "steps",
