@@ -19,7 +19,7 @@ import { loadCheckpoint } from "../trainer/model/checkpoint.ts";
 import { presetConfig } from "../trainer/model/config.ts";
 import { createModel, type Model } from "../trainer/model/model.ts";
 import { sampleAndVerify } from "../trainer/rl/rollout.ts";
-import { openStore } from "../trainer/store/store.ts";
+import { openStore } from "../trainer/store/mod.ts";
 import { RolloutPool } from "../trainer/workers/pool.ts";
 import { openQueue } from "../trainer/workers/queue.ts";
 import { benchFlags } from "./flags.ts";

@@ -11,7 +11,7 @@
  *   while the bench loads and printed.
  * Everything the bench creates (temp folder, schema) is removed when it ends.
  */
-import { openStore, type Store } from "../trainer/store/store.ts";
+import { openStore, type Store } from "../trainer/store/mod.ts";
 import { sampleProblems, sampleRollouts, uniqueSchema } from "../trainer/store/testing.ts";
 
 const PROBLEMS = 64;

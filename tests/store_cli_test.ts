@@ -3,7 +3,7 @@
  * PostgreSQL in a throw-away schema when DATABASE_URL is set. Permissions match the deno.json tasks.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { openStore } from "../trainer/store/store.ts";
+import { openStore } from "../trainer/store/mod.ts";
 import { sampleProblems, sampleRollouts, testBackends } from "../trainer/store/testing.ts";
 
 const CLI = (name: string) => new URL(`../trainer/cli/${name}.ts`, import.meta.url).pathname;

@@ -4,7 +4,7 @@
  * problem family must raise its pass rate.
  */
 import { assert, assertEquals } from "@std/assert";
-import { openStore } from "../trainer/store/store.ts";
+import { openStore } from "../trainer/store/mod.ts";
 import type { RunSummary, StepMetrics } from "../trainer/rl/metrics.ts";
 
 const CLI = new URL("../trainer/cli/train.ts", import.meta.url).pathname;

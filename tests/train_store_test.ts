@@ -5,7 +5,7 @@
  * Every CLI runs with the permissions of its deno.json task, in the project folder.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { openStore } from "../trainer/store/store.ts";
+import { openStore } from "../trainer/store/mod.ts";
 import { taskFlags } from "./tasks.ts";
 
 const cli = (name: string) => new URL(`../trainer/cli/${name}.ts`, import.meta.url).pathname;

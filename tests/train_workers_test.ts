@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import postgres from "postgres";
 import { ConfigError, parseTrainArgs } from "../trainer/rl/config.ts";
-import { openStore } from "../trainer/store/store.ts";
+import { openStore } from "../trainer/store/mod.ts";
 
 const CLI = new URL("../trainer/cli/train.ts", import.meta.url).pathname;
 const DATABASE_URL = Deno.env.get("DATABASE_URL");

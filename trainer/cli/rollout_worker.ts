@@ -6,7 +6,7 @@
  */
 import { HELP_FLAG, parseFlags, UsageError, usageText } from "../../core/cli/mod.ts";
 import { BACKEND_CHOICES, type BackendChoice, createBackend } from "../gpu/auto.ts";
-import { redactUrl } from "../store/connect.ts";
+import { redactUrl } from "../store/mod.ts";
 import { httpVerifier } from "../workers/http_verifier.ts";
 import { parseMount, type PathMount } from "../workers/policy.ts";
 import { openQueue } from "../workers/queue.ts";

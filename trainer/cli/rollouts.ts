@@ -13,7 +13,7 @@ import {
   storeUsage,
   UsageError,
   withStore,
-} from "../store/cli.ts";
+} from "../store/mod.ts";
 
 const FLAGS = {
   run: { type: "string", arg: "ID|NAME", help: "the run (id or name)" },

@@ -4,8 +4,7 @@
  *     deno task runs [--json] [--database-url URL] [--data-dir DIR]
  * @module
  */
-import { LineWriter, parseStoreArgs, runCli, storeUsage, withStore } from "../store/cli.ts";
-import type { RunListing } from "../store/types.ts";
+import { LineWriter, parseStoreArgs, runCli, type RunListing, storeUsage, withStore } from "../store/mod.ts";
 
 const FLAGS = {
   json: {

@@ -16,7 +16,7 @@ import {
 import { isMethod, type Method, METHODS } from "../../core/oreal/mod.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../gpu/auto.ts";
 import type { ModelPresetName } from "../model/config.ts";
-import { DEFAULT_DATA_DIR } from "../store/store.ts";
+import { DEFAULT_DATA_DIR } from "../store/mod.ts";
 import type { OmegaGate, RmSamples } from "./rl_step.ts";
 import { RM_HEADS, type RmHead } from "./token_rm.ts";
 

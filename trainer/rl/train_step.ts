@@ -10,7 +10,7 @@ import type { Problem } from "../../core/data/mod.ts";
 import type { Rng } from "../../core/random/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import type { Model } from "../model/model.ts";
-import type { RolloutRow } from "../store/types.ts";
+import type { RolloutRow } from "../store/mod.ts";
 import type { TrainConfig } from "./config.ts";
 import type { PhaseClock, PhaseTime, StepMetrics } from "./metrics.ts";
 import type { Reporter } from "./reporter.ts";

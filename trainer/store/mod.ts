@@ -24,8 +24,30 @@ export {
   type StoreSettings,
   storeSettings,
 } from "./store.ts";
-export { type Connection, type Driver, IN_MEMORY, redactUrl, StoreConnectError } from "./connect.ts";
+export {
+  connect,
+  type Connection,
+  type Driver,
+  IN_MEMORY,
+  redactUrl,
+  StoreConnectError,
+  type StoreDatabase,
+} from "./connect.ts";
+export { loadMigrations, migrate } from "./migrate.ts";
 export { DEFAULT_STORE_LIMITS, StoreInputError, type StoreLimits } from "./validate.ts";
-export { resolveDatabaseUrl } from "./cli.ts";
+export {
+  integerFlag,
+  LineWriter,
+  parseStoreArgs,
+  requireRun,
+  resolveDatabaseUrl,
+  runCli,
+  STORE_FLAGS,
+  type StoreFlagValues,
+  storeOptionsFromFlags,
+  storeUsage,
+  UsageError,
+  withStore,
+} from "./cli.ts";
 export { FINISH_REASONS, type FinishReason, type Json, RUN_STATUSES, type RunStatus } from "./schema.ts";
 export type * from "./types.ts";

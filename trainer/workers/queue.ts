@@ -16,10 +16,16 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Problem } from "../../core/data/mod.ts";
 import type { PromptTemplate } from "../../core/data/mod.ts";
-import { connect, type Connection, type StoreDatabase } from "../store/connect.ts";
-import { loadMigrations, migrate } from "../store/migrate.ts";
-import type { FinishReason, Json } from "../store/schema.ts";
-import { DEFAULT_STORE_LIMITS } from "../store/validate.ts";
+import {
+  connect,
+  type Connection,
+  DEFAULT_STORE_LIMITS,
+  type FinishReason,
+  type Json,
+  loadMigrations,
+  migrate,
+  type StoreDatabase,
+} from "../store/mod.ts";
 
 /** How one job samples: what `sampleAndVerify` needs besides the model and the problem. */
 export interface JobSettings {

@@ -1,7 +1,6 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import type { Problem } from "../../core/data/mod.ts";
-import { connect } from "../store/connect.ts";
-import { openStore, type Store } from "../store/store.ts";
+import { connect, openStore, type Store } from "../store/mod.ts";
 import { JobQueue, type JobRollout, type JobSettings, openQueue, QueueUnavailableError } from "./queue.ts";
 
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
