@@ -12,12 +12,20 @@
  * @module
  */
 
-import { BufferPool } from "../trainer/gpu/webgpu/buffers.ts";
-import { CommandBatch } from "../trainer/gpu/webgpu/commands.ts";
-import { acquireGpu, findAdapter, formatAdapter, type GpuContext } from "../trainer/gpu/webgpu/device.ts";
-import { scaleKernel } from "../trainer/gpu/webgpu/elementwise.ts";
-import { matmulKernel, type MatmulSpec, matmulTuningFor, TILE_LARGE } from "../trainer/gpu/webgpu/matmul.ts";
-import { PipelineCache } from "../trainer/gpu/webgpu/pipelines.ts";
+import {
+  acquireGpu,
+  BufferPool,
+  CommandBatch,
+  findAdapter,
+  formatAdapter,
+  type GpuContext,
+  matmulKernel,
+  type MatmulSpec,
+  matmulTuningFor,
+  PipelineCache,
+  scaleKernel,
+  TILE_LARGE,
+} from "../trainer/gpu/webgpu/mod.ts";
 import { benchFlags } from "./flags.ts";
 
 /** One timed matmul problem. */

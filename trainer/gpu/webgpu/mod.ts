@@ -31,6 +31,14 @@ import * as nm from "./norm.ts";
 import * as at from "./attention.ts";
 import { lmHeadGradKernel, lmHeadStatsKernel } from "./lm_head.ts";
 
+// The kernel-level building blocks, for benchmarks and for users who compose their own kernels.
+export { BufferPool } from "./buffers.ts";
+export { CommandBatch } from "./commands.ts";
+export { acquireGpu, findAdapter, formatAdapter, type GpuContext } from "./device.ts";
+export { scaleKernel } from "./elementwise.ts";
+export { matmulKernel, type MatmulSpec, matmulTuningFor, TILE_LARGE } from "./matmul.ts";
+export { PipelineCache } from "./pipelines.ts";
+
 /** A device tensor: a range of a pooled GPU buffer. */
 export class GpuTensor implements Tensor {
   /** The buffer holding the elements. */
