@@ -1,7 +1,7 @@
 /**
- * The Worker side of {@linkcode WorkerDecoder}: loads an {@linkcode OnnxDecoder} and runs one generation at a
- * time, posting each token as it is sampled. Messages in: `load`, `generate`, `cancel`; out: `loaded`,
- * `load_failed`, `token`, `done`, `failed`. Running inference here keeps the server's event loop free: HTTP
+ * The Worker side of {@linkcode WorkerDecoder}: loads an {@linkcode OnnxDecoder} and runs the generations it
+ * is sent in one decode batch, posting each token as it is sampled. Messages in: `load`, `generate`,
+ * `cancel`; out: `loaded`, `load_failed`, `token`, `done`, `failed`, `step` (after each decode step). Running inference here keeps the server's event loop free: HTTP
  * requests, verification and timers do not wait behind inference steps.
  *
  * @module
@@ -10,7 +10,8 @@
 /// <reference lib="deno.worker" />
 
 import type { DecoderConfig } from "./model_config.ts";
-import type { DecodeOptions, ExecutionProvider, ExternalData, OnnxDecoder } from "./onnx_decoder.ts";
+import type { DecodeOptions } from "./decode_batch.ts";
+import type { ExecutionProvider, ExternalData, OnnxDecoder } from "./onnx_decoder.ts";
 
 /** Messages the host sends. */
 export type WorkerRequest =
@@ -20,17 +21,19 @@ export type WorkerRequest =
     config: DecoderConfig;
     provider: ExecutionProvider;
     externalData?: ExternalData;
+    maxBatch: number;
   }
   | { type: "generate"; id: number; promptIds: number[]; options: Omit<DecodeOptions, "signal"> }
   | { type: "cancel"; id: number };
 
 /** Messages the worker sends back. */
 export type WorkerReply =
-  | { type: "loaded" }
+  | { type: "loaded"; maxBatch: number }
   | { type: "load_failed"; message: string }
   | { type: "token"; id: number; token: number }
   | { type: "done"; id: number }
-  | { type: "failed"; id: number; message: string };
+  | { type: "failed"; id: number; message: string }
+  | { type: "step"; rows: number };
 
 /**
  * onnxruntime-web reads `location.origin` when it loads and, in a worker started from a file: URL, gets the
@@ -79,13 +82,21 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   if (message.type === "load") {
     try {
       const { OnnxDecoder } = await decoderModule;
-      decoder = await OnnxDecoder.load(message.model, message.config, message.provider, message.externalData);
-      reply({ type: "loaded" });
+      decoder = await OnnxDecoder.load(
+        message.model,
+        message.config,
+        message.provider,
+        message.externalData,
+        message.maxBatch,
+        (rows) => reply({ type: "step", rows }),
+      );
+      reply({ type: "loaded", maxBatch: decoder.maxBatch });
     } catch (err) {
       reply({ type: "load_failed", message: errorText(err) });
     }
   } else if (message.type === "generate") {
-    await generate(message.id, message.promptIds, message.options);
+    // Not awaited: the next generations join this one's decode batch.
+    generate(message.id, message.promptIds, message.options);
   } else if (message.type === "cancel") {
     running.get(message.id)?.abort();
   }

@@ -1,6 +1,7 @@
 /**
- * A served language model: ONNX decoders (one per generation slot), a tokenizer and a queue of slots. Routes
- * call {@linkcode LanguageModel.generate} while holding a slot from {@linkcode LanguageModel.queue}.
+ * A served language model: ONNX decoders (each decodes up to its `maxBatch` generations together), a tokenizer
+ * and a queue of slots, one per generation that may run at once. Routes call
+ * {@linkcode LanguageModel.generate} while holding a slot from {@linkcode LanguageModel.queue}.
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import { type SamplingParams, StopTokens } from "../../core/sampling/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import { ChatTemplate, type PromptSegment } from "./chat_template.ts";
+import type { DecodeStats } from "./decode_batch.ts";
 import type { DecoderConfig } from "./model_config.ts";
 import type { TokenGenerator } from "./onnx_decoder.ts";
 import { SlotQueue } from "./queue.ts";
@@ -35,19 +37,21 @@ export class LanguageModel {
   readonly created: number;
   /** The tokenizer. */
   readonly tokenizer: Tokenizer;
-  /** Generation slots, one per decoder: hold one while calling {@linkcode generate}. */
+  /** Generation slots, one per row of every decoder's batch: hold one while calling {@linkcode generate}. */
   readonly queue: SlotQueue;
   /** The decoders' shapes and special ids. */
   readonly config: DecoderConfig;
   /** How chat requests are turned into a prompt. */
   readonly chat: ChatTemplate;
   readonly #decoders: TokenGenerator[];
-  readonly #idle: TokenGenerator[];
+  /** Generations under way per decoder. */
+  readonly #running: number[];
   readonly #endOfSequence: StopTokens;
+  readonly #stopIds: number[];
   readonly #addedTokens: string[];
 
   /**
-   * Serves `decoders` (loaded copies of one model; as many generations run at once as there are decoders)
+   * Serves `decoders` (loaded copies of one model; as many generations run at once as their batches hold)
    * with `tokenizer` under the name `id`; `maxWaiting` requests may wait for a slot. Chat requests are formatted
    * with `chat` (default: ChatML). Generation stops at the tokenizer's stop ids and the config's EOS ids.
    */
@@ -63,12 +67,30 @@ export class LanguageModel {
     this.created = Math.floor(Date.now() / 1000);
     this.tokenizer = tokenizer;
     this.config = decoders[0].config;
-    this.queue = new SlotQueue(decoders.length, maxWaiting);
+    this.queue = new SlotQueue(decoders.reduce((sum, d) => sum + d.maxBatch, 0), maxWaiting);
     this.#decoders = decoders;
-    this.#idle = [...decoders];
-    this.#endOfSequence = new StopTokens([...this.config.eosTokenIds, ...tokenizer.stopIds]);
+    this.#running = decoders.map(() => 0);
+    this.#stopIds = [...new Set([...this.config.eosTokenIds, ...tokenizer.stopIds])];
+    this.#endOfSequence = new StopTokens(this.#stopIds);
     this.#addedTokens = addedTokenTexts(tokenizer);
     this.chat = chat ?? new ChatTemplate(null, tokenizer);
+  }
+
+  /** Generations that may run at once (the queue's slots). */
+  get capacity(): number {
+    return this.#decoders.reduce((sum, d) => sum + d.maxBatch, 0);
+  }
+
+  /** The decoders' decode steps so far, summed (`peakBatch` is the largest of any one decoder). */
+  decodeStats(): DecodeStats {
+    const total: DecodeStats = { steps: 0, sequenceSteps: 0, peakBatch: 0, prefills: 0 };
+    for (const { stats } of this.#decoders) {
+      total.steps += stats.steps;
+      total.sequenceSteps += stats.sequenceSteps;
+      total.peakBatch = Math.max(total.peakBatch, stats.peakBatch);
+      total.prefills += stats.prefills;
+    }
+    return total;
   }
 
   /** The longest prompt plus completion, in tokens. */
@@ -98,27 +120,34 @@ export class LanguageModel {
   }
 
   /**
-   * Generates one choice for `promptIds`, streaming text pieces to `onDelta`. Call it while holding a slot of
-   * {@linkcode queue}; it throws when every decoder is busy.
+   * Generates one choice for `promptIds`, streaming text pieces to `onDelta`, as a row of the decode batch of
+   * the decoder with the most room. Call it while holding a slot of {@linkcode queue}; it throws when every
+   * decoder's batch is full.
    */
   async generate(
     promptIds: readonly number[],
     params: GenerationParams,
     onDelta: (text: string) => void | Promise<void>,
   ): Promise<TextGenerationResult> {
-    const decoder = this.#idle.pop();
-    if (!decoder) throw new Error("LanguageModel.generate: every decoder is busy; hold a queue slot first");
+    let best = -1;
+    this.#decoders.forEach((d, i) => {
+      const room = d.maxBatch - this.#running[i];
+      if (room > 0 && (best < 0 || room > this.#decoders[best].maxBatch - this.#running[best])) best = i;
+    });
+    if (best < 0) throw new Error("LanguageModel.generate: every decoder is busy; hold a queue slot first");
+    this.#running[best]++;
     try {
-      const tokens = decoder.generate(promptIds, {
+      const tokens = this.#decoders[best].generate(promptIds, {
         maxTokens: params.maxTokens,
         sampling: params.sampling,
         seed: params.seed,
+        stopIds: this.#stopIds,
         signal: params.signal,
       });
       const decode = this.tokenizer.createStreamDecoder();
       return await generateText(tokens, decode, this.#endOfSequence, params.stop, onDelta);
     } finally {
-      this.#idle.push(decoder);
+      this.#running[best]--;
     }
   }
 

@@ -24,8 +24,13 @@ export interface LoadModelOptions {
   provider?: ExecutionProvider;
   /** The id clients use in `model` (default: the folder's name). */
   id?: string;
-  /** Generations that run at once, each with its own copy of the model (default 1). */
+  /** Copies of the model (decoders), each in its own worker (default 1). */
   concurrency?: number;
+  /**
+   * Generations each decoder runs at once, decoded together in one batch (default
+   * {@linkcode DEFAULT_DECODE_BATCH}; 1 for a graph without `position_ids`).
+   */
+  decodeBatch?: number;
   /**
    * Run each decoder in a Web Worker (default true), so that inference never blocks the server's event loop;
    * false runs inference on the calling thread (for runtimes without workers).
@@ -62,6 +67,9 @@ export function folderName(dir: string): string {
   return last || "model";
 }
 
+/** Generations one decoder runs at once by default. */
+export const DEFAULT_DECODE_BATCH = 8;
+
 /** Reads and loads `dir`; throws an Error naming the file at fault. */
 export async function loadModelDir(dir: string, options: LoadModelOptions = {}): Promise<LanguageModel> {
   const base = dir.replace(/[\\/]+$/, "");
@@ -93,10 +101,14 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`loadModelDir: concurrency must be a positive integer, got ${concurrency}`);
   }
+  const decodeBatch = options.decodeBatch ?? DEFAULT_DECODE_BATCH;
+  if (!Number.isInteger(decodeBatch) || decodeBatch < 1) {
+    throw new RangeError(`loadModelDir: decodeBatch must be a positive integer, got ${decodeBatch}`);
+  }
   const provider = options.provider ?? "wasm";
   const load = options.workers === false ? OnnxDecoder.load : WorkerDecoder.load;
   const settled = await Promise.allSettled(
-    Array.from({ length: concurrency }, () => load(bytes, config, provider, externalData)),
+    Array.from({ length: concurrency }, () => load(bytes, config, provider, externalData, decodeBatch)),
   );
   const decoders = settled.flatMap((r) => r.status === "fulfilled" ? [r.value as TokenGenerator] : []);
   const failure = settled.find((r) => r.status === "rejected");

@@ -1,16 +1,16 @@
 /**
  * An {@linkcode OnnxDecoder} in a Web Worker, behind the same `generate` interface: inference steps run off
- * the server's event loop, so HTTP handling and timers stay responsive while a model generates. Each worker
- * runs one generation at a time (give each concurrent slot its own worker). Leaving the `for await` loop or
- * aborting the signal cancels the generation in the worker.
+ * the server's event loop, so HTTP handling and timers stay responsive while a model generates. A worker runs
+ * up to `maxBatch` generations at once in one decode batch. Leaving the `for await` loop or aborting the
+ * signal cancels the generation in the worker.
  *
  * @module
  */
 
 import type { WorkerReply, WorkerRequest } from "./decoder_worker.ts";
 import type { DecoderConfig } from "./model_config.ts";
+import type { DecodeOptions, DecodeStats } from "./decode_batch.ts";
 import {
-  type DecodeOptions,
   type ExecutionProvider,
   type ExternalData,
   onnxRuntimeUsedOnThisThread,
@@ -21,29 +21,40 @@ import {
 export class WorkerDecoder implements TokenGenerator {
   /** The decoder's shapes and special ids. */
   readonly config: DecoderConfig;
+  /** The most generations at once (the worker's decode batch). */
+  readonly maxBatch: number;
+  /** The worker's decode steps so far (as its `step` messages report them). */
+  readonly stats: DecodeStats = { steps: 0, sequenceSteps: 0, peakBatch: 0, prefills: 0 };
   readonly #worker: Worker;
   readonly #listeners = new Map<number, (reply: WorkerReply) => void>();
   #nextId = 1;
-  #busy = false;
+  #active = 0;
 
-  private constructor(worker: Worker, config: DecoderConfig) {
+  private constructor(worker: Worker, config: DecoderConfig, maxBatch: number) {
     this.#worker = worker;
     this.config = config;
+    this.maxBatch = maxBatch;
     worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
-      if ("id" in reply) this.#listeners.get(reply.id)?.(reply);
+      if (reply.type === "step") {
+        this.stats.steps++;
+        this.stats.sequenceSteps += reply.rows;
+        this.stats.peakBatch = Math.max(this.stats.peakBatch, reply.rows);
+      } else if ("id" in reply) this.#listeners.get(reply.id)?.(reply);
     };
   }
 
   /**
-   * Starts a worker and loads the model into it; rejects (and stops the worker) if loading fails, and at
-   * once when this thread has run onnxruntime-web itself (see `onnxRuntimeUsedOnThisThread`).
+   * Starts a worker and loads the model into it, to run up to `maxBatch` generations at once (default 1);
+   * rejects (and stops the worker) if loading fails, and at once when this thread has run onnxruntime-web
+   * itself (see `onnxRuntimeUsedOnThisThread`).
    */
   static load(
     model: Uint8Array,
     config: DecoderConfig,
     provider: ExecutionProvider,
     externalData?: ExternalData,
+    maxBatch = 1,
   ): Promise<WorkerDecoder> {
     if (onnxRuntimeUsedOnThisThread()) {
       return Promise.reject(
@@ -61,7 +72,7 @@ export class WorkerDecoder implements TokenGenerator {
         reject(new Error(`the decoder worker failed: ${event.message}`));
       };
       worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-        if (event.data.type === "loaded") resolve(new WorkerDecoder(worker, config));
+        if (event.data.type === "loaded") resolve(new WorkerDecoder(worker, config, event.data.maxBatch));
         else if (event.data.type === "load_failed") {
           worker.terminate();
           reject(new Error(event.data.message));
@@ -69,16 +80,25 @@ export class WorkerDecoder implements TokenGenerator {
       };
       const copy = model.slice();
       const data = externalData && { path: externalData.path, data: externalData.data.slice() };
-      const request: WorkerRequest = { type: "load", model: copy, config, provider, externalData: data };
+      const request: WorkerRequest = {
+        type: "load",
+        model: copy,
+        config,
+        provider,
+        externalData: data,
+        maxBatch,
+      };
       worker.postMessage(request, data ? [copy.buffer, data.data.buffer] : [copy.buffer]);
     });
   }
 
   /** Yields sampled token ids as the worker produces them (see {@linkcode OnnxDecoder.generate}). */
   async *generate(promptIds: readonly number[], options: DecodeOptions): AsyncGenerator<number> {
-    if (this.#busy) throw new Error("WorkerDecoder: one generation at a time per worker");
+    if (this.#active >= this.maxBatch) {
+      throw new Error(`WorkerDecoder: ${this.maxBatch} generations are already under way`);
+    }
     options.signal?.throwIfAborted();
-    this.#busy = true;
+    this.#active++;
     const id = this.#nextId++;
     const queue: WorkerReply[] = [];
     let wake: (() => void) | undefined;
@@ -116,7 +136,7 @@ export class WorkerDecoder implements TokenGenerator {
         }
       }
       this.#listeners.delete(id);
-      this.#busy = false;
+      this.#active--;
     }
   }
 
