@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { verify } from "../../core/verify/mod.ts";
 import { createApp, DEFAULT_LIMITS, type EdgeLimits } from "../app.ts";
-import { loadModelDir } from "../inference/load_model_dir.ts";
+import { DEFAULT_DECODE_BATCH, loadModelDir } from "../inference/load_model_dir.ts";
 import type { ExecutionProvider } from "../inference/onnx_decoder.ts";
 import { VerifyPool } from "../verify_pool/pool.ts";
 import { DEFAULT_SERVER_LIMITS, type HttpServer, serveHttp, type ServerLimits } from "../http/server.ts";
@@ -26,8 +26,10 @@ export interface ServeConfig {
   port: number;
   /** Host to listen on. */
   host: string;
-  /** Generations at once. */
+  /** Decoders (copies of the model), one worker each. */
   concurrency: number;
+  /** Generations each decoder runs at once, in one decode batch. */
+  decodeBatch: number;
   /** Run inference on the server's thread instead of in workers. */
   inProcess: boolean;
   /** Verification workers. */
@@ -49,7 +51,8 @@ export const USAGE = `usage: deno task serve [options]
   --provider wasm|webgpu onnxruntime-web execution provider (default wasm)
   --port N               port (default 8787; 0 picks a free port)
   --host HOST            host (default 127.0.0.1)
-  --concurrency N        generations at once, one worker each (default 1)
+  --concurrency N        decoders (copies of the model), one worker each (default 1)
+  --decode-batch N       generations each decoder runs at once, decoded together (default ${DEFAULT_DECODE_BATCH})
   --in-process           run inference and verification on the server's thread instead of in workers
   --verify-workers N     verification workers (default 2, growing to 2N while all are stuck on slow items);
                          a stuck one is replaced after its deadline
@@ -89,6 +92,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
       port: { type: "string" },
       host: { type: "string" },
       concurrency: { type: "string" },
+      "decode-batch": { type: "string" },
       "in-process": { type: "boolean" },
       "verify-workers": { type: "string" },
       "max-tokens": { type: "string" },
@@ -119,6 +123,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
     port,
     host: values.host ?? "127.0.0.1",
     concurrency: integer(values.concurrency, "concurrency", 1, 1),
+    decodeBatch: integer(values["decode-batch"], "decode-batch", DEFAULT_DECODE_BATCH, 1),
     inProcess: values["in-process"] ?? false,
     verifyWorkers: integer(values["verify-workers"], "verify-workers", 2, 1),
     apiKey: apiKey ? apiKey : undefined,
@@ -170,6 +175,7 @@ export function serve(config: ServeConfig): HttpServer {
     provider: config.provider,
     id: config.modelId,
     concurrency: config.concurrency,
+    decodeBatch: config.decodeBatch,
     workers: !config.inProcess,
   });
   model?.then(

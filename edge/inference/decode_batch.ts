@@ -107,7 +107,7 @@ export class DecodeBatch {
   readonly #run: StepRunner;
   readonly #Tensor: TensorConstructor;
   readonly #inputs: GraphInputs;
-  readonly #onStep?: (rows: number) => void;
+  readonly #onProgress?: (stats: Readonly<DecodeStats>) => void;
   #rows: Row[] = [];
   #joining: Row[] = [];
   #live = 0;
@@ -117,8 +117,8 @@ export class DecodeBatch {
   #cacheLength = 0;
 
   /**
-   * A batch of at most `maxBatch` rows (1 when the graph has no `position_ids`) over `run`. `onStep` is told
-   * the number of rows of each decode step.
+   * A batch of at most `maxBatch` rows (1 when the graph has no `position_ids`) over `run`. `onProgress` gets
+   * the counters after every prompt run and decode step.
    */
   constructor(
     config: DecoderConfig,
@@ -126,7 +126,7 @@ export class DecodeBatch {
     Tensor: TensorConstructor,
     inputs: GraphInputs,
     maxBatch: number,
-    onStep?: (rows: number) => void,
+    onProgress?: (stats: Readonly<DecodeStats>) => void,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new RangeError(`DecodeBatch: maxBatch must be a positive integer, got ${maxBatch}`);
@@ -136,7 +136,7 @@ export class DecodeBatch {
     this.#Tensor = Tensor;
     this.#inputs = inputs;
     this.maxBatch = inputs.positionIds ? maxBatch : 1;
-    this.#onStep = onStep;
+    this.#onProgress = onProgress;
   }
 
   /** Generations under way (at most {@linkcode maxBatch}). */
@@ -239,6 +239,7 @@ export class DecodeBatch {
     if (this.#inputs.cacheBranch) feeds.use_cache_branch = new T("bool", [false], [1]);
     const out = await this.#run(feeds);
     this.stats.prefills++;
+    this.#onProgress?.(this.stats);
     checkLogits(out.logits, 1, n, vocabSize);
     const prefill = presents(out, numLayers, n);
     for (const row of group) {
@@ -270,7 +271,7 @@ export class DecodeBatch {
     this.stats.steps++;
     this.stats.sequenceSteps += b;
     this.stats.peakBatch = Math.max(this.stats.peakBatch, b);
-    this.#onStep?.(b);
+    this.#onProgress?.(this.stats);
     const logits = out.logits.data as Float32Array;
     rows.forEach((row, i) => {
       row.length++;

@@ -73,7 +73,7 @@ export class OnnxDecoder implements TokenGenerator {
     session: ort.InferenceSession,
     config: DecoderConfig,
     maxBatch: number,
-    onStep?: (rows: number) => void,
+    onProgress?: (stats: Readonly<DecodeStats>) => void,
   ) {
     this.#session = session;
     this.config = config;
@@ -100,14 +100,14 @@ export class OnnxDecoder implements TokenGenerator {
       ort.Tensor,
       { positionIds: inputs.has("position_ids"), cacheBranch: inputs.has("use_cache_branch") },
       maxBatch,
-      onStep,
+      onProgress,
     );
   }
 
   /**
    * Creates an inference session for the model bytes on `provider` and checks its inputs and outputs. Up to
-   * `maxBatch` generations (default 1) run at once, in one decode batch; `onStep` is told each decode step's
-   * number of rows.
+   * `maxBatch` generations (default 1) run at once, in one decode batch; `onProgress` gets its counters after
+   * every prompt run and decode step.
    */
   static async load(
     model: Uint8Array,
@@ -115,7 +115,7 @@ export class OnnxDecoder implements TokenGenerator {
     provider: ExecutionProvider,
     externalData?: ExternalData,
     maxBatch = 1,
-    onStep?: (rows: number) => void,
+    onProgress?: (stats: Readonly<DecodeStats>) => void,
   ): Promise<OnnxDecoder> {
     configureWasm();
     if (provider === "webgpu" && !("gpu" in navigator)) {
@@ -126,7 +126,7 @@ export class OnnxDecoder implements TokenGenerator {
       graphOptimizationLevel: "all",
       ...(externalData ? { externalData: [{ path: externalData.path, data: externalData.data }] } : {}),
     });
-    return new OnnxDecoder(session, config, maxBatch, onStep);
+    return new OnnxDecoder(session, config, maxBatch, onProgress);
   }
 
   /** The most generations at once (1 for a graph without `position_ids`, whose rows cannot be padded). */

@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { WorkerReply, WorkerRequest } from "./decoder_worker.ts";
+import { setImmediate } from "node:timers";
+import type { GenerateItem, WorkerReply, WorkerRequest } from "./decoder_worker.ts";
 import type { DecoderConfig } from "./model_config.ts";
 import type { DecodeOptions, DecodeStats } from "./decode_batch.ts";
 import {
@@ -23,12 +24,14 @@ export class WorkerDecoder implements TokenGenerator {
   readonly config: DecoderConfig;
   /** The most generations at once (the worker's decode batch). */
   readonly maxBatch: number;
-  /** The worker's decode steps so far (as its `step` messages report them). */
-  readonly stats: DecodeStats = { steps: 0, sequenceSteps: 0, peakBatch: 0, prefills: 0 };
+  /** The worker's decode steps so far (as its `stats` messages report them). */
+  stats: Readonly<DecodeStats> = { steps: 0, sequenceSteps: 0, peakBatch: 0, prefills: 0 };
   readonly #worker: Worker;
   readonly #listeners = new Map<number, (reply: WorkerReply) => void>();
   #nextId = 1;
   #active = 0;
+  /** Generations asked for in this turn of the event loop, sent together at its end. */
+  #starting: GenerateItem[] = [];
 
   private constructor(worker: Worker, config: DecoderConfig, maxBatch: number) {
     this.#worker = worker;
@@ -36,11 +39,8 @@ export class WorkerDecoder implements TokenGenerator {
     this.maxBatch = maxBatch;
     worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
-      if (reply.type === "step") {
-        this.stats.steps++;
-        this.stats.sequenceSteps += reply.rows;
-        this.stats.peakBatch = Math.max(this.stats.peakBatch, reply.rows);
-      } else if ("id" in reply) this.#listeners.get(reply.id)?.(reply);
+      if (reply.type === "stats") this.stats = reply.stats;
+      else if ("id" in reply) this.#listeners.get(reply.id)?.(reply);
     };
   }
 
@@ -112,7 +112,8 @@ export class WorkerDecoder implements TokenGenerator {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const { signal: _signal, ...rest } = options;
-      this.#send({ type: "generate", id, promptIds: [...promptIds], options: rest });
+      if (this.#starting.length === 0) setImmediate(() => this.#flush());
+      this.#starting.push({ id, promptIds: [...promptIds], options: rest });
       for (;;) {
         while (queue.length === 0) await new Promise<void>((resolve) => wake = resolve);
         const reply = queue.shift() as WorkerReply;
@@ -140,7 +141,16 @@ export class WorkerDecoder implements TokenGenerator {
     }
   }
 
+  /** Sends the generations asked for so far in one message. */
+  #flush(): void {
+    if (this.#starting.length > 0) {
+      this.#worker.postMessage({ type: "generate", items: this.#starting.splice(0) });
+    }
+  }
+
+  /** Sends `message` after any generation not yet sent, so that a cancel never overtakes its generate. */
   #send(message: WorkerRequest): void {
+    this.#flush();
     this.#worker.postMessage(message);
   }
 

@@ -1,9 +1,10 @@
 /**
  * OpenAI-compatible inference routes: `GET /v1/models`, `POST /v1/completions` and
  * `POST /v1/chat/completions`, JSON or server-sent events (`stream: true`, ending with `data: [DONE]`).
- * Each request generates its choices one after the other within the per-request time limit, taking a slot of
- * the model's fair queue for each choice (so small requests get through while a large one runs). A request may ask for at most `maxRequestTokens` generated tokens
- * (choices × max_tokens). A stream is fed without waiting for the client (see {@linkcode EventStream}): a
+ * A request generates its choices within the per-request time limit, as many at once as the model has slots,
+ * taking a slot of the model's fair queue for each choice (so small requests get through while a large one
+ * runs); choices under way, of this request and of others, are rows of the model's decode batches. A request
+ * may ask for at most `maxRequestTokens` generated tokens (choices × max_tokens). A stream is fed without waiting for the client (see {@linkcode EventStream}): a
  * slow or stalled reader never holds the model, a client that goes away aborts generation, and a body still
  * unread when the time limit runs out is cut. A client of a non-streamed request that leaves is not noticed:
  * its generation runs to its limits.
@@ -40,6 +41,13 @@ export interface OpenAIRouteOptions {
 interface Job {
   index: number;
   promptIds: number[];
+}
+
+/** What a request does as its choices start, stream and finish. */
+interface JobHooks {
+  started(job: Job): void;
+  delta(job: Job, text: string): void;
+  finished(result: ChoiceResult): void;
 }
 
 interface ChoiceResult {
@@ -232,10 +240,11 @@ async function serve(
   const maxTokens = request.maxTokens ?? defaultMaxTokens;
   checkWork(planned.jobs.length / request.n, request.n, maxTokens, options.limits.maxRequestTokens);
   const abort = new AbortController();
+  const failure = new AbortController();
   const deadline = performance.now() + options.timeLimitMs;
   const timeout = AbortSignal.timeout(options.timeLimitMs);
-  const signal = AbortSignal.any([abort.signal, timeout]);
-  // The slot is taken for one choice at a time (see `SlotQueue`): between choices, smaller requests may pass.
+  const signal = AbortSignal.any([abort.signal, timeout, failure.signal]);
+  // A slot is taken for one choice at a time (see `SlotQueue`): between choices, smaller requests may pass.
   let release: (() => void) | undefined;
   try {
     release = await model.queue.acquire({ signal, cost: maxTokens });
@@ -261,22 +270,53 @@ async function serve(
     completion_tokens: completionTokens,
     total_tokens: planned.promptTokens + completionTokens,
   });
-  const runJob = async (job: Job, onDelta: (text: string) => void): Promise<ChoiceResult> => {
-    release ??= await model.queue.acquire({ signal, cost: maxTokens, resume: true });
+  /** Generates one job's choice with a slot of its own (the first job takes the one acquired above). */
+  const runJob = async (job: Job, hooks: JobHooks): Promise<ChoiceResult> => {
+    let slot = release;
+    release = undefined;
+    slot ??= await model.queue.acquire({ signal, cost: maxTokens, resume: true });
     try {
-      const result = await model.generate(job.promptIds, { ...params, seed: seed + job.index }, onDelta);
+      hooks.started(job);
+      const result = await model.generate(
+        job.promptIds,
+        { ...params, seed: seed + job.index },
+        (text) => hooks.delta(job, text),
+      );
       completionTokens += result.completionTokens;
       return { index: job.index, text: result.text, finishReason: result.finishReason };
     } finally {
-      release();
-      release = undefined;
+      slot();
     }
+  };
+  /**
+   * Runs every job, up to the model's capacity at once, so that a request's choices are rows of one decode
+   * batch. A failed job stops the others; its error is thrown once all have stopped.
+   */
+  const runJobs = async (hooks: JobHooks): Promise<void> => {
+    let next = 0;
+    const lane = async () => {
+      while (next < planned.jobs.length) {
+        signal.throwIfAborted();
+        hooks.finished(await runJob(planned.jobs[next++], hooks));
+      }
+    };
+    const lanes = Array.from(
+      { length: Math.min(planned.jobs.length, model.capacity) },
+      () =>
+        lane().catch((err) => {
+          failure.abort(err);
+          throw err;
+        }),
+    );
+    const failed = (await Promise.allSettled(lanes)).find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   };
   const envelope = { id, object: format.chunkObject, created, model: model.id };
   if (!request.stream) {
     try {
       const choices: ChoiceResult[] = [];
-      for (const job of planned.jobs) choices.push(await runJob(job, () => {}));
+      await runJobs({ started: () => {}, delta: () => {}, finished: (r) => choices.push(r) });
+      choices.sort((a, b) => a.index - b.index);
       return c.json({
         id,
         object: format.object,
@@ -298,12 +338,14 @@ async function serve(
   const usageField = request.includeUsage ? { usage: null } : {};
   (async () => {
     try {
-      for (const job of planned.jobs) {
-        const first = format.firstDelta(job.index);
-        if (first) send([first], usageField);
-        const result = await runJob(job, (text) => send([format.delta(job.index, text)], usageField));
-        send([format.finish(job.index, result.finishReason)], usageField);
-      }
+      await runJobs({
+        started: (job) => {
+          const first = format.firstDelta(job.index);
+          if (first) send([first], usageField);
+        },
+        delta: (job, text) => send([format.delta(job.index, text)], usageField),
+        finished: (result) => send([format.finish(result.index, result.finishReason)], usageField),
+      });
       if (request.includeUsage) send([], { usage: usage() });
     } catch (err) {
       if (abort.signal.aborted) return;
