@@ -110,13 +110,18 @@ export class LanguageModel {
    * and the template did not write it.
    */
   encodeSegments(segments: readonly PromptSegment[]): number[] {
-    const ids: number[] = [];
+    const parts: Uint32Array[] = [];
     for (const segment of segments) {
       const pieces = segment.control ? [segment.text] : splitSpecials(segment.text, this.#addedTokens);
-      for (const piece of pieces) for (const id of this.tokenizer.encode(piece)) ids.push(id);
+      for (const piece of pieces) parts.push(this.tokenizer.encode(piece));
     }
     const bos = this.tokenizer.bosId;
-    return bos === null || ids[0] === bos ? ids : [bos, ...ids];
+    const withBos = bos !== null && parts.find((p) => p.length > 0)?.[0] !== bos;
+    const ids = new Array<number>(parts.reduce((n, p) => n + p.length, withBos ? 1 : 0));
+    let at = 0;
+    if (withBos) ids[at++] = bos;
+    for (const part of parts) for (let i = 0; i < part.length; i++) ids[at++] = part[i];
+    return ids;
   }
 
   /**
@@ -173,11 +178,12 @@ function addedTokenTexts(tokenizer: Tokenizer): string[] {
  */
 export function splitSpecials(text: string, specials: readonly string[]): string[] {
   if (specials.length === 0) return [text];
-  const firstChars = new Set(specials.map((s) => s[0]));
+  const firstChars = new Uint8Array(65536);
+  for (const s of specials) firstChars[s.charCodeAt(0)] = 1;
   const pieces: string[] = [];
   let start = 0;
   for (let i = 0; i < text.length; i++) {
-    if (!firstChars.has(text[i])) continue;
+    if (firstChars[text.charCodeAt(i)] === 0) continue;
     if (specials.some((s) => text.startsWith(s, i))) {
       pieces.push(text.slice(start, i + 1));
       start = i + 1;
