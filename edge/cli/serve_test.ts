@@ -14,7 +14,7 @@ Deno.test("parseServeConfig: defaults", () => {
     port: 8787,
     host: "127.0.0.1",
     concurrency: 1,
-    decodeBatch: 8,
+    decodeBatch: 16,
     inProcess: false,
     verifyWorkers: 2,
     apiKey: undefined,

@@ -68,7 +68,7 @@ export function folderName(dir: string): string {
 }
 
 /** Generations one decoder runs at once by default. */
-export const DEFAULT_DECODE_BATCH = 8;
+export const DEFAULT_DECODE_BATCH = 16;
 
 /** Reads and loads `dir`; throws an Error naming the file at fault. */
 export async function loadModelDir(dir: string, options: LoadModelOptions = {}): Promise<LanguageModel> {

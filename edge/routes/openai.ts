@@ -289,8 +289,8 @@ async function serve(
     }
   };
   /**
-   * Runs every job, up to the model's capacity at once, so that a request's choices are rows of one decode
-   * batch. A failed job stops the others; its error is thrown once all have stopped.
+   * Runs every job, up to half the model's slots at once (so that one request never takes them all), as rows
+   * of the decode batch. A failed job stops the others; its error is thrown once all have stopped.
    */
   const runJobs = async (hooks: JobHooks): Promise<void> => {
     let next = 0;
@@ -300,8 +300,9 @@ async function serve(
         hooks.finished(await runJob(planned.jobs[next++], hooks));
       }
     };
+    const width = Math.min(planned.jobs.length, Math.max(1, Math.floor(model.capacity / 2)));
     const lanes = Array.from(
-      { length: Math.min(planned.jobs.length, model.capacity) },
+      { length: width },
       () =>
         lane().catch((err) => {
           failure.abort(err);
