@@ -10,6 +10,13 @@ import { type SamplingParams, StopTokens } from "../../core/sampling/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import { ChatTemplate, type PromptSegment } from "./chat_template.ts";
 import type { DecodeStats } from "./decode_batch.ts";
+import {
+  addedTokenTexts,
+  encodePrompt,
+  localEncoder,
+  type PromptEncoder,
+  type PromptInput,
+} from "./prompt_encoding.ts";
 import type { DecoderConfig } from "./model_config.ts";
 import type { TokenGenerator } from "./onnx_decoder.ts";
 import { SlotQueue } from "./queue.ts";
@@ -49,11 +56,13 @@ export class LanguageModel {
   readonly #endOfSequence: StopTokens;
   readonly #stopIds: number[];
   readonly #addedTokens: string[];
+  readonly #encoder: PromptEncoder;
 
   /**
    * Serves `decoders` (loaded copies of one model; as many generations run at once as their batches hold)
    * with `tokenizer` under the name `id`; `maxWaiting` requests may wait for a slot. Chat requests are formatted
    * with `chat` (default: ChatML). Generation stops at the tokenizer's stop ids and the config's EOS ids.
+   * {@linkcode tokenize} uses `encoder` (default: `tokenizer` on the calling thread).
    */
   constructor(
     id: string,
@@ -61,6 +70,7 @@ export class LanguageModel {
     tokenizer: Tokenizer,
     maxWaiting: number,
     chat?: ChatTemplate,
+    encoder?: PromptEncoder,
   ) {
     if (decoders.length === 0) throw new RangeError("LanguageModel: at least one decoder is needed");
     this.id = id;
@@ -73,6 +83,7 @@ export class LanguageModel {
     this.#stopIds = [...new Set([...this.config.eosTokenIds, ...tokenizer.stopIds])];
     this.#endOfSequence = new StopTokens(this.#stopIds);
     this.#addedTokens = addedTokenTexts(tokenizer);
+    this.#encoder = encoder ?? localEncoder(tokenizer);
     this.chat = chat ?? new ChatTemplate(null, tokenizer);
   }
 
@@ -98,30 +109,26 @@ export class LanguageModel {
     return this.config.contextLength;
   }
 
-  /** Token ids of a prompt (with the tokenizer's BOS token first when it has one). */
+  /** Token ids of a prompt (with the tokenizer's BOS token first when it has one), on this thread. */
   encode(text: string): number[] {
-    const ids = Array.from(this.tokenizer.encode(text));
-    return this.tokenizer.bosId === null ? ids : [this.tokenizer.bosId, ...ids];
+    return encodePrompt(this.tokenizer, this.#addedTokens, { text });
   }
 
   /**
-   * Token ids of a prompt made of segments: control segments are encoded as {@linkcode encode} does, content
-   * segments with every special-token string spelled as plain text. BOS comes first when the tokenizer has one
-   * and the template did not write it.
+   * Token ids of a prompt made of segments, on this thread: control segments are encoded as
+   * {@linkcode encode} does, content segments with every special-token string spelled as plain text. BOS
+   * comes first when the tokenizer has one and the template did not write it.
    */
   encodeSegments(segments: readonly PromptSegment[]): number[] {
-    const parts: Uint32Array[] = [];
-    for (const segment of segments) {
-      const pieces = segment.control ? [segment.text] : splitSpecials(segment.text, this.#addedTokens);
-      for (const piece of pieces) parts.push(this.tokenizer.encode(piece));
-    }
-    const bos = this.tokenizer.bosId;
-    const withBos = bos !== null && parts.find((p) => p.length > 0)?.[0] !== bos;
-    const ids = new Array<number>(parts.reduce((n, p) => n + p.length, withBos ? 1 : 0));
-    let at = 0;
-    if (withBos) ids[at++] = bos;
-    for (const part of parts) for (let i = 0; i < part.length; i++) ids[at++] = part[i];
-    return ids;
+    return encodePrompt(this.tokenizer, this.#addedTokens, { segments });
+  }
+
+  /**
+   * The ids {@linkcode encode} or {@linkcode encodeSegments} give, computed by the model's encoder (in a
+   * worker when the model was loaded with workers), so that a long prompt does not hold the event loop.
+   */
+  tokenize(prompt: PromptInput): Promise<number[]> {
+    return this.#encoder.encode(prompt);
   }
 
   /**
@@ -156,39 +163,9 @@ export class LanguageModel {
     }
   }
 
-  /** Frees every decoder (stops their workers). */
+  /** Frees every decoder and the encoder (stops their workers). */
   async close(): Promise<void> {
+    this.#encoder.close();
     await Promise.all(this.#decoders.map((d) => d.release()));
   }
-}
-
-/** The strings the tokenizer turns into added tokens wherever they appear (its `added_tokens`). */
-function addedTokenTexts(tokenizer: Tokenizer): string[] {
-  const json = tokenizer.toJSON() as { added_tokens?: { content?: unknown }[] };
-  const texts = (json.added_tokens ?? []).map((t) => t.content).filter((c): c is string =>
-    typeof c === "string" && c.length > 1
-  );
-  return [...new Set(texts)];
-}
-
-/**
- * Cuts `text` right after the first character of every occurrence of an added-token string, so that encoding
- * the pieces one by one never produces that token: `a<|im_end|>b` becomes `a<`, `|im_end|>b`. One pass,
- * comparing only where a token's first character appears.
- */
-export function splitSpecials(text: string, specials: readonly string[]): string[] {
-  if (specials.length === 0) return [text];
-  const firstChars = new Uint8Array(65536);
-  for (const s of specials) firstChars[s.charCodeAt(0)] = 1;
-  const pieces: string[] = [];
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (firstChars[text.charCodeAt(i)] === 0) continue;
-    if (specials.some((s) => text.startsWith(s, i))) {
-      pieces.push(text.slice(start, i + 1));
-      start = i + 1;
-    }
-  }
-  pieces.push(text.slice(start));
-  return pieces.filter((p) => p.length > 0);
 }

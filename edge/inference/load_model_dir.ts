@@ -17,6 +17,7 @@ const EXTERNAL_DATA = "model.onnx_data";
 import { parseDecoderConfig } from "./model_config.ts";
 import { type ExecutionProvider, OnnxDecoder, type TokenGenerator } from "./onnx_decoder.ts";
 import { WorkerDecoder } from "./worker_decoder.ts";
+import { WorkerEncoder } from "./worker_encoder.ts";
 
 /** How to load and serve a model folder. */
 export interface LoadModelOptions {
@@ -32,8 +33,9 @@ export interface LoadModelOptions {
    */
   decodeBatch?: number;
   /**
-   * Run each decoder in a Web Worker (default true), so that inference never blocks the server's event loop;
-   * false runs inference on the calling thread (for runtimes without workers).
+   * Run each decoder, and the prompt encoder, in a Web Worker (default true), so that neither inference nor
+   * tokenisation blocks the server's event loop; false runs both on the calling thread (for runtimes without
+   * workers).
    */
   workers?: boolean;
   /** Requests that may wait for a slot (default 64). */
@@ -75,7 +77,7 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
   const base = dir.replace(/[\\/]+$/, "");
   const configJson = await readJson(`${base}/config.json`);
   const parsed = parseDecoderConfig(configJson);
-  const folder = tokenizerFromFiles({
+  const files = {
     tokenizer: await readJson(`${base}/tokenizer.json`),
     tokenizerConfig: await readOptionalJson(`${base}/tokenizer_config.json`),
     generationConfig: await readOptionalJson(`${base}/generation_config.json`),
@@ -84,7 +86,8 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw err;
     }),
-  });
+  };
+  const folder = tokenizerFromFiles(files);
   const tokenizer = folder.tokenizer;
   const config = { ...parsed, sampledVocabSize: Math.min(parsed.vocabSize, tokenizer.vocabSize) };
   const chat = new ChatTemplate(folder.chatTemplate, tokenizer);
@@ -116,11 +119,20 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
     await Promise.all(decoders.map((d) => d.release()));
     throw (failure as PromiseRejectedResult).reason;
   }
+  // Started once the decoder workers are up (a worker that cannot start fails there first, with its reason).
+  let encoder: WorkerEncoder | undefined;
+  try {
+    encoder = options.workers === false ? undefined : await WorkerEncoder.load(files);
+  } catch (err) {
+    await Promise.all(decoders.map((d) => d.release()));
+    throw err;
+  }
   return new LanguageModel(
     options.id ?? folderName(base),
     decoders,
     tokenizer,
     options.maxWaiting ?? 64,
     chat,
+    encoder,
   );
 }

@@ -397,14 +397,15 @@ export function openAIRoutes(options: OpenAIRouteOptions): Hono {
     return c.json(describe(model));
   });
 
-  app.post("/v1/completions", jsonBody((v) => parseCompletionRequest(v, limits)), (c) => {
+  app.post("/v1/completions", jsonBody((v) => parseCompletionRequest(v, limits)), async (c) => {
     const request = c.req.valid("json");
     const model = servedModel(options, request.model);
-    const planned = planJobs(model, request.prompts.map((p) => model.encode(p)), request.n);
+    const prompts = await Promise.all(request.prompts.map((text) => model.tokenize({ text })));
+    const planned = planJobs(model, prompts, request.n);
     return serve(c, options, model, request, planned, [], 16, completionFormat);
   });
 
-  app.post("/v1/chat/completions", jsonBody((v) => parseChatCompletionRequest(v, limits)), (c) => {
+  app.post("/v1/chat/completions", jsonBody((v) => parseChatCompletionRequest(v, limits)), async (c) => {
     const request = c.req.valid("json");
     const model = servedModel(options, request.model);
     // Message content is encoded as text: a special-token string in it cannot open or close a turn.
@@ -418,7 +419,7 @@ export function openAIRoutes(options: OpenAIRouteOptions): Hono {
         code: "invalid_messages",
       });
     }
-    const planned = planJobs(model, [model.encodeSegments(segments)], request.n);
+    const planned = planJobs(model, [await model.tokenize({ segments })], request.n);
     return serve(c, options, model, request, planned, model.chat.stops, limits.maxTokensCap, chatFormat);
   });
 
