@@ -127,7 +127,7 @@ export class LanguageModel {
    * The ids {@linkcode encode} or {@linkcode encodeSegments} give, computed by the model's encoder (in a
    * worker when the model was loaded with workers), so that a long prompt does not hold the event loop.
    */
-  tokenize(prompt: PromptInput): Promise<number[]> {
+  tokenize(prompt: PromptInput): Promise<Uint32Array> {
     return this.#encoder.encode(prompt);
   }
 

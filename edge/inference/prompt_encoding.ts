@@ -15,7 +15,7 @@ export type PromptInput = { text: string } | { segments: readonly PromptSegment[
 /** Encodes prompts: on the calling thread or in a worker. */
 export interface PromptEncoder {
   /** The prompt's token ids (see {@linkcode encodePrompt}). */
-  encode(prompt: PromptInput): Promise<number[]>;
+  encode(prompt: PromptInput): Promise<Uint32Array>;
   /** Frees what it holds (its worker). */
   close(): void;
 }
@@ -79,7 +79,7 @@ export function encodePrompt(tokenizer: Tokenizer, added: readonly string[], pro
 export function localEncoder(tokenizer: Tokenizer): PromptEncoder {
   const added = addedTokenTexts(tokenizer);
   return {
-    encode: (prompt) => Promise.resolve(encodePrompt(tokenizer, added, prompt)),
+    encode: (prompt) => Promise.resolve(Uint32Array.from(encodePrompt(tokenizer, added, prompt))),
     close: () => {},
   };
 }

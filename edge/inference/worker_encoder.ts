@@ -12,7 +12,10 @@ import type { PromptEncoder, PromptInput } from "./prompt_encoding.ts";
 /** Prompt encoding in a dedicated Worker. */
 export class WorkerEncoder implements PromptEncoder {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (ids: number[]) => void; reject: (err: Error) => void }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (ids: Uint32Array) => void; reject: (err: Error) => void }
+  >();
   #nextId = 1;
 
   private constructor(worker: Worker) {
@@ -22,7 +25,7 @@ export class WorkerEncoder implements PromptEncoder {
       if (reply.type !== "encoded" && reply.type !== "failed") return;
       const waiter = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
-      if (reply.type === "encoded") waiter?.resolve(Array.from(reply.ids));
+      if (reply.type === "encoded") waiter?.resolve(reply.ids);
       else waiter?.reject(new Error(reply.message));
     };
     worker.onerror = (event) => {
@@ -54,7 +57,7 @@ export class WorkerEncoder implements PromptEncoder {
   }
 
   /** The prompt's token ids, computed in the worker. */
-  encode(prompt: PromptInput): Promise<number[]> {
+  encode(prompt: PromptInput): Promise<Uint32Array> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });

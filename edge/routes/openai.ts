@@ -131,21 +131,22 @@ function servedModel(options: OpenAIRouteOptions, name: string): LanguageModel {
 /** Turns encoded prompts into jobs (n per prompt), checking that they fit in the context. */
 function planJobs(
   model: LanguageModel,
-  prompts: readonly number[][],
+  prompts: readonly Uint32Array[],
   n: number,
 ): { jobs: Job[]; promptTokens: number } {
   const jobs: Job[] = [];
   let promptTokens = 0;
-  prompts.forEach((promptIds, p) => {
-    if (promptIds.length === 0) throw new ApiError(400, "the prompt is empty", { param: "prompt" });
-    if (promptIds.length >= model.contextLength) {
+  prompts.forEach((encoded, p) => {
+    if (encoded.length === 0) throw new ApiError(400, "the prompt is empty", { param: "prompt" });
+    if (encoded.length >= model.contextLength) {
       throw new ApiError(
         400,
-        `the prompt has ${promptIds.length} tokens; this model's context is ${model.contextLength} tokens`,
+        `the prompt has ${encoded.length} tokens; this model's context is ${model.contextLength} tokens`,
         { param: "prompt", code: "context_length_exceeded" },
       );
     }
-    promptTokens += promptIds.length;
+    promptTokens += encoded.length;
+    const promptIds = Array.from(encoded);
     for (let i = 0; i < n; i++) jobs.push({ index: p * n + i, promptIds });
   });
   return { jobs, promptTokens };
