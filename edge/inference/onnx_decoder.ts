@@ -2,8 +2,9 @@
  * Autoregressive decoding with an ONNX decoder in the Hugging Face Optimum convention, on onnxruntime-web:
  * inputs `input_ids` [b, s], `attention_mask` [b, past + s], `position_ids` [b, s] (when the graph has it) and
  * `past_key_values.N.key` / `.value` [b, kv_heads, past, head_dim]; outputs `logits` [b, s, vocab] and
- * `present.N.key` / `.value`, fed back as the next step's past (the KV cache). Only float32 caches are
- * supported. The `wasm` provider runs anywhere; `webgpu` needs `navigator.gpu`.
+ * `present.N.key` / `.value`, fed back as the next step's past (the KV cache). Generations under way at once
+ * are rows of one decode batch (`decode_batch.ts`). Only float32 caches are supported. The `wasm` provider
+ * runs anywhere; `webgpu` needs `navigator.gpu`.
  *
  * @module
  */

@@ -1,12 +1,12 @@
 /**
  * OpenAI-compatible inference routes: `GET /v1/models`, `POST /v1/completions` and
  * `POST /v1/chat/completions`, JSON or server-sent events (`stream: true`, ending with `data: [DONE]`).
- * A request generates its choices within the per-request time limit, as many at once as the model has slots,
+ * A request generates its choices within the per-request time limit, up to half the model's slots at once,
  * taking a slot of the model's fair queue for each choice (so small requests get through while a large one
  * runs); choices under way, of this request and of others, are rows of the model's decode batches. A request
- * may ask for at most `maxRequestTokens` generated tokens (choices × max_tokens). A stream is fed without waiting for the client (see {@linkcode EventStream}): a
- * slow or stalled reader never holds the model, a client that goes away aborts generation, and a body still
- * unread when the time limit runs out is cut. A client of a non-streamed request that leaves is not noticed:
+ * may ask for at most `maxRequestTokens` generated tokens (choices × max_tokens). A stream is fed without
+ * waiting for the client (see {@linkcode EventStream}): a slow or stalled reader never holds the model, a
+ * client that goes away aborts generation, and a body still unread when the time limit runs out is cut. A client of a non-streamed request that leaves is not noticed:
  * its generation runs to its limits.
  *
  * @module
