@@ -1,9 +1,16 @@
 /**
- * `/healthz` latency while pathological verifications run: one client keeps a 64 KB `/v1/verify` request
- * that backtracks catastrophically in flight at all times (a new one as soon as one is answered), while
- * another probes `/healthz` every 10 ms with a 1 s client-side limit (a probe over it counts as 1000 ms).
- * It runs against `deno task serve` (verification in workers with a hard deadline) and against the reference
- * (`Deno.serve`, verification on the server's thread), and prints p50 / p99 / max for both.
+ * `/healthz` latency while single requests of at most 64 KB attack the server, one after the other with one
+ * always in flight, while another client probes `/healthz` every 10 ms with a 1 s client-side limit (a probe
+ * over it counts as 1000 ms). Attacks:
+ *
+ * - `verify`: the slowest `/v1/verify` bodies we know (`pathologicalBodies`), against `deno task serve`
+ *   (verification in workers with a hard deadline) and against the reference (`Deno.serve`, verification on
+ *   the server's thread);
+ * - `chat`: against `deno task serve --model` (a random model with the trainer's `tiny` shapes and a
+ *   2048-token context), a 64 KB chat message (tokenised, then refused as longer than the context) and a
+ *   streamed chat request of 8 choices × 1024 tokens after a 1000-character message, read to the end.
+ *
+ * It prints p50 / p99 / max for each, and first for a run without attack (the machine's own noise).
  *
  *   deno run -A bench/edge_healthz_load.ts [--seconds 10] [--bytes 65536]
  *
@@ -11,8 +18,10 @@
  */
 
 import { benchFlags } from "./flags.ts";
+import { waitUntilReady } from "../tests/edge_harness.ts";
+import { writeQwen2ModelDir } from "../tests/edge_qwen2_model.ts";
 import {
-  pathologicalResponse,
+  pathologicalBodies,
   percentile,
   type ServerProcess,
   startReference,
@@ -25,36 +34,79 @@ const PROBE_LIMIT_MS = 1000;
 /** The figures of one run. */
 interface HealthResult {
   server: string;
+  attack: string;
   probes: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
   probesOverLimit: number;
-  attacks: number;
   attackStatuses: Record<string, number>;
 }
 
-async function measure(name: string, server: ServerProcess, seconds: number, bytes: number) {
-  await waitForVerifier(server.url);
-  await new Promise((r) => setTimeout(r, 2000)); // let the other workers finish loading
-  const stop = new AbortController();
-  const body = JSON.stringify({ gold: "1", response: pathologicalResponse(bytes) });
-  const statuses: Record<string, number> = {};
-  let attacks = 0;
-  const attacker = (async () => {
-    while (!stop.signal.aborted) {
+/** Sends requests back to back until `signal` aborts; counts the answers by status and error code. */
+async function attackLoop(
+  signal: AbortSignal,
+  send: (i: number) => Promise<Response>,
+  statuses: Record<string, number>,
+): Promise<void> {
+  for (let i = 0; !signal.aborted; i++) {
+    try {
+      const res = await send(i);
+      const text = await res.text();
+      let code = "";
       try {
-        const res = await fetch(`${server.url}/v1/verify`, { method: "POST", body, signal: stop.signal });
-        const verdict = await res.json();
-        const key = `${res.status} ${verdict.status ?? verdict.error?.code}`;
-        statuses[key] = (statuses[key] ?? 0) + 1;
-        attacks++;
-      } catch {
-        return;
-      }
+        const json = JSON.parse(text);
+        code = json.status ?? json.error?.code ?? "";
+      } catch { /* a stream */ }
+      const key = `${res.status} ${code}`.trim();
+      statuses[key] = (statuses[key] ?? 0) + 1;
+    } catch {
+      return;
     }
-  })();
-  await new Promise((r) => setTimeout(r, 100)); // the first attack is in flight
+  }
+}
+
+/** One attack: a name and what it sends, as one or more back-to-back loops. */
+interface Attack {
+  name: string;
+  loops: ((url: string, signal: AbortSignal) => (i: number) => Promise<Response>)[];
+}
+
+function verifyAttack(bytes: number): Attack {
+  const bodies = pathologicalBodies(bytes);
+  return {
+    name: `${bytes}-byte pathological /v1/verify`,
+    loops: [
+      (url, signal) => (i) =>
+        fetch(`${url}/v1/verify`, { method: "POST", body: bodies[i % bodies.length], signal }),
+    ],
+  };
+}
+
+function chatAttack(bytes: number): Attack {
+  const chat = (url: string, signal: AbortSignal, body: unknown) =>
+    fetch(`${url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(body), signal });
+  const huge = { model: "tiny", messages: [{ role: "user", content: "7+5=12. ".repeat(bytes / 8 - 20) }] };
+  const large = {
+    model: "tiny",
+    messages: [{ role: "user", content: "what is 12 + 30? ".repeat(60) }],
+    n: 8,
+    max_tokens: 1024,
+    stream: true,
+  };
+  return {
+    name: `${bytes}-byte chat request and an 8 × 1024-token chat stream`,
+    loops: [(url, signal) => () => chat(url, signal, huge), (url, signal) => () => chat(url, signal, large)],
+  };
+}
+
+async function measure(server: ServerProcess, attack: Attack, seconds: number): Promise<HealthResult> {
+  const stop = new AbortController();
+  const statuses: Record<string, number> = {};
+  const attackers = attack.loops.map((loop) =>
+    attackLoop(stop.signal, loop(server.url, stop.signal), statuses)
+  );
+  await new Promise((r) => setTimeout(r, 100)); // the first attacks are in flight
   const latencies: number[] = [];
   let over = 0;
   const end = performance.now() + seconds * 1000;
@@ -71,52 +123,59 @@ async function measure(name: string, server: ServerProcess, seconds: number, byt
     await new Promise((r) => setTimeout(r, 10));
   }
   stop.abort();
-  await attacker;
+  await Promise.all(attackers);
   const sorted = Float64Array.from(latencies).sort();
-  const result: HealthResult = {
-    server: name,
+  return {
+    server: "",
+    attack: attack.name,
     probes: sorted.length,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
     maxMs: sorted[sorted.length - 1],
     probesOverLimit: over,
-    attacks,
     attackStatuses: statuses,
   };
-  return result;
 }
 
 if (import.meta.main) {
   const { values } = benchFlags("Run: deno run -A bench/edge_healthz_load.ts [flags]", {
     seconds: { type: "string", arg: "S", help: "length of each run (default 10)" },
-    bytes: { type: "string", arg: "N", help: "size of the pathological responses (default 65536)" },
+    bytes: { type: "string", arg: "N", help: "size of the pathological bodies (default 65536)" },
   });
   const seconds = Number(values.seconds ?? 10);
   const bytes = Number(values.bytes ?? 65536);
+  const dir = await Deno.makeTempDir({ prefix: "edge_healthz_" });
+  await writeQwen2ModelDir(`${dir}/tiny`, { max_position_embeddings: 2048 });
+  const setups: [string, () => Promise<ServerProcess>, Attack][] = [
+    ["serve", () => startServe(), { name: "no attack (baseline)", loops: [] }],
+    ["serve (worker pool)", () => startServe(), verifyAttack(bytes)],
+    ["reference (verify on thread)", startReference, verifyAttack(bytes)],
+    ["serve --model (decoder worker)", () => startServe(["--model", `${dir}/tiny`]), chatAttack(bytes)],
+  ];
   const results: HealthResult[] = [];
-  for (
-    const [name, start] of [["serve (worker pool)", startServe], [
-      "reference (on thread)",
-      startReference,
-    ]] as const
-  ) {
-    const server = await start();
-    try {
-      results.push(await measure(name, server, seconds, bytes));
-    } finally {
-      await server.stop();
+  try {
+    for (const [name, start, attack] of setups) {
+      const server = await start();
+      try {
+        await waitForVerifier(server.url);
+        await waitUntilReady(server.url, 1200);
+        await new Promise((r) => setTimeout(r, 2000)); // let the other workers finish loading
+        results.push({ ...await measure(server, attack, seconds), server: name });
+      } finally {
+        await server.stop();
+      }
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
   console.log(JSON.stringify(results, null, 2));
   for (const r of results) {
     console.log(
-      `/healthz with a ${bytes}-byte pathological verify in flight, ${r.server}: p50 ${
-        r.p50Ms.toFixed(2)
+      `/healthz, ${r.server}, under a ${r.attack}: p50 ${r.p50Ms.toFixed(2)} ms, p99 ${
+        r.p99Ms.toFixed(2)
       } ms, ` +
-        `p99 ${r.p99Ms.toFixed(2)} ms, max ${
-          r.maxMs.toFixed(0)
-        } ms, ${r.probesOverLimit}/${r.probes} probes ` +
-        `over ${PROBE_LIMIT_MS} ms; attacks answered: ${JSON.stringify(r.attackStatuses)}`,
+        `max ${r.maxMs.toFixed(0)} ms, ${r.probesOverLimit}/${r.probes} probes over ${PROBE_LIMIT_MS} ms; ` +
+        `attacks answered: ${JSON.stringify(r.attackStatuses)}`,
     );
   }
 }

@@ -17,12 +17,18 @@ export interface ServerProcess {
 }
 
 /**
- * A response that makes the pre-hardening answer extraction backtrack catastrophically: an answer cue and a
- * long run of spaces (`bytes` long in all). 400 spaces took ~8 s on the server's thread; 64 KB never ends.
+ * Request bodies of at most `bytes` bytes that are the slowest to verify that we know of, old and new: an
+ * answer cue and a long run of spaces (it made the pre-hardening extraction backtrack catastrophically: 400
+ * spaces took ~8 s, 64 KB never ended; now ~70 ms), and thousands of `\boxed{1}` (~110 ms at 64 KB), each
+ * measured on one core of a shared 2-core machine.
  */
-export function pathologicalResponse(bytes: number): string {
+export function pathologicalBodies(bytes: number): string[] {
   const cue = "The final answer is";
-  return cue + " ".repeat(Math.max(0, bytes - cue.length));
+  const bodies = [
+    { gold: "1", response: cue + " ".repeat(Math.max(0, bytes - cue.length - 40)) },
+    { gold: "1", response: "\\boxed{1}".repeat(Math.floor((bytes - 40) / 11)) },
+  ];
+  return bodies.map((b) => JSON.stringify(b));
 }
 
 async function started(child: Deno.ChildProcess): Promise<ServerProcess> {

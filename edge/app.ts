@@ -1,8 +1,8 @@
 /**
  * The edge service as a Hono app built from options: the verifier as a reward service (`POST /v1/verify`),
  * optional OpenAI-compatible inference (`/v1/models`, `/v1/completions`, `/v1/chat/completions`), health
- * checks (`/healthz`, `/readyz`), optional bearer auth on everything but the health checks, optional CORS,
- * a body size limit and OpenAI-shaped JSON errors for every failure.
+ * checks (`/healthz`, `/readyz`), decode counters (`/metrics`), optional bearer auth on everything but the
+ * health checks, optional CORS, a body size limit and OpenAI-shaped JSON errors for every failure.
  *
  * ```ts
  * import { verify } from "../core/verify/mod.ts";
@@ -21,6 +21,7 @@ import { bearerAuth } from "./http/auth.ts";
 import { boundedBody } from "./http/body.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
 import type { LanguageModel } from "./inference/language_model.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { openAIRoutes } from "./routes/openai.ts";
 import type { Judge } from "../core/verify/mod.ts";
 import { type RewardFormat, type VerifyFunction, verifyRoutes } from "./routes/verify.ts";
@@ -155,7 +156,10 @@ export function createApp(options: EdgeOptions): Hono {
     return c.json({ status: "failed", model: null, error: "the model could not be loaded" }, 503);
   });
 
-  if (options.apiKey) app.use("/v1/*", bearerAuth(options.apiKey));
+  if (options.apiKey) {
+    app.use("/v1/*", bearerAuth(options.apiKey));
+    app.use("/metrics", bearerAuth(options.apiKey));
+  }
   app.use("/v1/*", singleQueryValues);
   app.use("/v1/*", boundedBody({ maxBytes: limits.maxBodyBytes, timeMs: limits.bodyTimeMs }));
 
@@ -170,13 +174,15 @@ export function createApp(options: EdgeOptions): Hono {
       judge: options.judge,
     }),
   );
+  const readyModel = () => {
+    const s = model.get();
+    return s.state === "ready" ? s.model : undefined;
+  };
+  app.route("/", metricsRoutes(readyModel));
   app.route(
     "/",
     openAIRoutes({
-      model: () => {
-        const s = model.get();
-        return s.state === "ready" ? s.model : undefined;
-      },
+      model: readyModel,
       limits: {
         maxTokensCap: limits.maxTokensCap,
         maxChoices: limits.maxChoices,

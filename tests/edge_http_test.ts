@@ -405,11 +405,11 @@ Deno.test("http /v1/completions and chat: bad requests are 4xx with the field na
 
 /**
  * A slow toy model (tens of ms a token) that never ends on its own, for the time-limit and disconnect tests:
- * one generation at a time, and no room to wait for it.
+ * one generation at a time (a decode batch of one), and no room to wait for it.
  */
 async function loadSlowModel(): Promise<LanguageModel> {
   await writeSlowModelDir(`${dir}/slow`);
-  return loadModelDir(`${dir}/slow`, { concurrency: 1, maxWaiting: 0, workers: false });
+  return loadModelDir(`${dir}/slow`, { concurrency: 1, decodeBatch: 1, maxWaiting: 0, workers: false });
 }
 
 let slowModelLoaded: Promise<LanguageModel> | undefined;

@@ -42,6 +42,29 @@ Deno.test("OnnxDecoder on an exported Qwen2: the KV cache gives the same greedy 
   await decoder.release();
 });
 
+Deno.test("OnnxDecoder on an exported Qwen2: rows of one decode batch, padded to the longest, get the tokens they get alone", async () => {
+  const config = tinyQwen2Config(40, { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2 });
+  const onnx = randomQwen2Onnx(config, 3);
+  const decoderConfig = parseDecoderConfig({ ...config, eos_token_id: 0 });
+  const alone = await OnnxDecoder.load(onnx, decoderConfig, "wasm");
+  const batched = await OnnxDecoder.load(onnx, decoderConfig, "wasm", undefined, 4);
+  const prompts = [[5, 9, 2, 30, 17], [11], [3, 3, 8], [21, 7, 7, 1, 9, 12, 4, 26]];
+  const options = (i: number) => ({
+    sampling: { temperature: i % 2 === 0 ? 0 : 1 },
+    seed: i,
+    maxTokens: 10 + i,
+  });
+  const expected: number[][] = [];
+  for (let i = 0; i < prompts.length; i++) {
+    expected.push(await collect(alone.generate(prompts[i], options(i))));
+  }
+  const together = await Promise.all(prompts.map((p, i) => collect(batched.generate(p, options(i)))));
+  assertEquals(together, expected);
+  assertEquals(batched.stats.peakBatch, 4);
+  await alone.release();
+  await batched.release();
+});
+
 Deno.test("OnnxDecoder: ids at or above sampledVocabSize (a vocabulary padded past the tokenizer) are never drawn", async () => {
   const config = tinyQwen2Config(40, { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1 });
   const decoder = await OnnxDecoder.load(

@@ -9,7 +9,7 @@
 import { HELP_FLAG, parseFlags, usageText } from "../../core/cli/mod.ts";
 import { verify } from "../../core/verify/mod.ts";
 import { createApp, DEFAULT_LIMITS, type EdgeLimits } from "../app.ts";
-import { loadModelDir } from "../inference/load_model_dir.ts";
+import { DEFAULT_DECODE_BATCH, loadModelDir } from "../inference/load_model_dir.ts";
 import type { ExecutionProvider } from "../inference/onnx_decoder.ts";
 import { VerifyPool } from "../verify_pool/pool.ts";
 import { DEFAULT_SERVER_LIMITS, type HttpServer, serveHttp, type ServerLimits } from "../http/server.ts";
@@ -26,8 +26,10 @@ export interface ServeConfig {
   port: number;
   /** Host to listen on. */
   host: string;
-  /** Generations at once. */
+  /** Decoders (copies of the model), one worker each. */
   concurrency: number;
+  /** Generations each decoder runs at once, in one decode batch. */
+  decodeBatch: number;
   /** Run inference on the server's thread instead of in workers. */
   inProcess: boolean;
   /** Verification workers. */
@@ -56,7 +58,16 @@ const FLAGS = {
   provider: { type: "string", arg: "wasm|webgpu", help: "onnxruntime-web execution provider (default wasm)" },
   port: { type: "string", arg: "N", help: "port (default 8787; 0 picks a free port)" },
   host: { type: "string", arg: "HOST", help: "host (default 127.0.0.1)" },
-  concurrency: { type: "string", arg: "N", help: "generations at once, one worker each (default 1)" },
+  concurrency: {
+    type: "string",
+    arg: "N",
+    help: "decoders (copies of the model), one worker each (default 1)",
+  },
+  "decode-batch": {
+    type: "string",
+    arg: "N",
+    help: `generations each decoder runs at once, decoded together (default ${DEFAULT_DECODE_BATCH})`,
+  },
   "in-process": {
     type: "boolean",
     help: "run inference and verification on the server's thread instead of in workers",
@@ -160,6 +171,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
     port,
     host: values.host ?? "127.0.0.1",
     concurrency: integer(values.concurrency, "concurrency", 1, 1),
+    decodeBatch: integer(values["decode-batch"], "decode-batch", DEFAULT_DECODE_BATCH, 1),
     inProcess: values["in-process"] ?? false,
     verifyWorkers: integer(values["verify-workers"], "verify-workers", 2, 1),
     apiKey: apiKey ? apiKey : undefined,
@@ -211,6 +223,7 @@ export function serve(config: ServeConfig): HttpServer {
     provider: config.provider,
     id: config.modelId,
     concurrency: config.concurrency,
+    decodeBatch: config.decodeBatch,
     workers: !config.inProcess,
   });
   model?.then(

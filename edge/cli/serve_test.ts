@@ -14,6 +14,7 @@ Deno.test("parseServeConfig: defaults", () => {
     port: 8787,
     host: "127.0.0.1",
     concurrency: 1,
+    decodeBatch: 16,
     inProcess: false,
     verifyWorkers: 2,
     apiKey: undefined,
@@ -45,11 +46,14 @@ Deno.test("parseServeConfig: flags and environment", () => {
       "--in-process",
       "--verify-workers",
       "3",
+      "--decode-batch",
+      "4",
     ],
     (name) => env[name],
   );
   assertEquals([c.modelDir, c.port, c.host, c.provider, c.apiKey], ["runs/m", 0, "0.0.0.0", "webgpu", "k"]);
   assertEquals(c.corsOrigins, ["https://a.example", "https://b.example"]);
+  assertEquals(c.decodeBatch, 4);
   assertEquals([c.limits.maxTokensCap, c.limits.maxBatchItems, c.inProcess, c.verifyWorkers], [
     64,
     8,

@@ -1,6 +1,7 @@
 /**
- * A served language model: ONNX decoders (one per generation slot), a tokenizer and a queue of slots. Routes
- * call {@linkcode LanguageModel.generate} while holding a slot from {@linkcode LanguageModel.queue}.
+ * A served language model: ONNX decoders (each decodes up to its `maxBatch` generations together), a tokenizer
+ * and a queue of slots, one per generation that may run at once. Routes call
+ * {@linkcode LanguageModel.generate} while holding a slot from {@linkcode LanguageModel.queue}.
  *
  * @module
  */
@@ -8,6 +9,14 @@
 import { type SamplingParams, StopTokens } from "../../core/sampling/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import { ChatTemplate, type PromptSegment } from "./chat_template.ts";
+import type { DecodeStats } from "./decode_batch.ts";
+import {
+  addedTokenTexts,
+  encodePrompt,
+  localEncoder,
+  type PromptEncoder,
+  type PromptInput,
+} from "./prompt_encoding.ts";
 import type { DecoderConfig } from "./model_config.ts";
 import type { TokenGenerator } from "./onnx_decoder.ts";
 import { SlotQueue } from "./queue.ts";
@@ -35,21 +44,25 @@ export class LanguageModel {
   readonly created: number;
   /** The tokenizer. */
   readonly tokenizer: Tokenizer;
-  /** Generation slots, one per decoder: hold one while calling {@linkcode generate}. */
+  /** Generation slots, one per row of every decoder's batch: hold one while calling {@linkcode generate}. */
   readonly queue: SlotQueue;
   /** The decoders' shapes and special ids. */
   readonly config: DecoderConfig;
   /** How chat requests are turned into a prompt. */
   readonly chat: ChatTemplate;
   readonly #decoders: TokenGenerator[];
-  readonly #idle: TokenGenerator[];
+  /** Generations under way per decoder. */
+  readonly #running: number[];
   readonly #endOfSequence: StopTokens;
+  readonly #stopIds: number[];
   readonly #addedTokens: string[];
+  readonly #encoder: PromptEncoder;
 
   /**
-   * Serves `decoders` (loaded copies of one model; as many generations run at once as there are decoders)
+   * Serves `decoders` (loaded copies of one model; as many generations run at once as their batches hold)
    * with `tokenizer` under the name `id`; `maxWaiting` requests may wait for a slot. Chat requests are formatted
    * with `chat` (default: ChatML). Generation stops at the tokenizer's stop ids and the config's EOS ids.
+   * {@linkcode tokenize} uses `encoder` (default: `tokenizer` on the calling thread).
    */
   constructor(
     id: string,
@@ -57,18 +70,38 @@ export class LanguageModel {
     tokenizer: Tokenizer,
     maxWaiting: number,
     chat?: ChatTemplate,
+    encoder?: PromptEncoder,
   ) {
     if (decoders.length === 0) throw new RangeError("LanguageModel: at least one decoder is needed");
     this.id = id;
     this.created = Math.floor(Date.now() / 1000);
     this.tokenizer = tokenizer;
     this.config = decoders[0].config;
-    this.queue = new SlotQueue(decoders.length, maxWaiting);
+    this.queue = new SlotQueue(decoders.reduce((sum, d) => sum + d.maxBatch, 0), maxWaiting);
     this.#decoders = decoders;
-    this.#idle = [...decoders];
-    this.#endOfSequence = new StopTokens([...this.config.eosTokenIds, ...tokenizer.stopIds]);
+    this.#running = decoders.map(() => 0);
+    this.#stopIds = [...new Set([...this.config.eosTokenIds, ...tokenizer.stopIds])];
+    this.#endOfSequence = new StopTokens(this.#stopIds);
     this.#addedTokens = addedTokenTexts(tokenizer);
+    this.#encoder = encoder ?? localEncoder(tokenizer);
     this.chat = chat ?? new ChatTemplate(null, tokenizer);
+  }
+
+  /** Generations that may run at once (the queue's slots). */
+  get capacity(): number {
+    return this.#decoders.reduce((sum, d) => sum + d.maxBatch, 0);
+  }
+
+  /** The decoders' decode steps so far, summed (`peakBatch` is the largest of any one decoder). */
+  decodeStats(): DecodeStats {
+    const total: DecodeStats = { steps: 0, sequenceSteps: 0, peakBatch: 0, prefills: 0 };
+    for (const { stats } of this.#decoders) {
+      total.steps += stats.steps;
+      total.sequenceSteps += stats.sequenceSteps;
+      total.peakBatch = Math.max(total.peakBatch, stats.peakBatch);
+      total.prefills += stats.prefills;
+    }
+    return total;
   }
 
   /** The longest prompt plus completion, in tokens. */
@@ -76,84 +109,63 @@ export class LanguageModel {
     return this.config.contextLength;
   }
 
-  /** Token ids of a prompt (with the tokenizer's BOS token first when it has one). */
+  /** Token ids of a prompt (with the tokenizer's BOS token first when it has one), on this thread. */
   encode(text: string): number[] {
-    const ids = Array.from(this.tokenizer.encode(text));
-    return this.tokenizer.bosId === null ? ids : [this.tokenizer.bosId, ...ids];
+    return encodePrompt(this.tokenizer, this.#addedTokens, { text });
   }
 
   /**
-   * Token ids of a prompt made of segments: control segments are encoded as {@linkcode encode} does, content
-   * segments with every special-token string spelled as plain text. BOS comes first when the tokenizer has one
-   * and the template did not write it.
+   * Token ids of a prompt made of segments, on this thread: control segments are encoded as
+   * {@linkcode encode} does, content segments with every special-token string spelled as plain text. BOS
+   * comes first when the tokenizer has one and the template did not write it.
    */
   encodeSegments(segments: readonly PromptSegment[]): number[] {
-    const ids: number[] = [];
-    for (const segment of segments) {
-      const pieces = segment.control ? [segment.text] : splitSpecials(segment.text, this.#addedTokens);
-      for (const piece of pieces) for (const id of this.tokenizer.encode(piece)) ids.push(id);
-    }
-    const bos = this.tokenizer.bosId;
-    return bos === null || ids[0] === bos ? ids : [bos, ...ids];
+    return encodePrompt(this.tokenizer, this.#addedTokens, { segments });
   }
 
   /**
-   * Generates one choice for `promptIds`, streaming text pieces to `onDelta`. Call it while holding a slot of
-   * {@linkcode queue}; it throws when every decoder is busy.
+   * The ids {@linkcode encode} or {@linkcode encodeSegments} give, computed by the model's encoder (in a
+   * worker when the model was loaded with workers), so that a long prompt does not hold the event loop.
+   */
+  tokenize(prompt: PromptInput): Promise<Uint32Array> {
+    return this.#encoder.encode(prompt);
+  }
+
+  /**
+   * Generates one choice for `promptIds`, streaming text pieces to `onDelta`, as a row of the decode batch of
+   * the decoder with the most room. Call it while holding a slot of {@linkcode queue}; it throws when every
+   * decoder's batch is full.
    */
   async generate(
     promptIds: readonly number[],
     params: GenerationParams,
     onDelta: (text: string) => void | Promise<void>,
   ): Promise<TextGenerationResult> {
-    const decoder = this.#idle.pop();
-    if (!decoder) throw new Error("LanguageModel.generate: every decoder is busy; hold a queue slot first");
+    let best = -1;
+    this.#decoders.forEach((d, i) => {
+      const room = d.maxBatch - this.#running[i];
+      if (room > 0 && (best < 0 || room > this.#decoders[best].maxBatch - this.#running[best])) best = i;
+    });
+    if (best < 0) throw new Error("LanguageModel.generate: every decoder is busy; hold a queue slot first");
+    this.#running[best]++;
     try {
-      const tokens = decoder.generate(promptIds, {
+      const tokens = this.#decoders[best].generate(promptIds, {
         maxTokens: params.maxTokens,
         sampling: params.sampling,
         seed: params.seed,
+        stopIds: this.#stopIds,
         signal: params.signal,
       });
       const decode = this.tokenizer.createStreamDecoder();
       return await generateText(tokens, decode, this.#endOfSequence, params.stop, onDelta);
     } finally {
-      this.#idle.push(decoder);
+      this.#running[best]--;
     }
   }
 
-  /** Frees every decoder (stops their workers). */
+  /** Frees every decoder and the encoder (stops their workers). */
   async close(): Promise<void> {
+    this.#encoder.close();
     await Promise.all(this.#decoders.map((d) => d.release()));
   }
-}
-
-/** The strings the tokenizer turns into added tokens wherever they appear (its `added_tokens`). */
-function addedTokenTexts(tokenizer: Tokenizer): string[] {
-  const json = tokenizer.toJSON() as { added_tokens?: { content?: unknown }[] };
-  const texts = (json.added_tokens ?? []).map((t) => t.content).filter((c): c is string =>
-    typeof c === "string" && c.length > 1
-  );
-  return [...new Set(texts)];
-}
-
-/**
- * Cuts `text` right after the first character of every occurrence of an added-token string, so that encoding
- * the pieces one by one never produces that token: `a<|im_end|>b` becomes `a<`, `|im_end|>b`. One pass,
- * comparing only where a token's first character appears.
- */
-export function splitSpecials(text: string, specials: readonly string[]): string[] {
-  if (specials.length === 0) return [text];
-  const firstChars = new Set(specials.map((s) => s[0]));
-  const pieces: string[] = [];
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (!firstChars.has(text[i])) continue;
-    if (specials.some((s) => text.startsWith(s, i))) {
-      pieces.push(text.slice(start, i + 1));
-      start = i + 1;
-    }
-  }
-  pieces.push(text.slice(start));
-  return pieces.filter((p) => p.length > 0);
 }

@@ -17,6 +17,7 @@ const EXTERNAL_DATA = "model.onnx_data";
 import { parseDecoderConfig } from "./model_config.ts";
 import { type ExecutionProvider, OnnxDecoder, type TokenGenerator } from "./onnx_decoder.ts";
 import { WorkerDecoder } from "./worker_decoder.ts";
+import { WorkerEncoder } from "./worker_encoder.ts";
 
 /** How to load and serve a model folder. */
 export interface LoadModelOptions {
@@ -24,11 +25,17 @@ export interface LoadModelOptions {
   provider?: ExecutionProvider;
   /** The id clients use in `model` (default: the folder's name). */
   id?: string;
-  /** Generations that run at once, each with its own copy of the model (default 1). */
+  /** Copies of the model (decoders), each in its own worker (default 1). */
   concurrency?: number;
   /**
-   * Run each decoder in a Web Worker (default true), so that inference never blocks the server's event loop;
-   * false runs inference on the calling thread (for runtimes without workers).
+   * Generations each decoder runs at once, decoded together in one batch (default
+   * {@linkcode DEFAULT_DECODE_BATCH}; 1 for a graph without `position_ids`).
+   */
+  decodeBatch?: number;
+  /**
+   * Run each decoder, and the prompt encoder, in a Web Worker (default true), so that neither inference nor
+   * tokenisation blocks the server's event loop; false runs both on the calling thread (for runtimes without
+   * workers).
    */
   workers?: boolean;
   /** Requests that may wait for a slot (default 64). */
@@ -62,12 +69,15 @@ export function folderName(dir: string): string {
   return last || "model";
 }
 
+/** Generations one decoder runs at once by default. */
+export const DEFAULT_DECODE_BATCH = 16;
+
 /** Reads and loads `dir`; throws an Error naming the file at fault. */
 export async function loadModelDir(dir: string, options: LoadModelOptions = {}): Promise<LanguageModel> {
   const base = dir.replace(/[\\/]+$/, "");
   const configJson = await readJson(`${base}/config.json`);
   const parsed = parseDecoderConfig(configJson);
-  const folder = tokenizerFromFiles({
+  const files = {
     tokenizer: await readJson(`${base}/tokenizer.json`),
     tokenizerConfig: await readOptionalJson(`${base}/tokenizer_config.json`),
     generationConfig: await readOptionalJson(`${base}/generation_config.json`),
@@ -76,7 +86,8 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw err;
     }),
-  });
+  };
+  const folder = tokenizerFromFiles(files);
   const tokenizer = folder.tokenizer;
   const config = { ...parsed, sampledVocabSize: Math.min(parsed.vocabSize, tokenizer.vocabSize) };
   const chat = new ChatTemplate(folder.chatTemplate, tokenizer);
@@ -93,10 +104,14 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`loadModelDir: concurrency must be a positive integer, got ${concurrency}`);
   }
+  const decodeBatch = options.decodeBatch ?? DEFAULT_DECODE_BATCH;
+  if (!Number.isInteger(decodeBatch) || decodeBatch < 1) {
+    throw new RangeError(`loadModelDir: decodeBatch must be a positive integer, got ${decodeBatch}`);
+  }
   const provider = options.provider ?? "wasm";
   const load = options.workers === false ? OnnxDecoder.load : WorkerDecoder.load;
   const settled = await Promise.allSettled(
-    Array.from({ length: concurrency }, () => load(bytes, config, provider, externalData)),
+    Array.from({ length: concurrency }, () => load(bytes, config, provider, externalData, decodeBatch)),
   );
   const decoders = settled.flatMap((r) => r.status === "fulfilled" ? [r.value as TokenGenerator] : []);
   const failure = settled.find((r) => r.status === "rejected");
@@ -104,11 +119,20 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
     await Promise.all(decoders.map((d) => d.release()));
     throw (failure as PromiseRejectedResult).reason;
   }
+  // Started once the decoder workers are up (a worker that cannot start fails there first, with its reason).
+  let encoder: WorkerEncoder | undefined;
+  try {
+    encoder = options.workers === false ? undefined : await WorkerEncoder.load(files);
+  } catch (err) {
+    await Promise.all(decoders.map((d) => d.release()));
+    throw err;
+  }
   return new LanguageModel(
     options.id ?? folderName(base),
     decoders,
     tokenizer,
     options.maxWaiting ?? 64,
     chat,
+    encoder,
   );
 }

@@ -2,41 +2,19 @@
  * Autoregressive decoding with an ONNX decoder in the Hugging Face Optimum convention, on onnxruntime-web:
  * inputs `input_ids` [b, s], `attention_mask` [b, past + s], `position_ids` [b, s] (when the graph has it) and
  * `past_key_values.N.key` / `.value` [b, kv_heads, past, head_dim]; outputs `logits` [b, s, vocab] and
- * `present.N.key` / `.value`, fed back as the next step's past (the KV cache). Only float32 caches are
- * supported. The `wasm` provider runs anywhere; `webgpu` needs `navigator.gpu`.
+ * `present.N.key` / `.value`, fed back as the next step's past (the KV cache). Generations under way at once
+ * are rows of one decode batch (`decode_batch.ts`). Only float32 caches are supported. The `wasm` provider
+ * runs anywhere; `webgpu` needs `navigator.gpu`.
  *
  * @module
  */
 
-import { setImmediate } from "node:timers";
 import * as ort from "onnxruntime-web/all";
-import { createRng } from "../../core/random/mod.ts";
-import { type SamplingParams, TokenSampler } from "../../core/sampling/mod.ts";
+import { DecodeBatch, type DecodeOptions, type DecodeStats } from "./decode_batch.ts";
 import type { DecoderConfig } from "./model_config.ts";
 
 /** Where the model runs: onnxruntime-web's `wasm` (CPU) or `webgpu` execution provider. */
 export type ExecutionProvider = "wasm" | "webgpu";
-
-/** How to sample one sequence. */
-export interface DecodeOptions {
-  /** Most tokens to generate. */
-  maxTokens: number;
-  /** Temperature / top-p / top-k. */
-  sampling: SamplingParams;
-  /** Seed of the random stream (the same seed and prompt give the same tokens). */
-  seed: number;
-  /** Stops decoding (the generator throws the signal's reason) before the next step once aborted. */
-  signal?: AbortSignal;
-}
-
-/**
- * Lets the event loop run I/O and timers. A wasm inference step never leaves the microtask queue, so without
- * this a whole generation would run before a timeout fires or a client's disconnect is seen. setImmediate
- * costs tens of microseconds; setTimeout(0) is clamped to milliseconds.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /** The weights of a model stored beside it (ONNX external data): the file name the model names, and its bytes. */
 export interface ExternalData {
@@ -50,7 +28,14 @@ export interface ExternalData {
 export interface TokenGenerator {
   /** The decoder's shapes and special ids. */
   readonly config: DecoderConfig;
-  /** Yields sampled token ids; leaving the loop early stops generation. One generation at a time. */
+  /** The most generations it runs at once, decoded together in one batch. */
+  readonly maxBatch: number;
+  /** Its decode steps so far. */
+  readonly stats: Readonly<DecodeStats>;
+  /**
+   * Yields sampled token ids; leaving the loop early stops generation. Up to {@linkcode maxBatch} generations
+   * at once; one more throws.
+   */
   generate(promptIds: readonly number[], options: DecodeOptions): AsyncGenerator<number>;
   /** Frees the decoder. */
   release(): Promise<void>;
@@ -75,15 +60,22 @@ function configureWasm(): void {
   wasmConfigured = true;
 }
 
-/** A loaded ONNX decoder that generates token ids with a KV cache. */
+/**
+ * A loaded ONNX decoder that generates token ids with a KV cache; concurrent generations share its decode
+ * steps (see {@linkcode DecodeBatch}).
+ */
 export class OnnxDecoder implements TokenGenerator {
   readonly #session: ort.InferenceSession;
+  readonly #batch: DecodeBatch;
   /** The decoder's shapes and special ids. */
   readonly config: DecoderConfig;
-  readonly #hasPositionIds: boolean;
-  readonly #hasCacheBranch: boolean;
 
-  private constructor(session: ort.InferenceSession, config: DecoderConfig) {
+  private constructor(
+    session: ort.InferenceSession,
+    config: DecoderConfig,
+    maxBatch: number,
+    onProgress?: (stats: Readonly<DecodeStats>) => void,
+  ) {
     this.#session = session;
     this.config = config;
     const inputs = new Set(session.inputNames);
@@ -103,16 +95,28 @@ export class OnnxDecoder implements TokenGenerator {
           `missing ${missing.join(", ")}`,
       );
     }
-    this.#hasPositionIds = inputs.has("position_ids");
-    this.#hasCacheBranch = inputs.has("use_cache_branch");
+    this.#batch = new DecodeBatch(
+      config,
+      (feeds) => session.run(feeds),
+      ort.Tensor,
+      { positionIds: inputs.has("position_ids"), cacheBranch: inputs.has("use_cache_branch") },
+      maxBatch,
+      onProgress,
+    );
   }
 
-  /** Creates an inference session for the model bytes on `provider` and checks its inputs and outputs. */
+  /**
+   * Creates an inference session for the model bytes on `provider` and checks its inputs and outputs. Up to
+   * `maxBatch` generations (default 1) run at once, in one decode batch; `onProgress` gets its counters after
+   * every prompt run and decode step.
+   */
   static async load(
     model: Uint8Array,
     config: DecoderConfig,
     provider: ExecutionProvider,
     externalData?: ExternalData,
+    maxBatch = 1,
+    onProgress?: (stats: Readonly<DecodeStats>) => void,
   ): Promise<OnnxDecoder> {
     configureWasm();
     if (provider === "webgpu" && !("gpu" in navigator)) {
@@ -123,69 +127,26 @@ export class OnnxDecoder implements TokenGenerator {
       graphOptimizationLevel: "all",
       ...(externalData ? { externalData: [{ path: externalData.path, data: externalData.data }] } : {}),
     });
-    return new OnnxDecoder(session, config);
+    return new OnnxDecoder(session, config, maxBatch, onProgress);
+  }
+
+  /** The most generations at once (1 for a graph without `position_ids`, whose rows cannot be padded). */
+  get maxBatch(): number {
+    return this.#batch.maxBatch;
+  }
+
+  /** Decode steps so far. */
+  get stats(): Readonly<DecodeStats> {
+    return this.#batch.stats;
   }
 
   /**
-   * Yields sampled token ids one at a time: the prompt is run once, then one step per token with the KV
-   * cache. Stops after `maxTokens` tokens or when the context is full; the caller stops earlier (an end of
-   * sequence, a stop string) by leaving its `for await` loop, which costs no extra step.
+   * Yields sampled token ids one at a time: the prompt is run once, then one decode step per token with the
+   * KV cache, shared with the other generations under way. Stops after `maxTokens` tokens, after a stop id
+   * or when the context is full; the caller stops earlier by leaving its `for await` loop.
    */
-  async *generate(promptIds: readonly number[], options: DecodeOptions): AsyncGenerator<number> {
-    const { numLayers, numKvHeads, headDim, vocabSize, contextLength } = this.config;
-    if (promptIds.length === 0) throw new RangeError("generate: the prompt has no tokens");
-    const sampler = new TokenSampler(
-      Math.min(vocabSize, this.config.sampledVocabSize ?? vocabSize),
-      options.sampling,
-    );
-    const rng = createRng(options.seed);
-    const past = new Map<string, ort.Tensor>();
-    for (let i = 0; i < numLayers; i++) {
-      for (const kv of ["key", "value"]) {
-        past.set(
-          `past_key_values.${i}.${kv}`,
-          new ort.Tensor("float32", new Float32Array(0), [1, numKvHeads, 0, headDim]),
-        );
-      }
-    }
-    let pastLength = 0;
-    let step: readonly number[] = promptIds;
-    for (let produced = 0; produced < options.maxTokens; produced++) {
-      if (pastLength + step.length > contextLength) return;
-      if (produced > 0) await yieldToEventLoop();
-      options.signal?.throwIfAborted();
-      const total = pastLength + step.length;
-      const feeds: Record<string, ort.Tensor> = Object.fromEntries(past);
-      feeds.input_ids = new ort.Tensor("int64", BigInt64Array.from(step, BigInt), [1, step.length]);
-      feeds.attention_mask = new ort.Tensor("int64", new BigInt64Array(total).fill(1n), [1, total]);
-      if (this.#hasPositionIds) {
-        const positions = BigInt64Array.from({ length: step.length }, (_, j) => BigInt(pastLength + j));
-        feeds.position_ids = new ort.Tensor("int64", positions, [1, step.length]);
-      }
-      if (this.#hasCacheBranch) feeds.use_cache_branch = new ort.Tensor("bool", [pastLength > 0], [1]);
-      const out = await this.#session.run(feeds);
-      const logits = out.logits;
-      if (logits.dims.length !== 3 || logits.dims[2] !== vocabSize || logits.dims[1] !== step.length) {
-        throw new Error(
-          `model.onnx gave logits of shape [${logits.dims}], expected [1, ${step.length}, ${vocabSize}]`,
-        );
-      }
-      const token = sampler.sample(logits.data as Float32Array, rng, (step.length - 1) * vocabSize);
-      for (let i = 0; i < numLayers; i++) {
-        for (const kv of ["key", "value"]) {
-          const present = out[`present.${i}.${kv}`];
-          if (present.dims[2] !== total) {
-            throw new Error(
-              `model.onnx gave present.${i}.${kv} with ${present.dims[2]} positions, expected ${total}`,
-            );
-          }
-          past.set(`past_key_values.${i}.${kv}`, present);
-        }
-      }
-      pastLength = total;
-      step = [token];
-      yield token;
-    }
+  generate(promptIds: readonly number[], options: DecodeOptions): AsyncGenerator<number> {
+    return this.#batch.generate(promptIds, options);
   }
 
   /** Frees the inference session. */

@@ -1,11 +1,12 @@
 /**
  * OpenAI-compatible inference routes: `GET /v1/models`, `POST /v1/completions` and
  * `POST /v1/chat/completions`, JSON or server-sent events (`stream: true`, ending with `data: [DONE]`).
- * Each request generates its choices one after the other within the per-request time limit, taking a slot of
- * the model's fair queue for each choice (so small requests get through while a large one runs). A request may ask for at most `maxRequestTokens` generated tokens
- * (choices × max_tokens). A stream is fed without waiting for the client (see {@linkcode EventStream}): a
- * slow or stalled reader never holds the model, a client that goes away aborts generation, and a body still
- * unread when the time limit runs out is cut. A client of a non-streamed request that leaves is not noticed:
+ * A request generates its choices within the per-request time limit, up to half the model's slots at once,
+ * taking a slot of the model's fair queue for each choice (so small requests get through while a large one
+ * runs); choices under way, of this request and of others, are rows of the model's decode batches. A request
+ * may ask for at most `maxRequestTokens` generated tokens (choices × max_tokens). A stream is fed without
+ * waiting for the client (see {@linkcode EventStream}): a slow or stalled reader never holds the model, a
+ * client that goes away aborts generation, and a body still unread when the time limit runs out is cut. A client of a non-streamed request that leaves is not noticed:
  * its generation runs to its limits.
  *
  * @module
@@ -40,6 +41,13 @@ export interface OpenAIRouteOptions {
 interface Job {
   index: number;
   promptIds: number[];
+}
+
+/** What a request does as its choices start, stream and finish. */
+interface JobHooks {
+  started(job: Job): void;
+  delta(job: Job, text: string): void;
+  finished(result: ChoiceResult): void;
 }
 
 interface ChoiceResult {
@@ -123,21 +131,22 @@ function servedModel(options: OpenAIRouteOptions, name: string): LanguageModel {
 /** Turns encoded prompts into jobs (n per prompt), checking that they fit in the context. */
 function planJobs(
   model: LanguageModel,
-  prompts: readonly number[][],
+  prompts: readonly Uint32Array[],
   n: number,
 ): { jobs: Job[]; promptTokens: number } {
   const jobs: Job[] = [];
   let promptTokens = 0;
-  prompts.forEach((promptIds, p) => {
-    if (promptIds.length === 0) throw new ApiError(400, "the prompt is empty", { param: "prompt" });
-    if (promptIds.length >= model.contextLength) {
+  prompts.forEach((encoded, p) => {
+    if (encoded.length === 0) throw new ApiError(400, "the prompt is empty", { param: "prompt" });
+    if (encoded.length >= model.contextLength) {
       throw new ApiError(
         400,
-        `the prompt has ${promptIds.length} tokens; this model's context is ${model.contextLength} tokens`,
+        `the prompt has ${encoded.length} tokens; this model's context is ${model.contextLength} tokens`,
         { param: "prompt", code: "context_length_exceeded" },
       );
     }
-    promptTokens += promptIds.length;
+    promptTokens += encoded.length;
+    const promptIds = Array.from(encoded);
     for (let i = 0; i < n; i++) jobs.push({ index: p * n + i, promptIds });
   });
   return { jobs, promptTokens };
@@ -232,10 +241,11 @@ async function serve(
   const maxTokens = request.maxTokens ?? defaultMaxTokens;
   checkWork(planned.jobs.length / request.n, request.n, maxTokens, options.limits.maxRequestTokens);
   const abort = new AbortController();
+  const failure = new AbortController();
   const deadline = performance.now() + options.timeLimitMs;
   const timeout = AbortSignal.timeout(options.timeLimitMs);
-  const signal = AbortSignal.any([abort.signal, timeout]);
-  // The slot is taken for one choice at a time (see `SlotQueue`): between choices, smaller requests may pass.
+  const signal = AbortSignal.any([abort.signal, timeout, failure.signal]);
+  // A slot is taken for one choice at a time (see `SlotQueue`): between choices, smaller requests may pass.
   let release: (() => void) | undefined;
   try {
     release = await model.queue.acquire({ signal, cost: maxTokens });
@@ -261,22 +271,54 @@ async function serve(
     completion_tokens: completionTokens,
     total_tokens: planned.promptTokens + completionTokens,
   });
-  const runJob = async (job: Job, onDelta: (text: string) => void): Promise<ChoiceResult> => {
-    release ??= await model.queue.acquire({ signal, cost: maxTokens, resume: true });
+  /** Generates one job's choice with a slot of its own (the first job takes the one acquired above). */
+  const runJob = async (job: Job, hooks: JobHooks): Promise<ChoiceResult> => {
+    let slot = release;
+    release = undefined;
+    slot ??= await model.queue.acquire({ signal, cost: maxTokens, resume: true });
     try {
-      const result = await model.generate(job.promptIds, { ...params, seed: seed + job.index }, onDelta);
+      hooks.started(job);
+      const result = await model.generate(
+        job.promptIds,
+        { ...params, seed: seed + job.index },
+        (text) => hooks.delta(job, text),
+      );
       completionTokens += result.completionTokens;
       return { index: job.index, text: result.text, finishReason: result.finishReason };
     } finally {
-      release();
-      release = undefined;
+      slot();
     }
+  };
+  /**
+   * Runs every job, up to half the model's slots at once (so that one request never takes them all), as rows
+   * of the decode batch. A failed job stops the others; its error is thrown once all have stopped.
+   */
+  const runJobs = async (hooks: JobHooks): Promise<void> => {
+    let next = 0;
+    const lane = async () => {
+      while (next < planned.jobs.length) {
+        signal.throwIfAborted();
+        hooks.finished(await runJob(planned.jobs[next++], hooks));
+      }
+    };
+    const width = Math.min(planned.jobs.length, Math.max(1, Math.floor(model.capacity / 2)));
+    const lanes = Array.from(
+      { length: width },
+      () =>
+        lane().catch((err) => {
+          failure.abort(err);
+          throw err;
+        }),
+    );
+    const failed = (await Promise.allSettled(lanes)).find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   };
   const envelope = { id, object: format.chunkObject, created, model: model.id };
   if (!request.stream) {
     try {
       const choices: ChoiceResult[] = [];
-      for (const job of planned.jobs) choices.push(await runJob(job, () => {}));
+      await runJobs({ started: () => {}, delta: () => {}, finished: (r) => choices.push(r) });
+      choices.sort((a, b) => a.index - b.index);
       return c.json({
         id,
         object: format.object,
@@ -298,12 +340,14 @@ async function serve(
   const usageField = request.includeUsage ? { usage: null } : {};
   (async () => {
     try {
-      for (const job of planned.jobs) {
-        const first = format.firstDelta(job.index);
-        if (first) send([first], usageField);
-        const result = await runJob(job, (text) => send([format.delta(job.index, text)], usageField));
-        send([format.finish(job.index, result.finishReason)], usageField);
-      }
+      await runJobs({
+        started: (job) => {
+          const first = format.firstDelta(job.index);
+          if (first) send([first], usageField);
+        },
+        delta: (job, text) => send([format.delta(job.index, text)], usageField),
+        finished: (result) => send([format.finish(result.index, result.finishReason)], usageField),
+      });
       if (request.includeUsage) send([], { usage: usage() });
     } catch (err) {
       if (abort.signal.aborted) return;
@@ -354,14 +398,15 @@ export function openAIRoutes(options: OpenAIRouteOptions): Hono {
     return c.json(describe(model));
   });
 
-  app.post("/v1/completions", jsonBody((v) => parseCompletionRequest(v, limits)), (c) => {
+  app.post("/v1/completions", jsonBody((v) => parseCompletionRequest(v, limits)), async (c) => {
     const request = c.req.valid("json");
     const model = servedModel(options, request.model);
-    const planned = planJobs(model, request.prompts.map((p) => model.encode(p)), request.n);
+    const prompts = await Promise.all(request.prompts.map((text) => model.tokenize({ text })));
+    const planned = planJobs(model, prompts, request.n);
     return serve(c, options, model, request, planned, [], 16, completionFormat);
   });
 
-  app.post("/v1/chat/completions", jsonBody((v) => parseChatCompletionRequest(v, limits)), (c) => {
+  app.post("/v1/chat/completions", jsonBody((v) => parseChatCompletionRequest(v, limits)), async (c) => {
     const request = c.req.valid("json");
     const model = servedModel(options, request.model);
     // Message content is encoded as text: a special-token string in it cannot open or close a turn.
@@ -375,7 +420,7 @@ export function openAIRoutes(options: OpenAIRouteOptions): Hono {
         code: "invalid_messages",
       });
     }
-    const planned = planJobs(model, [model.encodeSegments(segments)], request.n);
+    const planned = planJobs(model, [await model.tokenize({ segments })], request.n);
     return serve(c, options, model, request, planned, model.chat.stops, limits.maxTokensCap, chatFormat);
   });
 
