@@ -19,6 +19,7 @@ import {
   add,
   and,
   buildModule,
+  call,
   type Code,
   doWhile,
   eq,
@@ -27,8 +28,10 @@ import {
   f32Load,
   f32Store,
   fAdd,
+  fDiv,
   fMul,
   forLoop,
+  fSub,
   type Func,
   get,
   I32,
@@ -393,6 +396,203 @@ function rowsExp(): Func {
   };
 }
 
+/** The module's functions in order: a function's index is its position here (`call` needs it). */
+const FUNCTION_NAMES = [
+  "pack_a",
+  "pack_b",
+  "macro",
+  "gemv_nt",
+  "dots",
+  "wsum",
+  "rows_max",
+  "rows_exp",
+  `ew${ELEMENTWISE.swigluForward}`,
+  `ew${ELEMENTWISE.swigluBackward}`,
+  "axpy_rows",
+  "attn_rows",
+  "attn_rows_back",
+] as const;
+const fn = (name: typeof FUNCTION_NAMES[number]) => FUNCTION_NAMES.indexOf(name);
+
+// Pads a score row of `count` entries at `p` with -Infinity up to a multiple of 4 (rows_max/rows_exp read whole
+// vectors). `u` is a scratch local.
+const padRow = (p: number, count: number, u: number): Code =>
+  forLoop(
+    u,
+    get(count),
+    and(add(get(count), i32(3)), i32(-4)),
+    1,
+    f32Store(add(get(p), mul(get(u), i32(4))), f32(-Infinity)),
+  );
+
+// axpy_rows(c, x, dst, stride, count, d, scale): dst[u][0..d) += scale * c[u] * x[0..d) for u < count (rows
+// `stride` bytes apart, d a multiple of 4): the rank-one updates of the attention backward's dK and dV.
+function axpyRows(relaxed: boolean): Func {
+  const [c, x, dst, stride, count, d, scale, u, o, row, cv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const body = forLoop(u, i32(0), get(count), 1, [
+    ...set(cv, splat(fMul(f32Load(add(get(c), mul(get(u), i32(4)))), get(scale)))),
+    ...set(row, add(get(dst), mul(get(u), get(stride)))),
+    ...forLoop(o, i32(0), mul(get(d), i32(4)), 16, [
+      ...vStore(
+        add(get(row), get(o)),
+        madd(get(cv), vLoad(add(get(x), get(o))), vLoad(add(get(row), get(o)))),
+      ),
+    ]),
+  ]);
+  return {
+    name: "axpy_rows",
+    params: [I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, V128],
+    body,
+  };
+}
+
+// attn_rows(q, k, v, o, stat, scores, rows, first, qstride, kvstride, d, scale): causal attention of `rows` query
+// rows of one head, read in place: row r (at q + r*qstride) sits at position first + r and attends to the
+// first + r + 1 key/value rows at k, v (kvstride bytes apart); its output goes to o + r*qstride and its scaled
+// row maximum and sum of exponentials to stat + 8r, stat + 8r + 4 (the caller takes lse = max + log(sum)).
+// `scores` holds a row (first + rows + 3 floats). d is a multiple of 4.
+function attnRows(): Func {
+  const [q, k, v, o, stat, scores, rows, first, qstride, kvstride, d, scale] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+  ];
+  const [r, count, u, off, sp] = [12, 13, 14, 15, 16];
+  const body = forLoop(r, i32(0), get(rows), 1, [
+    ...set(count, add(add(get(first), get(r)), i32(1))),
+    ...set(off, mul(get(r), get(qstride))),
+    ...set(sp, add(get(stat), mul(get(r), i32(8)))),
+    ...call(fn("dots"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(scores)),
+    ...padRow(scores, count, u),
+    ...call(fn("rows_max"), get(scores), i32(0), i32(1), get(count), get(scale), get(sp)),
+    ...call(
+      fn("rows_exp"),
+      get(scores),
+      i32(0),
+      i32(1),
+      get(count),
+      get(scale),
+      get(sp),
+      add(get(sp), i32(4)),
+      i32(1),
+    ),
+    ...call(
+      fn("wsum"),
+      get(scores),
+      get(v),
+      get(kvstride),
+      get(count),
+      get(d),
+      add(get(o), get(off)),
+      fDiv(f32(1), f32Load(get(sp), 4)),
+    ),
+  ]);
+  return {
+    name: "attn_rows",
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32, I32],
+    body,
+  };
+}
+
+// attn_rows_back(q, k, v, o, lse, dout, dq, dk, dv, p, dp, rows, qstride, kvstride, d, scale): the causal
+// attention backward of one head's `rows` query rows (row t at position t, attending to key rows 0..t), operands
+// read in place: P = exp(scale S - lse), dP = dO V^T, dS = P (dP - rowsum(dO * O)), dQ = scale dS K (written),
+// dK += scale dS^T Q, dV += P^T dO (accumulated: the caller zeroes them and sums the heads of a group).
+// `p` and `dp` each hold a row (rows + 4 floats).
+function attnRowsBack(): Func {
+  const [q, k, v, o, lse, dout, dq, dk, dv, p, dp, rows, qstride, kvstride, d, scale] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
+  ];
+  const [r, count, u, off, delta] = [16, 17, 18, 19, 20];
+  const at4 = (base: number, idx: number): Code => add(get(base), mul(get(idx), i32(4)));
+  const body = forLoop(r, i32(0), get(rows), 1, [
+    ...set(count, add(get(r), i32(1))),
+    ...set(off, mul(get(r), get(qstride))),
+    ...call(fn("dots"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(p)),
+    ...padRow(p, count, u),
+    // P in place (the sum goes to dp[0], overwritten next).
+    ...call(fn("rows_exp"), get(p), i32(0), i32(1), get(count), get(scale), at4(lse, r), get(dp), i32(1)),
+    ...call(fn("dots"), add(get(dout), get(off)), get(v), get(kvstride), get(count), get(d), get(dp)),
+    // rowsum(dO * O) lands after the row's dP entries.
+    ...call(
+      fn("dots"),
+      add(get(dout), get(off)),
+      add(get(o), get(off)),
+      i32(0),
+      i32(1),
+      get(d),
+      at4(dp, count),
+    ),
+    ...set(delta, f32Load(at4(dp, count))),
+    ...forLoop(u, i32(0), get(count), 1, [
+      ...f32Store(at4(dp, u), fMul(f32Load(at4(p, u)), fSub(f32Load(at4(dp, u)), get(delta)))),
+    ]),
+    ...call(
+      fn("wsum"),
+      get(dp),
+      get(k),
+      get(kvstride),
+      get(count),
+      get(d),
+      add(get(dq), get(off)),
+      get(scale),
+    ),
+    ...call(
+      fn("axpy_rows"),
+      get(dp),
+      add(get(q), get(off)),
+      get(dk),
+      get(kvstride),
+      get(count),
+      get(d),
+      get(scale),
+    ),
+    ...call(
+      fn("axpy_rows"),
+      get(p),
+      add(get(dout), get(off)),
+      get(dv),
+      get(kvstride),
+      get(count),
+      get(d),
+      f32(1),
+    ),
+  ]);
+  return {
+    name: "attn_rows_back",
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32, F32],
+    body,
+  };
+}
+
 /** The kernel module's exports. */
 export interface KernelExports {
   /** The memory the module works in. */
@@ -434,6 +634,39 @@ export interface KernelExports {
     sums: number,
     write: number,
   ): void;
+  axpy_rows(c: number, x: number, dst: number, stride: number, count: number, d: number, scale: number): void;
+  attn_rows(
+    q: number,
+    k: number,
+    v: number,
+    o: number,
+    stat: number,
+    scores: number,
+    rows: number,
+    first: number,
+    qstride: number,
+    kvstride: number,
+    d: number,
+    scale: number,
+  ): void;
+  attn_rows_back(
+    q: number,
+    k: number,
+    v: number,
+    o: number,
+    lse: number,
+    dout: number,
+    dq: number,
+    dk: number,
+    dv: number,
+    p: number,
+    dp: number,
+    rows: number,
+    qstride: number,
+    kvstride: number,
+    d: number,
+    scale: number,
+  ): void;
   /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
   [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
 }
@@ -462,7 +695,13 @@ export function kernelModule(shared: boolean): KernelModule | null {
       rowsExp(),
       swigluForward(),
       swigluBackward(),
+      axpyRows(relaxed),
+      attnRows(),
+      attnRowsBack(),
     ];
+    if (funcs.some((f, i) => f.name !== FUNCTION_NAMES[i])) {
+      throw new Error("simd: function order out of date");
+    }
     const bytes = buildModule(funcs, shared);
     if (typeof WebAssembly !== "undefined" && WebAssembly.validate(bytes)) return { bytes, relaxed, shared };
   }

@@ -127,6 +127,11 @@ export function vHsum(v: Code): Code {
 /** f32 arithmetic. */
 export const fAdd = (a: Code, b: Code): Code => [...a, ...b, 0x92];
 export const fMul = (a: Code, b: Code): Code => [...a, ...b, 0x94];
+export const fSub = (a: Code, b: Code): Code => [...a, ...b, 0x93];
+export const fDiv = (a: Code, b: Code): Code => [...a, ...b, 0x95];
+
+/** `call` of function `index` of the module (the position in `buildModule`'s list) with argument expressions. */
+export const call = (index: number, ...args: Code[]): Code => [...args.flat(), 0x10, ...uleb(index)];
 
 /** `if (cond) { then } else { other }` as a statement. */
 export const ifElse = (cond: Code, then: Code, other: Code = []): Code => [
