@@ -292,36 +292,96 @@ function gemvNT(relaxed: boolean): Func {
 }
 
 // dots(q, k, kstride, count, d, out): out[u] = dot(q[0..d), k[u*kstride/4 ..][0..d)) for u < count (d a multiple
-// of 4; kstride in bytes): one query against cached keys.
+// of 4; kstride in bytes): one query against cached keys. Four keys per pass, each on its own accumulator, so
+// the multiply-adds of different keys overlap (one chain per key would wait on each one's latency); every
+// key's sum runs in the same order either way.
 function dots(relaxed: boolean): Func {
-  const [q, k, kstride, count, d, out, u, x, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [q, k, kstride, count, d, out, u, x, db, acc0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
-  const body = forLoop(u, i32(0), get(count), 1, [
-    ...set(acc, vZero),
-    ...forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
-      ...set(acc, madd(vLoad(add(get(q), get(x))), vLoad(add(get(k), get(x))), get(acc))),
+  const keys = 4;
+  const row = (j: number): Code => add(get(k), mul(get(kstride), i32(j)));
+  const four = [
+    ...Array.from({ length: keys }, (_, j) => set(acc0 + j, vZero)).flat(),
+    ...forLoop(x, i32(0), get(db), 16, [
+      ...Array.from(
+        { length: keys },
+        (_, j) => set(acc0 + j, madd(vLoad(add(get(q), get(x))), vLoad(add(row(j), get(x))), get(acc0 + j))),
+      ).flat(),
     ]),
-    ...f32Store(add(get(out), mul(get(u), i32(4))), vHsum(get(acc))),
+    ...Array.from(
+      { length: keys },
+      (_, j) => f32Store(add(get(out), mul(add(get(u), i32(j)), i32(4))), vHsum(get(acc0 + j))),
+    ).flat(),
+    ...inc(k, mul(get(kstride), i32(keys))),
+  ];
+  const one = [
+    ...set(acc0, vZero),
+    ...forLoop(x, i32(0), get(db), 16, [
+      ...set(acc0, madd(vLoad(add(get(q), get(x))), vLoad(add(get(k), get(x))), get(acc0))),
+    ]),
+    ...f32Store(add(get(out), mul(get(u), i32(4))), vHsum(get(acc0))),
     ...inc(k, get(kstride)),
-  ]);
-  return { name: "dots", params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, V128], body };
+  ];
+  const body = [
+    ...set(db, mul(get(d), i32(4))),
+    ...forLoop(u, i32(0), sub(get(count), i32(keys - 1)), keys, four),
+    ...forLoop(u, get(u), get(count), 1, one),
+  ];
+  return {
+    name: "dots",
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, ...new Array(keys).fill(V128)],
+    body,
+  };
 }
 
 // wsum(p, v, vstride, count, d, out, scale): out[0..d) = scale * sum_u p[u] * v[u*vstride/4 ..][0..d) (d a
-// multiple of 4): the weighted sum of cached values.
+// multiple of 4): the weighted sum of cached values. Sixteen columns per pass on four accumulators (independent
+// chains), then four at a time; each column sums over u in order either way.
 function wsum(relaxed: boolean): Func {
-  const [p, v, vstride, count, d, out, scale, x, u, row, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [p, v, vstride, count, d, out, scale, x, u, row, db, a, acc0] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+  ];
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
-  const body = forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
-    ...set(acc, vZero),
+  const pass = (vectors: number): Code => [
+    ...Array.from({ length: vectors }, (_, j) => set(acc0 + j, vZero)).flat(),
     ...set(row, add(get(v), get(x))),
     ...forLoop(u, i32(0), get(count), 1, [
-      ...set(acc, madd(vLoadSplat(add(get(p), mul(get(u), i32(4)))), vLoad(get(row)), get(acc))),
+      ...set(a, vLoadSplat(add(get(p), mul(get(u), i32(4))))),
+      ...Array.from(
+        { length: vectors },
+        (_, j) => set(acc0 + j, madd(get(a), vLoad(get(row), 16 * j), get(acc0 + j))),
+      ).flat(),
       ...inc(row, get(vstride)),
     ]),
-    ...vStore(add(get(out), get(x)), vMul(get(acc), splat(get(scale)))),
-  ]);
-  return { name: "wsum", params: [I32, I32, I32, I32, I32, I32, F32], locals: [I32, I32, I32, V128], body };
+    ...Array.from(
+      { length: vectors },
+      (_, j) => vStore(add(get(out), get(x)), vMul(get(acc0 + j), splat(get(scale))), 16 * j),
+    ).flat(),
+  ];
+  const body = [
+    ...set(db, mul(get(d), i32(4))),
+    ...forLoop(x, i32(0), sub(get(db), i32(48)), 64, pass(4)),
+    ...forLoop(x, get(x), get(db), 16, pass(1)),
+  ];
+  return {
+    name: "wsum",
+    params: [I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128],
+    body,
+  };
 }
 
 // Row-wise kernels for the causal softmax of a block of `rows` score rows (row stride `stride` bytes), row i
