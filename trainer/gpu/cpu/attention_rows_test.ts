@@ -1,10 +1,11 @@
 import { assertEquals } from "@std/assert";
 import { cpuF32, createCpuBackend } from "./mod.ts";
-import { ROWS_MAX_HEAD_DIM } from "./engine.ts";
+import { CpuEngine, ROWS_MAX_HEAD_DIM } from "./engine.ts";
 import { assertAllClose, randn } from "./testing.ts";
 
 // The row kernels (heads of at most ROWS_MAX_HEAD_DIM, a multiple of 4) against attention in float64, on shapes
-// that are not multiples of the kernels' four keys or sixteen columns per pass, on 1 and 3 threads.
+// that are not multiples of the kernels' four keys or sixteen columns per pass or of the 64-row query blocks, on
+// 1 and 3 threads; and bit for bit against the blocked path, which is what keeps training results unchanged.
 
 interface Shape {
   batch: number;
@@ -57,9 +58,10 @@ function reference(s: Shape, q: Float32Array, k: Float32Array, v: Float32Array, 
 
 const SHAPES: Shape[] = [
   { batch: 3, seqLen: 37, heads: 6, kvHeads: 2, headDim: 12 },
-  { batch: 2, seqLen: 21, heads: 3, kvHeads: 3, headDim: 28 },
+  { batch: 2, seqLen: 21, heads: 3, kvHeads: 3, headDim: 8 },
   { batch: 1, seqLen: 1, heads: 2, kvHeads: 1, headDim: 4 },
-  { batch: 5, seqLen: 70, heads: 4, kvHeads: 2, headDim: 16 }, // enough work to be split over threads
+  { batch: 5, seqLen: 70, heads: 4, kvHeads: 2, headDim: 16 }, // two query blocks; split over threads
+  { batch: 1, seqLen: 133, heads: 2, kvHeads: 1, headDim: 16 }, // three query blocks
 ];
 
 Deno.test("cpu backend: row-kernel attention forward and backward match float64 on odd shapes, 1 and 3 threads", () => {
@@ -96,8 +98,34 @@ Deno.test("cpu backend: row-kernel attention forward and backward match float64 
   }
 });
 
+Deno.test("cpu backend: row-kernel attention gives the blocked path's results bit for bit, 1 and 3 threads", () => {
+  const blocked = CpuEngine.create(1, { rowKernels: false })!;
+  for (const threads of [1, 3]) {
+    const rows = CpuEngine.create(threads)!;
+    for (const s of SHAPES) {
+      const nq = s.batch * s.seqLen * s.heads * s.headDim, nkv = s.batch * s.seqLen * s.kvHeads * s.headDim;
+      const [q, k, v, dOut] = [randn(11, nq), randn(12, nkv), randn(13, nkv), randn(14, nq)];
+      const run = (e: CpuEngine) => {
+        const r = {
+          out: new Float32Array(nq),
+          lse: new Float32Array(s.batch * s.heads * s.seqLen),
+          dq: new Float32Array(nq),
+          dk: new Float32Array(nkv),
+          dv: new Float32Array(nkv),
+        };
+        e.attentionForward(q, k, v, r.out, r.lse, s);
+        e.attentionBackward(q, k, v, r.out, r.lse, dOut, r.dq, r.dk, r.dv, s);
+        return r;
+      };
+      assertEquals(run(rows), run(blocked), `${JSON.stringify(s)} threads=${threads}`);
+    }
+    rows.destroy();
+  }
+  blocked.destroy();
+});
+
 Deno.test("cpu backend: row-kernel cached attention matches float64 with ragged lengths, 1 and 3 threads", () => {
-  const s = { batch: 4, queryLen: 3, capacity: 45, heads: 6, kvHeads: 3, headDim: 20 };
+  const s = { batch: 4, queryLen: 3, capacity: 45, heads: 6, kvHeads: 3, headDim: 20 }; // any multiple of 4
   const lengths = new Int32Array([0, 13, 42, 5]);
   const width = s.kvHeads * s.headDim, nq = s.batch * s.queryLen * s.heads * s.headDim;
   const q = randn(5, nq),

@@ -320,62 +320,57 @@ export const attentionBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) =>
   scatterHead(mem, dvh, DV, b, T, KV, kvh, D, dp);
 };
 
-// Row kernels (`attn_rows`, `attn_rows_back` in simd.ts): every loop of a head runs inside WebAssembly on the
-// operands in place, with no gather, packing or per-block calls: for the short rows of small heads the
-// overhead of the blocked path costs more than its products. The work area holds a score row and the
-// per-row (max, sum) pairs. Slots as in AT; the engine zeroes dK and dV before a backward job.
+// Row kernels (simd.ts): every loop of a head runs inside WebAssembly on the operands in place, with no
+// gather, packing or per-block calls (for the short rows of small heads those cost more than the products).
+// The training kernels give the blocked tasks' results bit for bit (see simd.ts). Slots as in AT; the work area
+// holds the per-row statistics and score rows (forward), or two score rows and the block's dK and dV sums.
 
-/** Forward of one (sequence, head) on the row kernel: writes its rows of O and LSE. */
+/** Forward of one (sequence, head) on the row kernels: writes its rows of O and LSE. */
 export const attentionRowsForwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
   const { mem, arg, scale, work } = jobArgs(ex, i32, at, scratch);
   const [T, H, KV, D] = [arg(10), arg(11), arg(12), arg(13)];
   const b = Math.floor(tile / H), h = tile - b * H, kvh = Math.floor(h / (H / KV));
   const qo = (b * T * H + h) * D * 4, ko = (b * T * KV + kvh) * D * 4;
-  const stat = work, scores = work + 2 * T;
-  ex.attn_rows(
-    arg(0) + qo,
-    arg(1) + ko,
-    arg(2) + ko,
-    arg(3) + qo,
-    stat * 4,
-    scores * 4,
-    T,
-    0,
-    H * D * 4,
-    KV * D * 4,
-    D,
-    scale,
-  );
-  const lse = (arg(4) >> 2) + (b * H + h) * T;
+  const [q, k, v, o] = [arg(0) + qo, arg(1) + ko, arg(2) + ko, arg(3) + qo];
+  const stat = work, scores = work + 2 * T + 4, lse = (arg(4) >> 2) + (b * H + h) * T;
+  ex.attn_stats(q, k, stat * 4, scores * 4, T, H * D * 4, KV * D * 4, D, scale);
   for (let t = 0; t < T; t++) mem[lse + t] = mem[stat + 2 * t] + Math.log(mem[stat + 2 * t + 1]);
+  ex.attn_out(q, k, v, o, lse * 4, scores * 4, stat * 4, T, H * D * 4, KV * D * 4, D, scale);
 };
 
-/** Backward of one (sequence, key/value head) on the row kernel, over the heads of its group. */
+/** Backward of one (sequence, key/value head) on the row kernels, over the heads of its group. */
 export const attentionRowsBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
   const { arg, scale, work } = jobArgs(ex, i32, at, scratch);
   const [T, H, KV, D] = [arg(10), arg(11), arg(12), arg(13)];
   const b = Math.floor(tile / KV), kvh = tile - b * KV, group = H / KV;
-  const ko = (b * T * KV + kvh) * D * 4, p = work * 4, dp = p + (T + 8) * 4;
+  const ko = (b * T * KV + kvh) * D * 4, row = (T + 8) * 4;
+  const p = work * 4, dp = p + row, kb = dp + row, vb = kb + T * D * 4;
   for (let h = kvh * group; h < (kvh + 1) * group; h++) {
     const qo = (b * T * H + h) * D * 4, lse = arg(4) + (b * H + h) * T * 4;
-    ex.attn_rows_back(
-      arg(0) + qo,
-      arg(1) + ko,
-      arg(2) + ko,
-      arg(3) + qo,
-      lse,
-      arg(5) + qo,
-      arg(6) + qo,
-      arg(7) + ko,
-      arg(8) + ko,
-      p,
-      dp,
-      T,
-      H * D * 4,
-      KV * D * 4,
-      D,
-      scale,
-    );
+    for (let t0 = 0; t0 < T; t0 += 64) { // the blocked path's query blocks (QB)
+      ex.attn_back_block(
+        arg(0) + qo,
+        arg(1) + ko,
+        arg(2) + ko,
+        arg(3) + qo,
+        lse,
+        arg(5) + qo,
+        arg(6) + qo,
+        arg(7) + ko,
+        arg(8) + ko,
+        p,
+        dp,
+        kb,
+        vb,
+        t0,
+        Math.min(64, T - t0),
+        H * D * 4,
+        KV * D * 4,
+        D,
+        scale,
+        scale,
+      );
+    }
   }
 };
 

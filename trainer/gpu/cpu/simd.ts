@@ -21,12 +21,18 @@ import {
   buildModule,
   call,
   type Code,
+  dAdd,
+  demote,
+  dMul,
   doWhile,
+  dSub,
   eq,
   F32,
   f32,
   f32Load,
   f32Store,
+  F64,
+  f64,
   fAdd,
   fDiv,
   fMul,
@@ -41,9 +47,11 @@ import {
   ifF32,
   inc,
   iShl4,
+  lanes,
   le,
   lt,
   mul,
+  promote,
   set,
   splat,
   sub,
@@ -62,6 +70,7 @@ import {
   vMul,
   vNearest,
   vNeg,
+  vShuffle,
   vStore,
   vSub,
   vToInt,
@@ -470,7 +479,10 @@ const FUNCTION_NAMES = [
   `ew${ELEMENTWISE.swigluBackward}`,
   "axpy_rows",
   "attn_rows",
-  "attn_rows_back",
+  "dots_seq",
+  "attn_stats",
+  "attn_out",
+  "attn_back_block",
 ] as const;
 const fn = (name: typeof FUNCTION_NAMES[number]) => FUNCTION_NAMES.indexOf(name);
 
@@ -566,13 +578,107 @@ function attnRows(): Func {
   };
 }
 
-// attn_rows_back(q, k, v, o, lse, dout, dq, dk, dv, p, dp, rows, qstride, kvstride, d, scale): the causal
-// attention backward of one head's `rows` query rows (row t at position t, attending to key rows 0..t), operands
-// read in place: P = exp(scale S - lse), dP = dO V^T, dS = P (dP - rowsum(dO * O)), dQ = scale dS K (written),
-// dK += scale dS^T Q, dV += P^T dO (accumulated: the caller zeroes them and sums the heads of a group).
-// `p` and `dp` each hold a row (rows + 4 floats).
-function attnRowsBack(): Func {
-  const [q, k, v, o, lse, dout, dq, dk, dv, p, dp, rows, qstride, kvstride, d, scale] = [
+// The training attention's row kernels reproduce the blocked path (attention_tasks.ts with the micro-kernel)
+// bit for bit, so that a model trains to the same numbers on either: every dot product over the head width and
+// every sum over keys or query rows is one fused multiply-add chain from zero in index order (the micro-kernel's
+// order within one KC block; the engine sends sequences longer than KC to the blocked path), dS is computed in
+// double precision as the blocked path's TypeScript does, and the key and value gradients are summed per block of
+// 64 query rows and then added, as the blocked path's products do.
+
+// dots_seq(q, k, kstride, count, d, out): out[u] = sum_p q[p] * k[u][p] as one multiply-add chain over p in order
+// (d a multiple of 4): four keys at a time, one per lane, their 4 x 4 blocks transposed with shuffles; a last
+// partial group reads the last key again for its spare lanes and writes them past `count`, so `out` needs room
+// for count rounded up to 4.
+function dotsSeq(relaxed: boolean): Func {
+  const [q, k, kstride, count, d, out, u, p, r0, r1, r2, r3] = Array.from({ length: 12 }, (_, i) => i);
+  const [acc, a, b, c, e, x0, x1] = Array.from({ length: 7 }, (_, i) => 12 + i);
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const last = sub(get(count), i32(1));
+  const rowOf = (j: number): Code => add(get(k), mul(minI32(add(get(u), i32(j)), last), get(kstride)));
+  const shuffle = (lo: number, hi: number, pick: number[]): Code =>
+    vShuffle(get(lo), get(hi), lanes(...pick));
+  const step = (j: number, column: Code): Code =>
+    set(acc, madd(vLoadSplat(add(get(q), get(p)), 4 * j), column, get(acc)));
+  const body = forLoop(u, i32(0), get(count), 4, [
+    ...set(r0, add(get(k), mul(get(u), get(kstride)))),
+    ...set(r1, rowOf(1)),
+    ...set(r2, rowOf(2)),
+    ...set(r3, rowOf(3)),
+    ...set(acc, vZero),
+    ...forLoop(p, i32(0), mul(get(d), i32(4)), 16, [
+      // Keys u..u+3 at p..p+3 in a, b, c, e; transposed, column j holds the four keys' entry p + j.
+      ...set(a, vLoad(add(get(r0), get(p)))),
+      ...set(b, vLoad(add(get(r1), get(p)))),
+      ...set(c, vLoad(add(get(r2), get(p)))),
+      ...set(e, vLoad(add(get(r3), get(p)))),
+      ...set(x0, shuffle(a, b, [0, 4, 1, 5])),
+      ...set(x1, shuffle(a, b, [2, 6, 3, 7])),
+      ...set(a, shuffle(c, e, [0, 4, 1, 5])),
+      ...set(b, shuffle(c, e, [2, 6, 3, 7])),
+      ...step(0, shuffle(x0, a, [0, 1, 4, 5])),
+      ...step(1, shuffle(x0, a, [2, 3, 6, 7])),
+      ...step(2, shuffle(x1, b, [0, 1, 4, 5])),
+      ...step(3, shuffle(x1, b, [2, 3, 6, 7])),
+    ]),
+    ...vStore(add(get(out), mul(get(u), i32(4))), get(acc)),
+  ]);
+  return {
+    name: "dots_seq",
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [...new Array(6).fill(I32), ...new Array(7).fill(V128)],
+    body,
+  };
+}
+
+// min(a, b) of two i32 expressions (`select`; each is evaluated twice, so they must be cheap and pure).
+function minI32(a: Code, b: Code): Code {
+  return [...a, ...b, ...lt(a, b), 0x1b];
+}
+
+// attn_stats(q, k, stat, scores, rows, qstride, kvstride, d, scale): for causal query rows r < rows (row r at
+// q + r*qstride attends to keys 0..r), the scaled row maximum at stat + 8r and the sum of exp(scale s - max) at
+// stat + 8r + 4, as the blocked path's first softmax pass.
+function attnStats(): Func {
+  const [q, k, stat, scores, rows, qstride, kvstride, d, scale] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [r, count, u, sp] = [9, 10, 11, 12];
+  const body = forLoop(r, i32(0), get(rows), 1, [
+    ...set(count, add(get(r), i32(1))),
+    ...set(sp, add(get(stat), mul(get(r), i32(8)))),
+    ...call(
+      fn("dots_seq"),
+      add(get(q), mul(get(r), get(qstride))),
+      get(k),
+      get(kvstride),
+      get(count),
+      get(d),
+      get(scores),
+    ),
+    ...padRow(scores, count, u),
+    ...call(fn("rows_max"), get(scores), i32(0), i32(1), get(count), get(scale), get(sp)),
+    ...call(
+      fn("rows_exp"),
+      get(scores),
+      i32(0),
+      i32(1),
+      get(count),
+      get(scale),
+      get(sp),
+      add(get(sp), i32(4)),
+      i32(0),
+    ),
+  ]);
+  return {
+    name: "attn_stats",
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32],
+    body,
+  };
+}
+
+// attn_out(q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale): row r's output
+// sum_u exp(scale s_u - lse[r]) v[u] over keys 0..r (lse at lse + 4r), written to o + r*qstride.
+function attnOut(): Func {
+  const [q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale] = [
     0,
     1,
     2,
@@ -585,70 +691,116 @@ function attnRowsBack(): Func {
     9,
     10,
     11,
-    12,
-    13,
-    14,
-    15,
   ];
-  const [r, count, u, off, delta] = [16, 17, 18, 19, 20];
-  const at4 = (base: number, idx: number): Code => add(get(base), mul(get(idx), i32(4)));
+  const [r, count, u, off] = [12, 13, 14, 15];
   const body = forLoop(r, i32(0), get(rows), 1, [
     ...set(count, add(get(r), i32(1))),
     ...set(off, mul(get(r), get(qstride))),
-    ...call(fn("dots"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(p)),
-    ...padRow(p, count, u),
-    // P in place (the sum goes to dp[0], overwritten next).
-    ...call(fn("rows_exp"), get(p), i32(0), i32(1), get(count), get(scale), at4(lse, r), get(dp), i32(1)),
-    ...call(fn("dots"), add(get(dout), get(off)), get(v), get(kvstride), get(count), get(d), get(dp)),
-    // rowsum(dO * O) lands after the row's dP entries.
+    ...call(fn("dots_seq"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(scores)),
+    ...padRow(scores, count, u),
     ...call(
-      fn("dots"),
-      add(get(dout), get(off)),
-      add(get(o), get(off)),
+      fn("rows_exp"),
+      get(scores),
       i32(0),
       i32(1),
-      get(d),
-      at4(dp, count),
+      get(count),
+      get(scale),
+      add(get(lse), mul(get(r), i32(4))),
+      get(junk),
+      i32(1),
     ),
-    ...set(delta, f32Load(at4(dp, count))),
-    ...forLoop(u, i32(0), get(count), 1, [
-      ...f32Store(at4(dp, u), fMul(f32Load(at4(p, u)), fSub(f32Load(at4(dp, u)), get(delta)))),
-    ]),
     ...call(
       fn("wsum"),
-      get(dp),
-      get(k),
+      get(scores),
+      get(v),
       get(kvstride),
       get(count),
       get(d),
-      add(get(dq), get(off)),
-      get(scale),
-    ),
-    ...call(
-      fn("axpy_rows"),
-      get(dp),
-      add(get(q), get(off)),
-      get(dk),
-      get(kvstride),
-      get(count),
-      get(d),
-      get(scale),
-    ),
-    ...call(
-      fn("axpy_rows"),
-      get(p),
-      add(get(dout), get(off)),
-      get(dv),
-      get(kvstride),
-      get(count),
-      get(d),
+      add(get(o), get(off)),
       f32(1),
     ),
   ]);
   return {
-    name: "attn_rows_back",
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
-    locals: [I32, I32, I32, I32, F32],
+    name: "attn_out",
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32],
+    body,
+  };
+}
+
+// attn_back_block(q, k, v, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled):
+// the causal attention backward of query rows [t0, t0+nq) of one head (row t attends to keys 0..t): per row,
+// P = exp(scale S - lse), dP = dO V^T, dS = (P (dP - rowsum(dO O))) scaled (in f64, `scaled` the double
+// scale), dQ = dS K (written); the block's dK = dS^T Q and dV = P^T dO are summed in kb, vb (rows d*4 bytes
+// apart) and then added to dk, dv. `p`, `dp` hold a row (t0 + nq rounded up to 4, plus 4 floats).
+function attnBackBlock(): Func {
+  const [q, k, v, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled] =
+    Array
+      .from({ length: 20 }, (_, i) => i);
+  const [t, count, u, x, off, nk, db, rowDot] = [20, 21, 22, 23, 24, 25, 26, 27];
+  const at4 = (base: number, idx: number): Code => add(get(base), mul(get(idx), i32(4)));
+  const row = (base: number, idx: number): Code => add(get(base), mul(get(idx), get(db)));
+  const kvRow = (base: number, idx: number): Code => add(get(base), mul(get(idx), get(kvstride)));
+  const perRow: Code = [
+    ...set(count, add(get(t), i32(1))),
+    ...set(off, mul(get(t), get(qstride))),
+    ...call(fn("dots_seq"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(p)),
+    ...padRow(p, count, u),
+    ...call(fn("rows_exp"), get(p), i32(0), i32(1), get(count), get(scale), at4(lse, t), get(dp), i32(1)),
+    ...call(fn("dots_seq"), add(get(dout), get(off)), get(v), get(kvstride), get(count), get(d), get(dp)),
+    ...set(rowDot, f64(0)),
+    ...forLoop(x, i32(0), get(d), 1, [
+      ...set(
+        rowDot,
+        dAdd(
+          get(rowDot),
+          dMul(
+            promote(f32Load(add(add(get(dout), get(off)), mul(get(x), i32(4))))),
+            promote(f32Load(add(add(get(o), get(off)), mul(get(x), i32(4))))),
+          ),
+        ),
+      ),
+    ]),
+    ...forLoop(u, i32(0), get(count), 1, [
+      ...f32Store(
+        at4(dp, u),
+        demote(
+          dMul(
+            dMul(promote(f32Load(at4(p, u))), dSub(promote(f32Load(at4(dp, u))), get(rowDot))),
+            get(scaled),
+          ),
+        ),
+      ),
+    ]),
+    ...call(fn("wsum"), get(dp), get(k), get(kvstride), get(count), get(d), add(get(dq), get(off)), f32(1)),
+    ...call(fn("axpy_rows"), get(dp), add(get(q), get(off)), get(kb), get(db), get(count), get(d), f32(1)),
+    ...call(fn("axpy_rows"), get(p), add(get(dout), get(off)), get(vb), get(db), get(count), get(d), f32(1)),
+  ];
+  const body: Code = [
+    ...set(db, mul(get(d), i32(4))),
+    ...set(nk, add(get(t0), get(nq))),
+    ...forLoop(u, i32(0), mul(get(nk), get(db)), 16, [
+      ...vStore(add(get(kb), get(u)), vZero),
+      ...vStore(add(get(vb), get(u)), vZero),
+    ]),
+    ...forLoop(t, get(t0), get(nk), 1, perRow),
+    ...forLoop(u, i32(0), get(nk), 1, [
+      ...forLoop(x, i32(0), get(db), 16, [
+        ...vStore(
+          add(kvRow(dk, u), get(x)),
+          vAdd(vLoad(add(kvRow(dk, u), get(x))), vLoad(add(row(kb, u), get(x)))),
+        ),
+        ...vStore(
+          add(kvRow(dv, u), get(x)),
+          vAdd(vLoad(add(kvRow(dv, u), get(x))), vLoad(add(row(vb, u), get(x)))),
+        ),
+      ]),
+    ]),
+  ];
+  return {
+    name: "attn_back_block",
+    params: [...new Array(18).fill(I32), F32, F64],
+    locals: [I32, I32, I32, I32, I32, I32, I32, F64],
     body,
   };
 }
@@ -709,24 +861,33 @@ export interface KernelExports {
     d: number,
     scale: number,
   ): void;
-  attn_rows_back(
+  dots_seq(q: number, k: number, kstride: number, count: number, d: number, out: number): void;
+  attn_stats(
     q: number,
     k: number,
-    v: number,
-    o: number,
-    lse: number,
-    dout: number,
-    dq: number,
-    dk: number,
-    dv: number,
-    p: number,
-    dp: number,
+    stat: number,
+    scores: number,
     rows: number,
     qstride: number,
     kvstride: number,
     d: number,
     scale: number,
   ): void;
+  attn_out(
+    q: number,
+    k: number,
+    v: number,
+    o: number,
+    lse: number,
+    scores: number,
+    junk: number,
+    rows: number,
+    qstride: number,
+    kvstride: number,
+    d: number,
+    scale: number,
+  ): void;
+  attn_back_block(...args: number[]): void;
   /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
   [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
 }
@@ -757,7 +918,10 @@ export function kernelModule(shared: boolean): KernelModule | null {
       swigluBackward(),
       axpyRows(relaxed),
       attnRows(),
-      attnRowsBack(),
+      dotsSeq(relaxed),
+      attnStats(),
+      attnOut(),
+      attnBackBlock(),
     ];
     if (funcs.some((f, i) => f.name !== FUNCTION_NAMES[i])) {
       throw new Error("simd: function order out of date");
