@@ -37,7 +37,6 @@ import {
   fDiv,
   fMul,
   forLoop,
-  fSub,
   type Func,
   get,
   I32,

@@ -127,7 +127,6 @@ export function vHsum(v: Code): Code {
 /** f32 arithmetic. */
 export const fAdd = (a: Code, b: Code): Code => [...a, ...b, 0x92];
 export const fMul = (a: Code, b: Code): Code => [...a, ...b, 0x94];
-export const fSub = (a: Code, b: Code): Code => [...a, ...b, 0x93];
 export const fDiv = (a: Code, b: Code): Code => [...a, ...b, 0x95];
 
 /** f64 arithmetic, and conversions between f32 and f64. */
@@ -140,8 +139,6 @@ export const demote = (a: Code): Code => [...a, 0xb6];
 export function f64(x: number): Code {
   return [0x44, ...new Uint8Array(new Float64Array([x]).buffer)];
 }
-/** `f32x4.replace_lane`: `v` with lane `lane` set to the f32 `x`. */
-export const vReplaceLane = (v: Code, lane: number, x: Code): Code => [...v, ...x, SIMD, ...uleb(0x20), lane];
 
 /** `i8x16.shuffle` of two vectors by 16 byte indices (0-15 from `a`, 16-31 from `b`). */
 export const vShuffle = (
