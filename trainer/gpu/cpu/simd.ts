@@ -7,6 +7,10 @@
  * - `macro` multiplies a packed A block by a packed B block into `C` (row stride `ldc` bytes): for every
  *   `MR x NR` output tile, `MR * NR / 4` f32x4 accumulators stay in locals over the whole reduction, each step
  *   loading `NR / 4` vectors of B and broadcasting `MR` scalars of A. It stores `alpha * acc`, or adds it to C.
+ * - `dots`, `wsum`, `rows_max`, `rows_exp`: the rows of a softmax attention (scores, maximum, exponentials,
+ *   weighted sum of values), and `attn_rows`, which runs them over a head's query rows for cached decoding.
+ * - `dots_seq`, `attn_stats`, `attn_out`, `attn_back_block`: the training attention's row kernels for small
+ *   heads, whose arithmetic is the blocked path's to the bit (see the comment above `dots_seq`).
  *
  * The multiply-add is `f32x4.relaxed_madd` (one fused instruction on CPUs with FMA) where the runtime validates
  * relaxed SIMD, else a multiply and an add. The module imports its memory, so worker threads instantiate the
