@@ -3,7 +3,7 @@
 # Makes a Python environment with torch and transformers first (pip from the configured index or mirror) unless
 # one exists at $TORCH_VENV (default /tmp/oreal-torch-venv; offline mirrors answer at once, so pip does not wait
 # on retries). Usage:
-#   bash bench/torch_ratio.sh [--threads N] [--rounds R] [--quick]
+#   bash bench/torch_ratio.sh [--threads N] [--rounds R] [--quick] [--clock wall|cpu]
 set -eu
 cd "$(dirname "$0")/.."
 VENV=${TORCH_VENV:-/tmp/oreal-torch-venv}
