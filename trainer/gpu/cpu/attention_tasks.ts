@@ -320,29 +320,82 @@ export const attentionBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) =>
   scatterHead(mem, dvh, DV, b, T, KV, kvh, D, dp);
 };
 
-/**
- * Cached attention of one sequence, every head: query `i` of sequence `b` (at position `lengths[b] + i`) against
- * cache slots `0..lengths[b] + i`, as `attention.ts` computes it (scores, max, exponentials, normalised weights,
- * weighted sum of values), all in SIMD. `LSE` holds the i32 lengths. The work area holds 16 floats of row
- * maximum and sum, then the scores.
- */
-export const attentionCachedTile: Task = (ex, i32, _f32, at, tile, scratch) => {
+// Row kernels (simd.ts): every loop of a head runs inside WebAssembly on the operands in place, with no
+// gather, packing or per-block calls (for the short rows of small heads those cost more than the products).
+// The training kernels give the blocked tasks' results bit for bit (see simd.ts). Slots as in AT; the work area
+// holds the per-row statistics and score rows (forward), or two score rows and the block's dK and dV sums.
+
+/** Forward of one (sequence, head) on the row kernels: writes its rows of O and LSE. */
+export const attentionRowsForwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
+  const { mem, arg, scale, work } = jobArgs(ex, i32, at, scratch);
+  const [T, H, KV, D] = [arg(10), arg(11), arg(12), arg(13)];
+  const b = Math.floor(tile / H), h = tile - b * H, kvh = Math.floor(h / (H / KV));
+  const qo = (b * T * H + h) * D * 4, ko = (b * T * KV + kvh) * D * 4;
+  const [q, k, v, o] = [arg(0) + qo, arg(1) + ko, arg(2) + ko, arg(3) + qo];
+  const stat = work, scores = work + 2 * T + 4, lse = (arg(4) >> 2) + (b * H + h) * T;
+  ex.attn_stats(q, k, stat * 4, scores * 4, T, H * D * 4, KV * D * 4, D, scale);
+  for (let t = 0; t < T; t++) mem[lse + t] = mem[stat + 2 * t] + Math.log(mem[stat + 2 * t + 1]);
+  ex.attn_out(q, k, v, o, lse * 4, scores * 4, stat * 4, T, H * D * 4, KV * D * 4, D, scale);
+};
+
+/** Backward of one (sequence, key/value head) on the row kernels, over the heads of its group. */
+export const attentionRowsBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
+  const { arg, scale, work } = jobArgs(ex, i32, at, scratch);
+  const [T, H, KV, D] = [arg(10), arg(11), arg(12), arg(13)];
+  const b = Math.floor(tile / KV), kvh = tile - b * KV, group = H / KV;
+  const ko = (b * T * KV + kvh) * D * 4, row = (T + 8) * 4;
+  const p = work * 4, dp = p + row, kb = dp + row, vb = kb + T * D * 4;
+  for (let h = kvh * group; h < (kvh + 1) * group; h++) {
+    const qo = (b * T * H + h) * D * 4, lse = arg(4) + (b * H + h) * T * 4;
+    for (let t0 = 0; t0 < T; t0 += 64) { // the blocked path's query blocks (QB)
+      ex.attn_back_block(
+        arg(0) + qo,
+        arg(1) + ko,
+        arg(2) + ko,
+        arg(3) + qo,
+        lse,
+        arg(5) + qo,
+        arg(6) + qo,
+        arg(7) + ko,
+        arg(8) + ko,
+        p,
+        dp,
+        kb,
+        vb,
+        t0,
+        Math.min(64, T - t0),
+        H * D * 4,
+        KV * D * 4,
+        D,
+        scale,
+        scale,
+      );
+    }
+  }
+};
+
+/** Cached attention of one sequence, every head, on the row kernel. `LSE` holds the i32 lengths. */
+export const attentionRowsCachedTile: Task = (ex, i32, _f32, at, tile, scratch) => {
   const { mem, arg, scale, work } = jobArgs(ex, i32, at, scratch);
   const [H, KV, D, Q, cap] = [arg(11), arg(12), arg(13), arg(27), arg(28)];
-  const [q0, k0, v0, o0] = [arg(0), arg(1), arg(2), arg(3)];
-  const b = tile, group = H / KV, width = KV * D, aux = work, scores = work + 16;
+  const b = tile, group = H / KV;
   const len = new Int32Array(mem.buffer, arg(4) + 4 * b, 1)[0];
+  const stat = work, scores = work + 2 * Q;
   for (let h = 0; h < H; h++) {
-    const kv0 = (b * cap * width + Math.floor(h / group) * D) * 4;
-    for (let i = 0; i < Q; i++) {
-      const count = len + i + 1, qo = ((b * Q + i) * H + h) * D * 4;
-      ex.dots(q0 + qo, k0 + kv0, width * 4, count, D, scores * 4);
-      // Softmax of the scaled scores in SIMD (-Infinity pads the row to whole vectors); the weighted sum
-      // divides by the sum of the exponentials.
-      for (let u = count; u < ((count + 3) & ~3); u++) mem[scores + u] = -Infinity;
-      ex.rows_max(scores * 4, 0, 1, count, scale, aux * 4);
-      ex.rows_exp(scores * 4, 0, 1, count, scale, aux * 4, (aux + 1) * 4, 1);
-      ex.wsum(scores * 4, v0 + kv0, width * 4, count, D, o0 + qo, 1 / mem[aux + 1]);
-    }
+    const qo = (b * Q * H + h) * D * 4, ko = (b * cap * KV + Math.floor(h / group)) * D * 4;
+    ex.attn_rows(
+      arg(0) + qo,
+      arg(1) + ko,
+      arg(2) + ko,
+      arg(3) + qo,
+      stat * 4,
+      scores * 4,
+      Q,
+      len,
+      H * D * 4,
+      KV * D * 4,
+      D,
+      scale,
+    );
   }
 };

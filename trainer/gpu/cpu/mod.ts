@@ -7,6 +7,7 @@
  */
 
 import { type Backend, type DType, type Tensor, VIEW_ALIGN } from "../backend.ts";
+import { check } from "../checks.ts";
 import { CpuEngine } from "./engine.ts";
 import { MAX_THREADS } from "./pool.ts";
 import { ELEMENTWISE } from "./simd.ts";
@@ -55,26 +56,6 @@ function i32(t: Tensor): Int32Array {
   const c = cpu(t);
   if (!(c.data instanceof Int32Array)) throw new TypeError("cpu backend: expected an i32 tensor, got f32");
   return c.data;
-}
-
-function need(t: Tensor, n: number, what: string): void {
-  if (t.length < n) throw new RangeError(`cpu backend: ${what} has ${t.length} elements, needs ${n}`);
-}
-
-function needFloats(a: Float32Array, n: number, what: string): void {
-  if (a.length < n) throw new RangeError(`cpu backend: ${what} has ${a.length} elements, needs ${n}`);
-}
-
-// Operand sizes of an attention call: [q, k, v, out, lse, dOut, dq, dk, dv] (the forward passes the first five).
-function checkAttention(p: att.AttentionShape, arrays: Float32Array[]): void {
-  const { batch, seqLen: T, heads: H, kvHeads: KV, headDim: D } = p;
-  if (!(H % KV === 0 && H >= 1)) {
-    throw new RangeError(`attention: heads (${H}) must be a multiple of kvHeads (${KV})`);
-  }
-  const q = batch * T * H * D, kv = batch * T * KV * D;
-  const sizes = [q, kv, kv, q, batch * H * T, q, q, kv, kv];
-  const names = ["q", "k", "v", "out", "lse", "dOut", "dq", "dk", "dv"];
-  arrays.forEach((a, i) => needFloats(a, sizes[i], `attention ${names[i]}`));
 }
 
 /** The host memory of a CPU tensor as f32 (tests and CPU-only code paths). */
@@ -159,25 +140,25 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
 
     fill(t: Tensor, value: number): void {
+      check.fill(t, value);
       f32(t).fill(value);
     },
     copy(src: Tensor, dst: Tensor): void {
-      const s = cpu(src), d = cpu(dst);
-      if (s.length !== d.length || s.dtype !== d.dtype) {
-        throw new RangeError("copy: tensors differ in length or dtype");
-      }
-      d.data.set(s.data);
+      check.copy(src, dst);
+      cpu(dst).data.set(cpu(src).data);
     },
     scale(x: Tensor, alpha: number): void {
+      check.scale(x, alpha);
       const a = f32(x);
       for (let i = 0; i < a.length; i++) a[i] *= alpha;
     },
     addInto(dst: Tensor, src: Tensor, alpha = 1): void {
+      check.addInto(dst, src, alpha);
       const d = f32(dst), s = f32(src);
-      if (d.length !== s.length) throw new RangeError(`addInto: lengths ${d.length} and ${s.length} differ`);
       for (let i = 0; i < d.length; i++) d[i] += alpha * s[i];
     },
     sumSquares(x: Tensor, out: Tensor, accumulate = false): void {
+      check.sumSquares(x, out);
       const a = f32(x);
       let s = 0;
       for (let i = 0; i < a.length; i++) s += a[i] * a[i];
@@ -186,6 +167,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
 
     matmul(p) {
+      check.matmul(p);
       matmulF32(f32(p.a), f32(p.b), f32(p.out), {
         m: p.m,
         n: p.n,
@@ -197,17 +179,19 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       }, engine);
     },
     embeddingForward(p) {
-      need(p.out, p.rows * p.dim, "embedding out");
+      check.embeddingForward(p);
       k.embeddingForward(i32(p.tokens), f32(p.table), f32(p.out), p.rows, p.dim);
     },
     embeddingBackward(p) {
+      check.embeddingBackward(p);
       k.embeddingBackward(i32(p.tokens), f32(p.dOut), f32(p.dTable), p.rows, p.dim);
     },
     rmsNormForward(p) {
-      need(p.x, p.rows * p.dim, "rmsNorm x");
+      check.rmsNormForward(p);
       k.rmsNormForward(f32(p.x), f32(p.weight), f32(p.out), f32(p.rstd), p.rows, p.dim, p.eps);
     },
     rmsNormBackward(p) {
+      check.rmsNormBackward(p);
       k.rmsNormBackward(
         f32(p.x),
         f32(p.weight),
@@ -220,37 +204,30 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       );
     },
     rope(p) {
-      need(p.x, p.rows * p.heads * p.headDim, "rope x");
+      check.rope(p);
       k.rope(f32(p.x), i32(p.positions), p.rows, p.heads, p.headDim, p.theta, p.inverse ?? false);
     },
     attentionForward(p) {
-      need(p.q, p.batch * p.seqLen * p.heads * p.headDim, "attention q");
+      check.attentionForward(p);
       const [q, kk, v, out, lse] = [f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse)];
-      checkAttention(p, [q, kk, v, out, lse]);
       if (engine?.attentionForward(q, kk, v, out, lse, p)) return;
       att.attentionForward(q, kk, v, out, lse, p, engine);
     },
     attentionBackward(p) {
-      const arrays = [p.q, p.k, p.v, p.out, p.lse, p.dOut, p.dq, p.dk, p.dv].map(f32);
-      checkAttention(p, arrays);
-      const [q, kk, v, out, lse, dOut, dq, dk, dv] = arrays;
+      check.attentionBackward(p);
+      const [q, kk, v, out, lse, dOut, dq, dk, dv] = [p.q, p.k, p.v, p.out, p.lse, p.dOut, p.dq, p.dk, p.dv]
+        .map(f32);
       if (engine?.attentionBackward(q, kk, v, out, lse, dOut, dq, dk, dv, p)) return;
       att.attentionBackward(q, kk, v, out, lse, dOut, dq, dk, dv, p, engine);
     },
     kvCacheWrite(p) {
-      need(p.cache, p.batch * p.capacity * p.width, "kv cache");
+      check.kvCacheWrite(p);
       att.kvCacheWrite(f32(p.src), f32(p.cache), i32(p.lengths), p.width, p);
     },
     attentionCached(p) {
+      check.attentionCached(p);
       const [q, kc, vc, lengths, out] = [f32(p.q), f32(p.kCache), f32(p.vCache), i32(p.lengths), f32(p.out)];
-      const { batch, queryLen, capacity, heads, kvHeads, headDim } = p;
-      if (heads % kvHeads !== 0) {
-        throw new RangeError(`attention: heads (${heads}) must be a multiple of kvHeads (${kvHeads})`);
-      }
-      needFloats(q, batch * queryLen * heads * headDim, "attentionCached q");
-      needFloats(out, batch * queryLen * heads * headDim, "attentionCached out");
-      needFloats(kc, batch * capacity * kvHeads * headDim, "attentionCached kCache");
-      needFloats(vc, batch * capacity * kvHeads * headDim, "attentionCached vCache");
+      const { batch, queryLen, capacity } = p;
       for (let b = 0; b < batch; b++) {
         if (!(lengths[b] >= 0 && lengths[b] + queryLen <= capacity)) {
           throw new RangeError(
@@ -262,14 +239,14 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       att.attentionCached(q, kc, vc, lengths, out, p);
     },
     swigluForward(p) {
+      check.swigluForward(p);
       const arrays = [f32(p.gate), f32(p.up), f32(p.out)];
-      for (const a of arrays) needFloats(a, p.length, "swiglu operand");
       if (engine?.elementwise(ELEMENTWISE.swigluForward, arrays, [false, false, true], p.length)) return;
       k.swigluForward(arrays[0], arrays[1], arrays[2], p.length);
     },
     swigluBackward(p) {
+      check.swigluBackward(p);
       const arrays = [f32(p.gate), f32(p.up), f32(p.dOut), f32(p.dGate), f32(p.dUp)];
-      for (const a of arrays) needFloats(a, p.length, "swiglu operand");
       if (
         engine?.elementwise(ELEMENTWISE.swigluBackward, arrays, [false, false, false, true, true], p.length)
       ) {
@@ -278,20 +255,23 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       k.swigluBackward(arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], p.length);
     },
     addBias(p) {
+      check.addBias(p);
       k.addBias(f32(p.x), f32(p.bias), p.rows, p.dim);
     },
     biasGrad(p) {
+      check.biasGrad(p);
       k.biasGrad(f32(p.dOut), f32(p.dBias), p.rows, p.dim);
     },
     gatherRows(p) {
+      check.gatherRows(p);
       k.gatherRows(f32(p.src), i32(p.indices), f32(p.out), p.count, p.width);
     },
     scatterAddRows(p) {
+      check.scatterAddRows(p);
       k.scatterAddRows(f32(p.src), i32(p.indices), f32(p.dst), p.count, p.width);
     },
     lmHeadForward(p) {
-      need(p.hidden, p.rows * p.dim, "lmHead hidden");
-      need(p.weight, p.vocab * p.dim, "lmHead weight");
+      check.lmHeadForward(p);
       lmHeadForward(
         f32(p.hidden),
         f32(p.weight),
@@ -304,6 +284,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       );
     },
     lmHeadBackward(p) {
+      check.lmHeadBackward(p);
       lmHeadBackward(
         f32(p.hidden),
         f32(p.weight),
@@ -317,12 +298,8 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       );
     },
     adamw(p) {
-      const params = f32(p.params);
-      const n = params.length;
-      need(p.grads, n, "adamw grads");
-      need(p.m, n, "adamw m");
-      need(p.v, n, "adamw v");
-      k.adamw(params, f32(p.grads), f32(p.m), f32(p.v), {
+      check.adamw(p);
+      k.adamw(f32(p.params), f32(p.grads), f32(p.m), f32(p.v), {
         lr: p.lr,
         beta1: p.beta1,
         beta2: p.beta2,

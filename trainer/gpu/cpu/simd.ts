@@ -7,6 +7,10 @@
  * - `macro` multiplies a packed A block by a packed B block into `C` (row stride `ldc` bytes): for every
  *   `MR x NR` output tile, `MR * NR / 4` f32x4 accumulators stay in locals over the whole reduction, each step
  *   loading `NR / 4` vectors of B and broadcasting `MR` scalars of A. It stores `alpha * acc`, or adds it to C.
+ * - `dots`, `wsum`, `rows_max`, `rows_exp`: the rows of a softmax attention (scores, maximum, exponentials,
+ *   weighted sum of values), and `attn_rows`, which runs them over a head's query rows for cached decoding.
+ * - `dots_seq`, `attn_stats`, `attn_out`, `attn_back_block`: the training attention's row kernels for small
+ *   heads, whose arithmetic is the blocked path's to the bit (see the comment above `dots_seq`).
  *
  * The multiply-add is `f32x4.relaxed_madd` (one fused instruction on CPUs with FMA) where the runtime validates
  * relaxed SIMD, else a multiply and an add. The module imports its memory, so worker threads instantiate the
@@ -19,14 +23,22 @@ import {
   add,
   and,
   buildModule,
+  call,
   type Code,
+  dAdd,
+  demote,
+  dMul,
   doWhile,
+  dSub,
   eq,
   F32,
   f32,
   f32Load,
   f32Store,
+  F64,
+  f64,
   fAdd,
+  fDiv,
   fMul,
   forLoop,
   type Func,
@@ -38,9 +50,11 @@ import {
   ifF32,
   inc,
   iShl4,
+  lanes,
   le,
   lt,
   mul,
+  promote,
   set,
   splat,
   sub,
@@ -59,6 +73,7 @@ import {
   vMul,
   vNearest,
   vNeg,
+  vShuffle,
   vStore,
   vSub,
   vToInt,
@@ -289,36 +304,96 @@ function gemvNT(relaxed: boolean): Func {
 }
 
 // dots(q, k, kstride, count, d, out): out[u] = dot(q[0..d), k[u*kstride/4 ..][0..d)) for u < count (d a multiple
-// of 4; kstride in bytes): one query against cached keys.
+// of 4; kstride in bytes): one query against cached keys. Four keys per pass, each on its own accumulator, so
+// the multiply-adds of different keys overlap (one chain per key would wait on each one's latency); every
+// key's sum runs in the same order either way.
 function dots(relaxed: boolean): Func {
-  const [q, k, kstride, count, d, out, u, x, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [q, k, kstride, count, d, out, u, x, db, acc0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
-  const body = forLoop(u, i32(0), get(count), 1, [
-    ...set(acc, vZero),
-    ...forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
-      ...set(acc, madd(vLoad(add(get(q), get(x))), vLoad(add(get(k), get(x))), get(acc))),
+  const keys = 4;
+  const row = (j: number): Code => add(get(k), mul(get(kstride), i32(j)));
+  const four = [
+    ...Array.from({ length: keys }, (_, j) => set(acc0 + j, vZero)).flat(),
+    ...forLoop(x, i32(0), get(db), 16, [
+      ...Array.from(
+        { length: keys },
+        (_, j) => set(acc0 + j, madd(vLoad(add(get(q), get(x))), vLoad(add(row(j), get(x))), get(acc0 + j))),
+      ).flat(),
     ]),
-    ...f32Store(add(get(out), mul(get(u), i32(4))), vHsum(get(acc))),
+    ...Array.from(
+      { length: keys },
+      (_, j) => f32Store(add(get(out), mul(add(get(u), i32(j)), i32(4))), vHsum(get(acc0 + j))),
+    ).flat(),
+    ...inc(k, mul(get(kstride), i32(keys))),
+  ];
+  const one = [
+    ...set(acc0, vZero),
+    ...forLoop(x, i32(0), get(db), 16, [
+      ...set(acc0, madd(vLoad(add(get(q), get(x))), vLoad(add(get(k), get(x))), get(acc0))),
+    ]),
+    ...f32Store(add(get(out), mul(get(u), i32(4))), vHsum(get(acc0))),
     ...inc(k, get(kstride)),
-  ]);
-  return { name: "dots", params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, V128], body };
+  ];
+  const body = [
+    ...set(db, mul(get(d), i32(4))),
+    ...forLoop(u, i32(0), sub(get(count), i32(keys - 1)), keys, four),
+    ...forLoop(u, get(u), get(count), 1, one),
+  ];
+  return {
+    name: "dots",
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, ...new Array(keys).fill(V128)],
+    body,
+  };
 }
 
 // wsum(p, v, vstride, count, d, out, scale): out[0..d) = scale * sum_u p[u] * v[u*vstride/4 ..][0..d) (d a
-// multiple of 4): the weighted sum of cached values.
+// multiple of 4): the weighted sum of cached values. Sixteen columns per pass on four accumulators (independent
+// chains), then four at a time; each column sums over u in order either way.
 function wsum(relaxed: boolean): Func {
-  const [p, v, vstride, count, d, out, scale, x, u, row, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [p, v, vstride, count, d, out, scale, x, u, row, db, a, acc0] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+  ];
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
-  const body = forLoop(x, i32(0), mul(get(d), i32(4)), 16, [
-    ...set(acc, vZero),
+  const pass = (vectors: number): Code => [
+    ...Array.from({ length: vectors }, (_, j) => set(acc0 + j, vZero)).flat(),
     ...set(row, add(get(v), get(x))),
     ...forLoop(u, i32(0), get(count), 1, [
-      ...set(acc, madd(vLoadSplat(add(get(p), mul(get(u), i32(4)))), vLoad(get(row)), get(acc))),
+      ...set(a, vLoadSplat(add(get(p), mul(get(u), i32(4))))),
+      ...Array.from(
+        { length: vectors },
+        (_, j) => set(acc0 + j, madd(get(a), vLoad(get(row), 16 * j), get(acc0 + j))),
+      ).flat(),
       ...inc(row, get(vstride)),
     ]),
-    ...vStore(add(get(out), get(x)), vMul(get(acc), splat(get(scale)))),
-  ]);
-  return { name: "wsum", params: [I32, I32, I32, I32, I32, I32, F32], locals: [I32, I32, I32, V128], body };
+    ...Array.from(
+      { length: vectors },
+      (_, j) => vStore(add(get(out), get(x)), vMul(get(acc0 + j), splat(get(scale))), 16 * j),
+    ).flat(),
+  ];
+  const body = [
+    ...set(db, mul(get(d), i32(4))),
+    ...forLoop(x, i32(0), sub(get(db), i32(48)), 64, pass(4)),
+    ...forLoop(x, get(x), get(db), 16, pass(1)),
+  ];
+  return {
+    name: "wsum",
+    params: [I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128],
+    body,
+  };
 }
 
 // Row-wise kernels for the causal softmax of a block of `rows` score rows (row stride `stride` bytes), row i
@@ -393,6 +468,346 @@ function rowsExp(): Func {
   };
 }
 
+/** The module's functions in order: a function's index is its position here (`call` needs it). */
+const FUNCTION_NAMES = [
+  "pack_a",
+  "pack_b",
+  "macro",
+  "gemv_nt",
+  "dots",
+  "wsum",
+  "rows_max",
+  "rows_exp",
+  `ew${ELEMENTWISE.swigluForward}`,
+  `ew${ELEMENTWISE.swigluBackward}`,
+  "axpy_rows",
+  "attn_rows",
+  "dots_seq",
+  "attn_stats",
+  "attn_out",
+  "attn_back_block",
+] as const;
+const fn = (name: typeof FUNCTION_NAMES[number]) => FUNCTION_NAMES.indexOf(name);
+
+// Pads a score row of `count` entries at `p` with -Infinity up to a multiple of 4 (rows_max/rows_exp read whole
+// vectors). `u` is a scratch local.
+const padRow = (p: number, count: number, u: number): Code =>
+  forLoop(
+    u,
+    get(count),
+    and(add(get(count), i32(3)), i32(-4)),
+    1,
+    f32Store(add(get(p), mul(get(u), i32(4))), f32(-Infinity)),
+  );
+
+// axpy_rows(c, x, dst, stride, count, d, scale): dst[u][0..d) += scale * c[u] * x[0..d) for u < count (rows
+// `stride` bytes apart, d a multiple of 4): the rank-one updates of the attention backward's dK and dV.
+function axpyRows(relaxed: boolean): Func {
+  const [c, x, dst, stride, count, d, scale, u, o, row, cv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const body = forLoop(u, i32(0), get(count), 1, [
+    ...set(cv, splat(fMul(f32Load(add(get(c), mul(get(u), i32(4)))), get(scale)))),
+    ...set(row, add(get(dst), mul(get(u), get(stride)))),
+    ...forLoop(o, i32(0), mul(get(d), i32(4)), 16, [
+      ...vStore(
+        add(get(row), get(o)),
+        madd(get(cv), vLoad(add(get(x), get(o))), vLoad(add(get(row), get(o)))),
+      ),
+    ]),
+  ]);
+  return {
+    name: "axpy_rows",
+    params: [I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, V128],
+    body,
+  };
+}
+
+// attn_rows(q, k, v, o, stat, scores, rows, first, qstride, kvstride, d, scale): causal attention of `rows` query
+// rows of one head, read in place: row r (at q + r*qstride) sits at position first + r and attends to the
+// first + r + 1 key/value rows at k, v (kvstride bytes apart); its output goes to o + r*qstride and its scaled
+// row maximum and sum of exponentials to stat + 8r, stat + 8r + 4 (the caller takes lse = max + log(sum)).
+// `scores` holds a row (first + rows + 3 floats). d is a multiple of 4.
+function attnRows(): Func {
+  const [q, k, v, o, stat, scores, rows, first, qstride, kvstride, d, scale] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+  ];
+  const [r, count, u, off, sp] = [12, 13, 14, 15, 16];
+  const body = forLoop(r, i32(0), get(rows), 1, [
+    ...set(count, add(add(get(first), get(r)), i32(1))),
+    ...set(off, mul(get(r), get(qstride))),
+    ...set(sp, add(get(stat), mul(get(r), i32(8)))),
+    ...call(fn("dots"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(scores)),
+    ...padRow(scores, count, u),
+    ...call(fn("rows_max"), get(scores), i32(0), i32(1), get(count), get(scale), get(sp)),
+    ...call(
+      fn("rows_exp"),
+      get(scores),
+      i32(0),
+      i32(1),
+      get(count),
+      get(scale),
+      get(sp),
+      add(get(sp), i32(4)),
+      i32(1),
+    ),
+    ...call(
+      fn("wsum"),
+      get(scores),
+      get(v),
+      get(kvstride),
+      get(count),
+      get(d),
+      add(get(o), get(off)),
+      fDiv(f32(1), f32Load(get(sp), 4)),
+    ),
+  ]);
+  return {
+    name: "attn_rows",
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32, I32],
+    body,
+  };
+}
+
+// The training attention's row kernels reproduce the blocked path (attention_tasks.ts with the micro-kernel)
+// bit for bit, so that a model trains to the same numbers on either: every dot product over the head width and
+// every sum over keys or query rows is one fused multiply-add chain from zero in index order (the micro-kernel's
+// order within one KC block; the engine sends sequences longer than KC to the blocked path), dS is computed in
+// double precision as the blocked path's TypeScript does, and the key and value gradients are summed per block of
+// 64 query rows and then added, as the blocked path's products do.
+
+// dots_seq(q, k, kstride, count, d, out): out[u] = sum_p q[p] * k[u][p] as one multiply-add chain over p in order
+// (d a multiple of 4): four keys at a time, one per lane, their 4 x 4 blocks transposed with shuffles; a last
+// partial group reads the last key again for its spare lanes and writes them past `count`, so `out` needs room
+// for count rounded up to 4.
+function dotsSeq(relaxed: boolean): Func {
+  const [q, k, kstride, count, d, out, u, p, r0, r1, r2, r3] = Array.from({ length: 12 }, (_, i) => i);
+  const [acc, a, b, c, e, x0, x1] = Array.from({ length: 7 }, (_, i) => 12 + i);
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const last = sub(get(count), i32(1));
+  const rowOf = (j: number): Code => add(get(k), mul(minI32(add(get(u), i32(j)), last), get(kstride)));
+  const shuffle = (lo: number, hi: number, pick: number[]): Code =>
+    vShuffle(get(lo), get(hi), lanes(...pick));
+  const step = (j: number, column: Code): Code =>
+    set(acc, madd(vLoadSplat(add(get(q), get(p)), 4 * j), column, get(acc)));
+  const body = forLoop(u, i32(0), get(count), 4, [
+    ...set(r0, add(get(k), mul(get(u), get(kstride)))),
+    ...set(r1, rowOf(1)),
+    ...set(r2, rowOf(2)),
+    ...set(r3, rowOf(3)),
+    ...set(acc, vZero),
+    ...forLoop(p, i32(0), mul(get(d), i32(4)), 16, [
+      // Keys u..u+3 at p..p+3 in a, b, c, e; transposed, column j holds the four keys' entry p + j.
+      ...set(a, vLoad(add(get(r0), get(p)))),
+      ...set(b, vLoad(add(get(r1), get(p)))),
+      ...set(c, vLoad(add(get(r2), get(p)))),
+      ...set(e, vLoad(add(get(r3), get(p)))),
+      ...set(x0, shuffle(a, b, [0, 4, 1, 5])),
+      ...set(x1, shuffle(a, b, [2, 6, 3, 7])),
+      ...set(a, shuffle(c, e, [0, 4, 1, 5])),
+      ...set(b, shuffle(c, e, [2, 6, 3, 7])),
+      ...step(0, shuffle(x0, a, [0, 1, 4, 5])),
+      ...step(1, shuffle(x0, a, [2, 3, 6, 7])),
+      ...step(2, shuffle(x1, b, [0, 1, 4, 5])),
+      ...step(3, shuffle(x1, b, [2, 3, 6, 7])),
+    ]),
+    ...vStore(add(get(out), mul(get(u), i32(4))), get(acc)),
+  ]);
+  return {
+    name: "dots_seq",
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [...new Array(6).fill(I32), ...new Array(7).fill(V128)],
+    body,
+  };
+}
+
+// min(a, b) of two i32 expressions (`select`; each is evaluated twice, so they must be cheap and pure).
+function minI32(a: Code, b: Code): Code {
+  return [...a, ...b, ...lt(a, b), 0x1b];
+}
+
+// attn_stats(q, k, stat, scores, rows, qstride, kvstride, d, scale): for causal query rows r < rows (row r at
+// q + r*qstride attends to keys 0..r), the scaled row maximum at stat + 8r and the sum of exp(scale s - max) at
+// stat + 8r + 4, as the blocked path's first softmax pass.
+function attnStats(): Func {
+  const [q, k, stat, scores, rows, qstride, kvstride, d, scale] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [r, count, u, sp] = [9, 10, 11, 12];
+  const body = forLoop(r, i32(0), get(rows), 1, [
+    ...set(count, add(get(r), i32(1))),
+    ...set(sp, add(get(stat), mul(get(r), i32(8)))),
+    ...call(
+      fn("dots_seq"),
+      add(get(q), mul(get(r), get(qstride))),
+      get(k),
+      get(kvstride),
+      get(count),
+      get(d),
+      get(scores),
+    ),
+    ...padRow(scores, count, u),
+    ...call(fn("rows_max"), get(scores), i32(0), i32(1), get(count), get(scale), get(sp)),
+    ...call(
+      fn("rows_exp"),
+      get(scores),
+      i32(0),
+      i32(1),
+      get(count),
+      get(scale),
+      get(sp),
+      add(get(sp), i32(4)),
+      i32(0),
+    ),
+  ]);
+  return {
+    name: "attn_stats",
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32],
+    body,
+  };
+}
+
+// attn_out(q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale): row r's output
+// sum_u exp(scale s_u - lse[r]) v[u] over keys 0..r (lse at lse + 4r), written to o + r*qstride.
+function attnOut(): Func {
+  const [q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+  ];
+  const [r, count, u, off] = [12, 13, 14, 15];
+  const body = forLoop(r, i32(0), get(rows), 1, [
+    ...set(count, add(get(r), i32(1))),
+    ...set(off, mul(get(r), get(qstride))),
+    ...call(fn("dots_seq"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(scores)),
+    ...padRow(scores, count, u),
+    ...call(
+      fn("rows_exp"),
+      get(scores),
+      i32(0),
+      i32(1),
+      get(count),
+      get(scale),
+      add(get(lse), mul(get(r), i32(4))),
+      get(junk),
+      i32(1),
+    ),
+    ...call(
+      fn("wsum"),
+      get(scores),
+      get(v),
+      get(kvstride),
+      get(count),
+      get(d),
+      add(get(o), get(off)),
+      f32(1),
+    ),
+  ]);
+  return {
+    name: "attn_out",
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32],
+    body,
+  };
+}
+
+// attn_back_block(q, k, v, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled):
+// the causal attention backward of query rows [t0, t0+nq) of one head (row t attends to keys 0..t): per row,
+// P = exp(scale S - lse), dP = dO V^T, dS = (P (dP - rowsum(dO O))) scaled (in f64, `scaled` the double
+// scale), dQ = dS K (written); the block's dK = dS^T Q and dV = P^T dO are summed in kb, vb (rows d*4 bytes
+// apart) and then added to dk, dv. `p`, `dp` hold a row (t0 + nq rounded up to 4, plus 4 floats).
+function attnBackBlock(): Func {
+  const [q, k, v, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled] =
+    Array
+      .from({ length: 20 }, (_, i) => i);
+  const [t, count, u, x, off, nk, db, rowDot] = [20, 21, 22, 23, 24, 25, 26, 27];
+  const at4 = (base: number, idx: number): Code => add(get(base), mul(get(idx), i32(4)));
+  const row = (base: number, idx: number): Code => add(get(base), mul(get(idx), get(db)));
+  const kvRow = (base: number, idx: number): Code => add(get(base), mul(get(idx), get(kvstride)));
+  const perRow: Code = [
+    ...set(count, add(get(t), i32(1))),
+    ...set(off, mul(get(t), get(qstride))),
+    ...call(fn("dots_seq"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(p)),
+    ...padRow(p, count, u),
+    ...call(fn("rows_exp"), get(p), i32(0), i32(1), get(count), get(scale), at4(lse, t), get(dp), i32(1)),
+    ...call(fn("dots_seq"), add(get(dout), get(off)), get(v), get(kvstride), get(count), get(d), get(dp)),
+    ...set(rowDot, f64(0)),
+    ...forLoop(x, i32(0), get(d), 1, [
+      ...set(
+        rowDot,
+        dAdd(
+          get(rowDot),
+          dMul(
+            promote(f32Load(add(add(get(dout), get(off)), mul(get(x), i32(4))))),
+            promote(f32Load(add(add(get(o), get(off)), mul(get(x), i32(4))))),
+          ),
+        ),
+      ),
+    ]),
+    ...forLoop(u, i32(0), get(count), 1, [
+      ...f32Store(
+        at4(dp, u),
+        demote(
+          dMul(
+            dMul(promote(f32Load(at4(p, u))), dSub(promote(f32Load(at4(dp, u))), get(rowDot))),
+            get(scaled),
+          ),
+        ),
+      ),
+    ]),
+    ...call(fn("wsum"), get(dp), get(k), get(kvstride), get(count), get(d), add(get(dq), get(off)), f32(1)),
+    ...call(fn("axpy_rows"), get(dp), add(get(q), get(off)), get(kb), get(db), get(count), get(d), f32(1)),
+    ...call(fn("axpy_rows"), get(p), add(get(dout), get(off)), get(vb), get(db), get(count), get(d), f32(1)),
+  ];
+  const body: Code = [
+    ...set(db, mul(get(d), i32(4))),
+    ...set(nk, add(get(t0), get(nq))),
+    ...forLoop(u, i32(0), mul(get(nk), get(db)), 16, [
+      ...vStore(add(get(kb), get(u)), vZero),
+      ...vStore(add(get(vb), get(u)), vZero),
+    ]),
+    ...forLoop(t, get(t0), get(nk), 1, perRow),
+    ...forLoop(u, i32(0), get(nk), 1, [
+      ...forLoop(x, i32(0), get(db), 16, [
+        ...vStore(
+          add(kvRow(dk, u), get(x)),
+          vAdd(vLoad(add(kvRow(dk, u), get(x))), vLoad(add(row(kb, u), get(x)))),
+        ),
+        ...vStore(
+          add(kvRow(dv, u), get(x)),
+          vAdd(vLoad(add(kvRow(dv, u), get(x))), vLoad(add(row(vb, u), get(x)))),
+        ),
+      ]),
+    ]),
+  ];
+  return {
+    name: "attn_back_block",
+    params: [...new Array(18).fill(I32), F32, F64],
+    locals: [I32, I32, I32, I32, I32, I32, I32, F64],
+    body,
+  };
+}
+
 /** The kernel module's exports. */
 export interface KernelExports {
   /** The memory the module works in. */
@@ -434,6 +849,48 @@ export interface KernelExports {
     sums: number,
     write: number,
   ): void;
+  axpy_rows(c: number, x: number, dst: number, stride: number, count: number, d: number, scale: number): void;
+  attn_rows(
+    q: number,
+    k: number,
+    v: number,
+    o: number,
+    stat: number,
+    scores: number,
+    rows: number,
+    first: number,
+    qstride: number,
+    kvstride: number,
+    d: number,
+    scale: number,
+  ): void;
+  dots_seq(q: number, k: number, kstride: number, count: number, d: number, out: number): void;
+  attn_stats(
+    q: number,
+    k: number,
+    stat: number,
+    scores: number,
+    rows: number,
+    qstride: number,
+    kvstride: number,
+    d: number,
+    scale: number,
+  ): void;
+  attn_out(
+    q: number,
+    k: number,
+    v: number,
+    o: number,
+    lse: number,
+    scores: number,
+    junk: number,
+    rows: number,
+    qstride: number,
+    kvstride: number,
+    d: number,
+    scale: number,
+  ): void;
+  attn_back_block(...args: number[]): void;
   /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
   [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
 }
@@ -462,7 +919,16 @@ export function kernelModule(shared: boolean): KernelModule | null {
       rowsExp(),
       swigluForward(),
       swigluBackward(),
+      axpyRows(relaxed),
+      attnRows(),
+      dotsSeq(relaxed),
+      attnStats(),
+      attnOut(),
+      attnBackBlock(),
     ];
+    if (funcs.some((f, i) => f.name !== FUNCTION_NAMES[i])) {
+      throw new Error("simd: function order out of date");
+    }
     const bytes = buildModule(funcs, shared);
     if (typeof WebAssembly !== "undefined" && WebAssembly.validate(bytes)) return { bytes, relaxed, shared };
   }

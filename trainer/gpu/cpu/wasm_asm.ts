@@ -10,7 +10,7 @@
 export type Code = number[];
 
 /** Value types. */
-export const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
+export const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 
 /** Unsigned LEB128. */
 export function uleb(n: number): Code {
@@ -127,6 +127,30 @@ export function vHsum(v: Code): Code {
 /** f32 arithmetic. */
 export const fAdd = (a: Code, b: Code): Code => [...a, ...b, 0x92];
 export const fMul = (a: Code, b: Code): Code => [...a, ...b, 0x94];
+export const fDiv = (a: Code, b: Code): Code => [...a, ...b, 0x95];
+
+/** f64 arithmetic, and conversions between f32 and f64. */
+export const dAdd = (a: Code, b: Code): Code => [...a, ...b, 0xa0];
+export const dSub = (a: Code, b: Code): Code => [...a, ...b, 0xa1];
+export const dMul = (a: Code, b: Code): Code => [...a, ...b, 0xa2];
+export const promote = (a: Code): Code => [...a, 0xbb];
+export const demote = (a: Code): Code => [...a, 0xb6];
+/** `f64.const`. */
+export function f64(x: number): Code {
+  return [0x44, ...new Uint8Array(new Float64Array([x]).buffer)];
+}
+
+/** `i8x16.shuffle` of two vectors by 16 byte indices (0-15 from `a`, 16-31 from `b`). */
+export const vShuffle = (
+  a: Code,
+  b: Code,
+  bytes: number[],
+): Code => [...a, ...b, SIMD, ...uleb(0x0d), ...bytes];
+/** The byte indices of `vShuffle` that pick f32 lanes (0-3 from `a`, 4-7 from `b`). */
+export const lanes = (...l: number[]): number[] => l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
+
+/** `call` of function `index` of the module (the position in `buildModule`'s list) with argument expressions. */
+export const call = (index: number, ...args: Code[]): Code => [...args.flat(), 0x10, ...uleb(index)];
 
 /** `if (cond) { then } else { other }` as a statement. */
 export const ifElse = (cond: Code, then: Code, other: Code = []): Code => [

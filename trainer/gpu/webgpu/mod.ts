@@ -15,6 +15,7 @@ import {
   type Tensor,
   VIEW_ALIGN,
 } from "../backend.ts";
+import { check } from "../checks.ts";
 import { BufferPool } from "./buffers.ts";
 import { type BufferRange, CommandBatch, type HostArray } from "./commands.ts";
 import { acquireGpu, formatAdapter, type GpuContext } from "./device.ts";
@@ -105,14 +106,6 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   return new WebGpu(ctx, options.context === undefined, options);
 }
 
-function dims(what: string, d: Record<string, number>): void {
-  for (const [k, v] of Object.entries(d)) {
-    if (!Number.isInteger(v) || v < 0) {
-      throw new RangeError(`webgpu ${what}: ${k} must be an integer >= 0, got ${v}`);
-    }
-  }
-}
-
 class WebGpu implements WebGpuBackend {
   readonly name = "webgpu";
   readonly device: string;
@@ -136,15 +129,12 @@ class WebGpu implements WebGpuBackend {
     this.#chunkRows = options.lmHeadChunkRows;
   }
 
-  #t(t: Tensor, dtype: DType = "f32", need = 0, what = "tensor"): GpuTensor {
+  #t(t: Tensor, dtype: DType = "f32"): GpuTensor {
     if (!(t instanceof GpuTensor) || t.owner !== this) {
       throw new TypeError("webgpu backend: tensor was made by another backend");
     }
     if (t.freed || t.root?.freed) throw new Error("webgpu backend: tensor used after free");
-    if (t.dtype !== dtype) throw new TypeError(`webgpu backend: ${what} must be ${dtype}, got ${t.dtype}`);
-    if (t.length < need) {
-      throw new RangeError(`webgpu backend: ${what} has ${t.length} elements, needs ${need}`);
-    }
+    if (t.dtype !== dtype) throw new TypeError(`webgpu backend: expected an ${dtype} tensor, got ${t.dtype}`);
     return t;
   }
 
@@ -227,6 +217,7 @@ class WebGpu implements WebGpuBackend {
   }
 
   fill(t: Tensor, value: number): void {
+    check.fill(t, value);
     const g = this.#t(t);
     if (g.length === 0) return;
     if (value === 0 && !Object.is(value, -0)) this.commands.clear(g.buffer, g.offset * 4, g.length * 4);
@@ -234,8 +225,8 @@ class WebGpu implements WebGpuBackend {
   }
 
   copy(src: Tensor, dst: Tensor): void {
-    const s = this.#t(src, src.dtype), d = this.#t(dst, src.dtype, 0, "copy dst");
-    if (s.length !== d.length) throw new RangeError("copy: tensors differ in length or dtype");
+    check.copy(src, dst);
+    const s = this.#t(src, src.dtype), d = this.#t(dst, src.dtype);
     if (s.length === 0) return;
     if (s.buffer !== d.buffer) {
       this.commands.copy(s.buffer, s.offset * 4, d.buffer, d.offset * 4, s.length * 4);
@@ -243,18 +234,20 @@ class WebGpu implements WebGpuBackend {
   }
 
   scale(x: Tensor, alpha: number): void {
+    check.scale(x, alpha);
     const g = this.#t(x);
     if (g.length) this.#run(ew.scaleKernel(g.length), [this.#r(g), new Float32Array([alpha])]);
   }
 
   addInto(dst: Tensor, src: Tensor, alpha = 1): void {
+    check.addInto(dst, src, alpha);
     const d = this.#t(dst), s = this.#t(src);
-    if (d.length !== s.length) throw new RangeError(`addInto: lengths ${d.length} and ${s.length} differ`);
     if (d.length) this.#run(ew.addIntoKernel(d.length), [this.#r(d), this.#r(s), new Float32Array([alpha])]);
   }
 
   sumSquares(x: Tensor, out: Tensor, accumulate = false): void {
-    const g = this.#t(x), o = this.#t(out, "f32", 1, "sumSquares out");
+    check.sumSquares(x, out);
+    const g = this.#t(x), o = this.#t(out, "f32");
     if (g.length === 0) {
       if (!accumulate) this.fill(this.view(o, 0, 1), 0);
       return;
@@ -267,10 +260,10 @@ class WebGpu implements WebGpuBackend {
   }
 
   matmul(p: Parameters<Backend["matmul"]>[0]): void {
+    check.matmul(p);
     const { m, n, k } = p;
-    dims("matmul", { m, n, k });
-    const a = this.#t(p.a, "f32", m * k, "matmul a"), b = this.#t(p.b, "f32", k * n, "matmul b");
-    const out = this.#t(p.out, "f32", m * n, "matmul out");
+    const a = this.#t(p.a, "f32"), b = this.#t(p.b, "f32");
+    const out = this.#t(p.out, "f32");
     if (m === 0 || n === 0) return;
     if (k === 0) {
       const o = this.#viewRange(out, m * n);
@@ -287,11 +280,11 @@ class WebGpu implements WebGpuBackend {
   }
 
   embeddingForward(p: Parameters<Backend["embeddingForward"]>[0]): void {
+    check.embeddingForward(p);
     const { rows, dim } = p;
-    dims("embedding", { rows, dim });
     if (rows === 0 || dim === 0) return;
-    const tokens = this.#t(p.tokens, "i32", rows, "tokens"), table = this.#t(p.table);
-    const out = this.#t(p.out, "f32", rows * dim, "embedding out");
+    const tokens = this.#t(p.tokens, "i32"), table = this.#t(p.table);
+    const out = this.#t(p.out, "f32");
     const vocab = Math.floor(table.length / dim);
     this.#run(ew.gatherRowsKernel(rows, dim, vocab), [
       this.#r(table, vocab * dim),
@@ -301,11 +294,11 @@ class WebGpu implements WebGpuBackend {
   }
 
   embeddingBackward(p: Parameters<Backend["embeddingBackward"]>[0]): void {
+    check.embeddingBackward(p);
     const { rows, dim } = p;
-    dims("embedding backward", { rows, dim });
     if (rows === 0 || dim === 0) return;
-    const tokens = this.#t(p.tokens, "i32", rows, "tokens"),
-      dOut = this.#t(p.dOut, "f32", rows * dim, "dOut");
+    const tokens = this.#t(p.tokens, "i32"),
+      dOut = this.#t(p.dOut, "f32");
     const dTable = this.#t(p.dTable);
     const vocab = Math.floor(dTable.length / dim);
     this.#run(ew.embeddingBackwardKernel(rows, dim, vocab), [
@@ -316,12 +309,12 @@ class WebGpu implements WebGpuBackend {
   }
 
   rmsNormForward(p: Parameters<Backend["rmsNormForward"]>[0]): void {
+    check.rmsNormForward(p);
     const { rows, dim } = p;
-    dims("rmsNorm", { rows, dim });
     if (rows === 0 || dim === 0) return;
     const n = rows * dim;
-    const x = this.#t(p.x, "f32", n, "rmsNorm x"), w = this.#t(p.weight, "f32", dim, "rmsNorm weight");
-    const out = this.#t(p.out, "f32", n, "rmsNorm out"), rstd = this.#t(p.rstd, "f32", rows, "rmsNorm rstd");
+    const x = this.#t(p.x, "f32"), w = this.#t(p.weight, "f32");
+    const out = this.#t(p.out, "f32"), rstd = this.#t(p.rstd, "f32");
     this.#run(nm.rmsNormForwardKernel(rows, dim, p.eps), [
       this.#r(x, n),
       this.#r(w, dim),
@@ -331,13 +324,13 @@ class WebGpu implements WebGpuBackend {
   }
 
   rmsNormBackward(p: Parameters<Backend["rmsNormBackward"]>[0]): void {
+    check.rmsNormBackward(p);
     const { rows, dim } = p;
-    dims("rmsNorm backward", { rows, dim });
     if (rows === 0 || dim === 0) return;
     const n = rows * dim;
-    const x = this.#t(p.x, "f32", n, "x"), w = this.#t(p.weight, "f32", dim, "weight");
-    const rstd = this.#t(p.rstd, "f32", rows, "rstd"), dOut = this.#t(p.dOut, "f32", n, "dOut");
-    const dx = this.#t(p.dx, "f32", n, "dx"), dw = this.#t(p.dWeight, "f32", dim, "dWeight");
+    const x = this.#t(p.x, "f32"), w = this.#t(p.weight, "f32");
+    const rstd = this.#t(p.rstd, "f32"), dOut = this.#t(p.dOut, "f32");
+    const dx = this.#t(p.dx, "f32"), dw = this.#t(p.dWeight, "f32");
     this.#run(nm.rmsNormBackwardDxKernel(rows, dim), [
       this.#r(x, n),
       this.#r(w, dim),
@@ -373,12 +366,12 @@ class WebGpu implements WebGpuBackend {
   }
 
   rope(p: Parameters<Backend["rope"]>[0]): void {
+    check.rope(p);
     const { rows, heads, headDim } = p;
-    dims("rope", { rows, heads, headDim });
     if (headDim % 2 !== 0) throw new RangeError(`rope: headDim must be even, got ${headDim}`);
     if (rows === 0 || heads === 0 || headDim === 0) return;
     const n = rows * heads * headDim;
-    const x = this.#t(p.x, "f32", n, "rope x"), pos = this.#t(p.positions, "i32", rows, "positions");
+    const x = this.#t(p.x, "f32"), pos = this.#t(p.positions, "i32");
     const { table, invFreq } = this.#rope(headDim, p.theta);
     this.#run(nm.ropeKernel(rows, heads, headDim, p.inverse ?? false), [
       this.#r(x, n),
@@ -389,12 +382,12 @@ class WebGpu implements WebGpuBackend {
   }
 
   attentionForward(p: Parameters<Backend["attentionForward"]>[0]): void {
+    check.attentionForward(p);
     const { batch: B, seqLen: T, heads: H, kvHeads: KV, headDim: D } = p;
-    dims("attention", { B, T, H, KV, D });
     if (B * T * H * D === 0) return;
-    const q = this.#t(p.q, "f32", B * T * H * D, "q"), k = this.#t(p.k, "f32", B * T * KV * D, "k");
-    const v = this.#t(p.v, "f32", B * T * KV * D, "v"), out = this.#t(p.out, "f32", B * T * H * D, "out");
-    const lse = this.#t(p.lse, "f32", B * H * T, "lse");
+    const q = this.#t(p.q, "f32"), k = this.#t(p.k, "f32");
+    const v = this.#t(p.v, "f32"), out = this.#t(p.out, "f32");
+    const lse = this.#t(p.lse, "f32");
     const shape = { batch: B, queryLen: T, keyLen: T, heads: H, kvHeads: KV, headDim: D };
     this.#run(at.attentionForwardKernel(shape, false), [
       this.#r(q, B * T * H * D),
@@ -406,14 +399,14 @@ class WebGpu implements WebGpuBackend {
   }
 
   attentionBackward(p: Parameters<Backend["attentionBackward"]>[0]): void {
+    check.attentionBackward(p);
     const { batch: B, seqLen: T, heads: H, kvHeads: KV, headDim: D } = p;
-    dims("attention backward", { B, T, H, KV, D });
     if (B * T * H * D === 0) return;
     const nq = B * T * H * D, nk = B * T * KV * D, nl = B * H * T;
-    const r = (t: Tensor, n: number, what: string) => this.#r(this.#t(t, "f32", n, what), n);
-    const q = r(p.q, nq, "q"), k = r(p.k, nk, "k"), v = r(p.v, nk, "v"), out = r(p.out, nq, "out");
-    const lse = r(p.lse, nl, "lse"), dO = r(p.dOut, nq, "dOut");
-    const dq = r(p.dq, nq, "dq"), dk = r(p.dk, nk, "dk"), dv = r(p.dv, nk, "dv");
+    const r = (t: Tensor, n: number) => this.#r(this.#t(t), n);
+    const q = r(p.q, nq), k = r(p.k, nk), v = r(p.v, nk), out = r(p.out, nq);
+    const lse = r(p.lse, nl), dO = r(p.dOut, nq);
+    const dq = r(p.dq, nq), dk = r(p.dk, nk), dv = r(p.dv, nk);
     const shape = { batch: B, queryLen: T, keyLen: T, heads: H, kvHeads: KV, headDim: D };
     const delta = this.#scratch(nl);
     this.#run(at.attentionDeltaKernel(shape), [out, dO, this.#r(delta)]);
@@ -423,12 +416,12 @@ class WebGpu implements WebGpuBackend {
   }
 
   kvCacheWrite(p: Parameters<Backend["kvCacheWrite"]>[0]): void {
+    check.kvCacheWrite(p);
     const { batch, queryLen, capacity, width } = p;
-    dims("kvCacheWrite", { batch, queryLen, capacity, width });
     if (batch * queryLen * width === 0) return;
-    const src = this.#t(p.src, "f32", batch * queryLen * width, "src");
-    const cache = this.#t(p.cache, "f32", batch * capacity * width, "cache");
-    const lengths = this.#t(p.lengths, "i32", batch, "lengths");
+    const src = this.#t(p.src, "f32");
+    const cache = this.#t(p.cache, "f32");
+    const lengths = this.#t(p.lengths, "i32");
     this.#run(ew.kvCacheWriteKernel(batch, queryLen, capacity, width), [
       this.#r(src, batch * queryLen * width),
       this.#r(lengths, batch),
@@ -437,13 +430,13 @@ class WebGpu implements WebGpuBackend {
   }
 
   attentionCached(p: Parameters<Backend["attentionCached"]>[0]): void {
+    check.attentionCached(p);
     const { batch: B, queryLen: Q, capacity: C, heads: H, kvHeads: KV, headDim: D } = p;
-    dims("attentionCached", { B, Q, C, H, KV, D });
     if (B * Q * H * D === 0) return;
-    const q = this.#t(p.q, "f32", B * Q * H * D, "q"), out = this.#t(p.out, "f32", B * Q * H * D, "out");
-    const kc = this.#t(p.kCache, "f32", B * C * KV * D, "kCache");
-    const vc = this.#t(p.vCache, "f32", B * C * KV * D, "vCache");
-    const lengths = this.#t(p.lengths, "i32", B, "lengths");
+    const q = this.#t(p.q, "f32"), out = this.#t(p.out, "f32");
+    const kc = this.#t(p.kCache, "f32");
+    const vc = this.#t(p.vCache, "f32");
+    const lengths = this.#t(p.lengths, "i32");
     const shape = { batch: B, queryLen: Q, keyLen: C, heads: H, kvHeads: KV, headDim: D };
     const d = Q === 1
       ? at.attentionDecodeKernel({ batch: B, keyLen: C, heads: H, kvHeads: KV, headDim: D })
@@ -458,49 +451,49 @@ class WebGpu implements WebGpuBackend {
   }
 
   swigluForward(p: Parameters<Backend["swigluForward"]>[0]): void {
+    check.swigluForward(p);
     const n = p.length;
-    dims("swiglu", { n });
     if (n === 0) return;
-    const r = (t: Tensor, what: string) => this.#r(this.#t(t, "f32", n, what), n);
-    this.#run(ew.swigluForwardKernel(n), [r(p.gate, "gate"), r(p.up, "up"), r(p.out, "out")]);
+    const r = (t: Tensor) => this.#r(this.#t(t), n);
+    this.#run(ew.swigluForwardKernel(n), [r(p.gate), r(p.up), r(p.out)]);
   }
 
   swigluBackward(p: Parameters<Backend["swigluBackward"]>[0]): void {
+    check.swigluBackward(p);
     const n = p.length;
-    dims("swiglu backward", { n });
     if (n === 0) return;
-    const r = (t: Tensor, what: string) => this.#r(this.#t(t, "f32", n, what), n);
+    const r = (t: Tensor) => this.#r(this.#t(t), n);
     this.#run(ew.swigluBackwardKernel(n), [
-      r(p.gate, "gate"),
-      r(p.up, "up"),
-      r(p.dOut, "dOut"),
-      r(p.dGate, "dGate"),
-      r(p.dUp, "dUp"),
+      r(p.gate),
+      r(p.up),
+      r(p.dOut),
+      r(p.dGate),
+      r(p.dUp),
     ]);
   }
 
   addBias(p: Parameters<Backend["addBias"]>[0]): void {
+    check.addBias(p);
     const { rows, dim } = p;
-    dims("addBias", { rows, dim });
     if (rows * dim === 0) return;
-    const x = this.#t(p.x, "f32", rows * dim, "x"), bias = this.#t(p.bias, "f32", dim, "bias");
+    const x = this.#t(p.x, "f32"), bias = this.#t(p.bias, "f32");
     this.#run(ew.addBiasKernel(rows, dim), [this.#r(x, rows * dim), this.#r(bias, dim)]);
   }
 
   biasGrad(p: Parameters<Backend["biasGrad"]>[0]): void {
+    check.biasGrad(p);
     const { rows, dim } = p;
-    dims("biasGrad", { rows, dim });
     if (rows * dim === 0) return;
-    const d = this.#t(p.dOut, "f32", rows * dim, "dOut"), db = this.#t(p.dBias, "f32", dim, "dBias");
+    const d = this.#t(p.dOut, "f32"), db = this.#t(p.dBias, "f32");
     this.#columnReduce(rows, dim, db, [this.#r(d, rows * dim)]);
   }
 
   gatherRows(p: Parameters<Backend["gatherRows"]>[0]): void {
+    check.gatherRows(p);
     const { count, width } = p;
-    dims("gatherRows", { count, width });
     if (count * width === 0) return;
-    const src = this.#t(p.src), idx = this.#t(p.indices, "i32", count, "indices");
-    const out = this.#t(p.out, "f32", count * width, "out");
+    const src = this.#t(p.src), idx = this.#t(p.indices, "i32");
+    const out = this.#t(p.out, "f32");
     const srcRows = Math.floor(src.length / width);
     this.#run(ew.gatherRowsKernel(count, width, srcRows), [
       this.#r(src, srcRows * width),
@@ -510,11 +503,11 @@ class WebGpu implements WebGpuBackend {
   }
 
   scatterAddRows(p: Parameters<Backend["scatterAddRows"]>[0]): void {
+    check.scatterAddRows(p);
     const { count, width } = p;
-    dims("scatterAddRows", { count, width });
     if (count * width === 0) return;
-    const src = this.#t(p.src, "f32", count * width, "src"),
-      idx = this.#t(p.indices, "i32", count, "indices");
+    const src = this.#t(p.src, "f32"),
+      idx = this.#t(p.indices, "i32");
     const dst = this.#t(p.dst);
     const dstRows = Math.floor(dst.length / width);
     this.#run(ew.scatterAddRowsKernel(count, width, dstRows), [
@@ -532,22 +525,21 @@ class WebGpu implements WebGpuBackend {
     return Math.min(chunk, Math.ceil(rows / VIEW_ALIGN) * VIEW_ALIGN);
   }
 
-  #lmCheck(p: LmHeadForwardParams | LmHeadBackwardParams) {
-    const { rows, dim, vocab } = p;
-    dims("lmHead", { rows, dim, vocab });
+  #lmOperands(p: LmHeadForwardParams | LmHeadBackwardParams) {
     return {
-      hidden: this.#t(p.hidden, "f32", rows * dim, "hidden"),
-      weight: this.#t(p.weight, "f32", vocab * dim, "weight"),
-      targets: this.#t(p.targets, "i32", rows, "targets"),
-      lse: this.#t(p.lse, "f32", rows, "lse"),
+      hidden: this.#t(p.hidden, "f32"),
+      weight: this.#t(p.weight, "f32"),
+      targets: this.#t(p.targets, "i32"),
+      lse: this.#t(p.lse, "f32"),
     };
   }
 
   lmHeadForward(p: LmHeadForwardParams): void {
+    check.lmHeadForward(p);
     const { rows, dim, vocab } = p;
-    const { hidden, weight, targets, lse } = this.#lmCheck(p);
-    const logprobs = this.#t(p.logprobs, "f32", rows, "logprobs");
-    const entropies = this.#t(p.entropies, "f32", rows, "entropies");
+    const { hidden, weight, targets, lse } = this.#lmOperands(p);
+    const logprobs = this.#t(p.logprobs, "f32");
+    const entropies = this.#t(p.entropies, "f32");
     if (rows === 0 || vocab === 0) return;
     const chunk = this.#lmChunk(rows, vocab);
     const logits = this.#scratch(chunk * vocab);
@@ -575,11 +567,12 @@ class WebGpu implements WebGpuBackend {
   }
 
   lmHeadBackward(p: LmHeadBackwardParams): void {
+    check.lmHeadBackward(p);
     const { rows, dim, vocab } = p;
-    const { hidden, weight, targets, lse } = this.#lmCheck(p);
-    const coeffs = this.#t(p.coeffs, "f32", rows, "coeffs");
-    const dHidden = this.#t(p.dHidden, "f32", rows * dim, "dHidden");
-    const dWeight = this.#t(p.dWeight, "f32", vocab * dim, "dWeight");
+    const { hidden, weight, targets, lse } = this.#lmOperands(p);
+    const coeffs = this.#t(p.coeffs, "f32");
+    const dHidden = this.#t(p.dHidden, "f32");
+    const dWeight = this.#t(p.dWeight, "f32");
     if (rows === 0 || vocab === 0) return;
     const chunk = this.#lmChunk(rows, vocab);
     const logits = this.#scratch(chunk * vocab);
@@ -604,10 +597,11 @@ class WebGpu implements WebGpuBackend {
   }
 
   adamw(p: AdamWParams): void {
+    check.adamw(p);
     const params = this.#t(p.params);
     const n = params.length;
-    const g = this.#t(p.grads, "f32", n, "grads"), m = this.#t(p.m, "f32", n, "m");
-    const v = this.#t(p.v, "f32", n, "v");
+    const g = this.#t(p.grads, "f32"), m = this.#t(p.m, "f32");
+    const v = this.#t(p.v, "f32");
     const u = ew.adamwUniform({ ...p, gradScale: p.gradScale ?? 1 });
     if (n === 0) return;
     this.#run(ew.adamwKernel(n), [this.#r(params, n), this.#r(g, n), this.#r(m, n), this.#r(v, n), u]);
