@@ -18,9 +18,7 @@
 
 import { benchFlags } from "./flags.ts";
 import { createCpuBackend, defaultThreads } from "../trainer/gpu/cpu/mod.ts";
-import { CpuEngine } from "../trainer/gpu/cpu/engine.ts";
-import { type KernelExports, kernelModule, MR, NR } from "../trainer/gpu/cpu/simd.ts";
-import { randn } from "../trainer/gpu/cpu/testing.ts";
+import { CpuEngine, type KernelExports, kernelModule, MR, NR, randn } from "../trainer/gpu/cpu/testing.ts";
 import type { Backend } from "../trainer/gpu/backend.ts";
 import { presetConfig } from "../trainer/model/config.ts";
 import { createModel, type Model } from "../trainer/model/model.ts";

@@ -1,6 +1,6 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import onnxProto from "onnx-proto";
-import { rope } from "../gpu/cpu/kernels.ts";
+import { rope } from "../gpu/cpu/testing.ts";
 import { createRng } from "../../core/random/mod.ts";
 import { createCpuBackend } from "../gpu/cpu/mod.ts";
 import { saveCheckpoint } from "./checkpoint.ts";

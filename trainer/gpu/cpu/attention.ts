@@ -8,17 +8,8 @@
  * @module
  */
 
-import type { CpuEngine } from "./engine.ts";
+import type { AttentionShape, CacheShape, CpuEngine } from "./engine.ts";
 import { matmulF32 } from "./matmul.ts";
-
-/** Shape of an attention call. */
-export interface AttentionShape {
-  batch: number;
-  seqLen: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-}
 
 function checkHeads(heads: number, kvHeads: number): number {
   if (heads % kvHeads !== 0) {
@@ -190,13 +181,6 @@ export function attentionBackward(
       scatterHead(dvh, dv, b, T, KV, g, D);
     }
   }
-}
-
-/** Shape of a KV-cache call. */
-export interface CacheShape {
-  batch: number;
-  queryLen: number;
-  capacity: number;
 }
 
 /** Row `(b, i)` of `src` goes to slot `lengths[b] + i` of sequence `b` in `cache`. */

@@ -20,9 +20,24 @@ import {
   attentionRowsForwardTile,
   QB,
 } from "./attention_tasks.ts";
-import type { AttentionShape, CacheShape } from "./attention.ts";
 import { CONTROL_BYTES, MAX_THREADS, type Task, ThreadPool } from "./pool.ts";
 import { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
+
+/** Shape of an attention call. */
+export interface AttentionShape {
+  batch: number;
+  seqLen: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/** Shape of a KV-cache call. */
+export interface CacheShape {
+  batch: number;
+  queryLen: number;
+  capacity: number;
+}
 
 /** Shape and options of a matmul: `out[m, n] = alpha * op(a) @ op(b) + beta * out`. */
 export interface MatmulShape {

@@ -5,6 +5,11 @@
  * @module
  */
 
+// Internals that benchmarks and tests outside this package drive directly.
+export { CpuEngine } from "./engine.ts";
+export { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
+export { rope } from "./kernels.ts";
+
 import { createRng } from "../../../core/random/mod.ts";
 
 /** `n` seeded standard-normal samples times `scale`. */
