@@ -8,6 +8,7 @@
  *     python3 trainer/model/testdata/check_transformers.py /tmp/interop
  */
 
+import { HELP_FLAG, parseFlags, UsageError, usageText } from "../../../core/cli/mod.ts";
 import { CHAT_TEMPLATES, formatPrompt } from "../../../core/data/mod.ts";
 import { createCharTokenizer, type FolderTokenizer } from "../../../core/tokenizer/mod.ts";
 import { createCpuBackend } from "../../gpu/cpu/mod.ts";
@@ -15,13 +16,34 @@ import { loadFolderTokenizer, saveCheckpoint } from "../checkpoint.ts";
 import { presetConfig } from "../config.ts";
 import { createModel } from "../model.ts";
 
-const dir = Deno.args[0];
-if (!dir) throw new Error("usage: write_interop_folder.ts DIR");
-const source: FolderTokenizer = Deno.args[1]
-  ? await loadFolderTokenizer(Deno.args[1])
+const USAGE = usageText(
+  "usage: deno run -A trainer/model/testdata/write_interop_folder.ts DIR [QWEN_DIR]",
+  HELP_FLAG,
+  "DIR receives the checkpoint and expected.json; QWEN_DIR, when given, lends its tokenizer.",
+);
+function parseCommandLine(): string[] {
+  try {
+    const { values, positionals } = parseFlags(Deno.args, HELP_FLAG, { positionals: true });
+    if (values.help) {
+      console.log(USAGE);
+      Deno.exit(0);
+    }
+    if (positionals.length < 1 || positionals.length > 2) {
+      throw new UsageError("needs DIR and at most QWEN_DIR");
+    }
+    return positionals;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
+}
+const [dir, qwenDir] = parseCommandLine();
+const source: FolderTokenizer = qwenDir
+  ? await loadFolderTokenizer(qwenDir)
   : { tokenizer: createCharTokenizer(), chatTemplate: null, tokenizerConfig: {}, generationConfig: {} };
 const tokenizer = source.tokenizer;
-const template = Deno.args[1] ? "qwen-math" : "plain";
+const template = qwenDir ? "qwen-math" : "plain";
 const be = createCpuBackend();
 const model = createModel(
   { ...presetConfig("bench", { vocabSize: tokenizer.vocabSize }), rope_theta: 1e6 },
