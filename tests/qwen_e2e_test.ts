@@ -98,7 +98,7 @@ Deno.test({
       args: [
         "run",
         "--no-prompt",
-        ...await taskFlags("train"),
+        ...taskFlags("train"),
         new URL("../trainer/cli/train.ts", import.meta.url).pathname,
         ...["--model", `${dir}/qwen`, "--data", `${dir}/problems.jsonl`, "--backend", "cpu"],
         ...["--steps", "2", "--sft-steps", "2", "--prompts-per-step", "2", "--samples-per-prompt", "2"],
@@ -144,7 +144,7 @@ Deno.test({
       args: [
         "run",
         "--no-prompt",
-        ...await taskFlags("serve"),
+        ...taskFlags("serve"),
         new URL("../edge/cli/serve.ts", import.meta.url).pathname,
         ...["--model", ckpt, "--port", "0"],
       ],

@@ -1,5 +1,7 @@
 /**
- * The permission flags of a `deno.json` task, for tests that start a CLI as the task would.
+ * Starting a CLI as its `deno.json` task would: the task's permission flags, and a subprocess with them.
+ *
+ * @module
  */
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -9,8 +11,8 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
  * a permission on `.` covers both the repository (its `node_modules`) and `cwd`, and other relative paths are
  * taken inside `cwd`, so the task's own limits (e.g. `--allow-write=.oreal`) still apply.
  */
-export async function taskFlags(task: string, cwd?: string): Promise<string[]> {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks;
+export function taskFlags(task: string, cwd?: string): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks;
   const flags = (tasks[task] as string).split(/\s+/).map((a) => a.replaceAll("'", "")).filter((a) =>
     a.startsWith("--allow-")
   );
@@ -23,4 +25,22 @@ export async function taskFlags(task: string, cwd?: string): Promise<string[]> {
     );
     return `${flag.slice(0, eq)}=${paths.join(",")}`;
   });
+}
+
+/**
+ * Starts the CLI at `script` (a path) with the permissions of task `task`, output piped, colour off and `env`
+ * added to the environment.
+ */
+export function spawnTask(
+  task: string,
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...taskFlags(task), script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).spawn();
 }

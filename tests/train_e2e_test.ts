@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { openStore } from "../trainer/store/mod.ts";
 import type { RunSummary, StepMetrics } from "../trainer/rl/metrics.ts";
+import { spawnTask } from "./tasks.ts";
 
 const CLI = new URL("../trainer/cli/train.ts", import.meta.url).pathname;
 const ABLATE = new URL("../trainer/cli/ablate.ts", import.meta.url).pathname;
@@ -41,23 +42,9 @@ const TINY = [
   "2",
 ];
 
-/** Starts a trainer CLI (`deno task train` by default, or `ablate`) as a subprocess with piped output. */
+/** Starts a trainer CLI (`deno task train` by default, or `ablate`) with its task's permissions. */
 function spawnTrain(args: string[], cli = CLI): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-net=127.0.0.1,localhost",
-      cli,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  return spawnTask(cli === CLI ? "train" : "ablate", cli, args);
 }
 
 async function runToEnd(args: string[]): Promise<string> {

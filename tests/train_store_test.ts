@@ -13,7 +13,7 @@ const DATABASE_URL = Deno.env.get("DATABASE_URL") ?? "";
 
 async function runTask(task: string, script: string, args: string[], cwd: string) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...await taskFlags(task, cwd), cli(script), ...args],
+    args: ["run", "--no-prompt", ...taskFlags(task, cwd), cli(script), ...args],
     cwd,
     env: { NO_COLOR: "1", DATABASE_URL },
     stdout: "piped",
@@ -72,7 +72,7 @@ Deno.test("a PGlite store that one process has open is refused to another with a
   const store = await openStore({ dataDir: `${dir}/.oreal/db` });
   try {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", ...await taskFlags("runs", dir), cli("runs")],
+      args: ["run", "--no-prompt", ...taskFlags("runs", dir), cli("runs")],
       cwd: dir,
       env: { NO_COLOR: "1", DATABASE_URL: "" },
       stdout: "piped",

@@ -7,6 +7,7 @@ import { assert, assertEquals, assertThrows } from "@std/assert";
 import postgres from "postgres";
 import { ConfigError, parseTrainArgs } from "../trainer/rl/config.ts";
 import { openStore } from "../trainer/store/mod.ts";
+import { spawnTask } from "./tasks.ts";
 
 const CLI = new URL("../trainer/cli/train.ts", import.meta.url).pathname;
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
@@ -14,23 +15,9 @@ if (DATABASE_URL === undefined) {
   console.log("train_workers_test: DATABASE_URL is not set; training with rollout workers is skipped");
 }
 
+/** Starts `deno task train` with its task's permissions. */
 function spawnTrain(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-run",
-      "--allow-net=127.0.0.1,localhost",
-      CLI,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
-  }).spawn();
+  return spawnTask("train", CLI, args, env);
 }
 
 Deno.test("train: workers without PostgreSQL are refused, naming PGlite; --max-policy-lag needs workers", () => {
