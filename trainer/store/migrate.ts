@@ -7,7 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import { migrationsTable } from "./schema.ts";
-import type { StoreDatabase } from "./connect.ts";
+import { connect, type Connection, type ConnectOptions, type StoreDatabase } from "./connect.ts";
 import { checkSchemaName } from "./validate.ts";
 
 /** One migration file: its name (e.g. `0000_init.sql`) and its SQL text. */
@@ -100,4 +100,16 @@ export function errorMessage(error: unknown): string {
     return error.message;
   }
   return String(error);
+}
+
+/** Connects and brings the schema up to date; the connection is closed again if migrating fails. */
+export async function connectMigrated(options: ConnectOptions): Promise<Connection> {
+  const connection = await connect(options);
+  try {
+    await migrate(connection.db, options.schema, await loadMigrations());
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  return connection;
 }

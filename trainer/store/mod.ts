@@ -33,7 +33,7 @@ export {
   StoreConnectError,
   type StoreDatabase,
 } from "./connect.ts";
-export { loadMigrations, migrate } from "./migrate.ts";
+export { connectMigrated } from "./migrate.ts";
 export { DEFAULT_STORE_LIMITS, StoreInputError, type StoreLimits } from "./validate.ts";
 export {
   integerFlag,

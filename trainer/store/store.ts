@@ -11,8 +11,8 @@
  */
 import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
 import { getTableConfig } from "drizzle-orm/pg-core";
-import { connect, type Connection, type Driver, type StoreDatabase } from "./connect.ts";
-import { loadMigrations, migrate } from "./migrate.ts";
+import type { Connection, Driver, StoreDatabase } from "./connect.ts";
+import { connectMigrated } from "./migrate.ts";
 import { checkpoints, problems, rollouts, runs, type RunStatus, steps } from "./schema.ts";
 import type {
   CheckpointInput,
@@ -90,18 +90,12 @@ export function storeSettings(options: OpenStoreOptions = {}): StoreSettings {
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   const schemaName = options.schema ?? "public";
   const settings = storeSettings(options);
-  const connection = await connect({
+  const connection = await connectMigrated({
     databaseUrl: options.databaseUrl,
     dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
     schema: schemaName,
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? 5,
   });
-  try {
-    await migrate(connection.db, schemaName, await loadMigrations());
-  } catch (error) {
-    await connection.close();
-    throw error;
-  }
   return new Store(connection, settings);
 }
 

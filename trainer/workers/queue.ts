@@ -14,16 +14,13 @@
  * @module
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { Problem } from "../../core/data/mod.ts";
-import type { PromptTemplate } from "../../core/data/mod.ts";
+import type { Problem, PromptTemplate } from "../../core/data/mod.ts";
 import {
-  connect,
   type Connection,
+  connectMigrated,
   DEFAULT_STORE_LIMITS,
   type FinishReason,
   type Json,
-  loadMigrations,
-  migrate,
   type StoreDatabase,
 } from "../store/mod.ts";
 
@@ -120,18 +117,12 @@ export async function openQueue(options: OpenQueueOptions): Promise<JobQueue> {
     );
   }
   const schemaName = options.schema ?? "public";
-  const connection = await connect({
+  const connection = await connectMigrated({
     databaseUrl: options.databaseUrl,
     dataDir: "",
     schema: schemaName,
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? 5,
   });
-  try {
-    await migrate(connection.db, schemaName, await loadMigrations());
-  } catch (error) {
-    await connection.close();
-    throw error;
-  }
   return new JobQueue(connection);
 }
 
