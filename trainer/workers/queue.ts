@@ -14,7 +14,8 @@
  * @module
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { Problem, PromptTemplate } from "../../core/data/mod.ts";
+import type { Problem } from "../../core/data/mod.ts";
+import type { SampleOptions } from "../rl/rollout.ts";
 import {
   type Connection,
   connectMigrated,
@@ -24,16 +25,8 @@ import {
   type StoreDatabase,
 } from "../store/mod.ts";
 
-/** How one job samples: what `sampleAndVerify` needs besides the model and the problem. */
-export interface JobSettings {
-  samplesPerPrompt: number;
-  maxNewTokens: number;
-  temperature: number;
-  topP: number;
-  topK: number;
-  seed: number;
-  template: PromptTemplate;
-}
+/** How one job samples: `sampleAndVerify`'s settings, with the job's own seed (per-problem seeds are not used). */
+export type JobSettings = Omit<SampleOptions, "promptSeeds">;
 
 /** A job to enqueue: the prompt group's index in its step, its problem and its sampling settings. */
 export interface NewJob {
