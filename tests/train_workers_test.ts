@@ -17,7 +17,7 @@ if (DATABASE_URL === undefined) {
 
 /** Starts `deno task train` with its task's permissions. */
 function spawnTrain(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
-  return spawnTask("train", CLI, args, env);
+  return spawnTask("train", CLI, args, { env });
 }
 
 Deno.test("train: workers without PostgreSQL are refused, naming PGlite; --max-policy-lag needs workers", () => {
