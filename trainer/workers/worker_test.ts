@@ -19,6 +19,7 @@ import {
 import { RolloutPool } from "./pool.ts";
 import { type JobSettings, openQueue } from "./queue.ts";
 import { sampleJobs } from "./worker.ts";
+import { spawnTask } from "../../tests/tasks.ts";
 
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
 if (DATABASE_URL === undefined) {
@@ -124,33 +125,13 @@ Deno.test("policy versions: written whole, checked against their hash, mapped th
   }
 });
 
-/** Starts a worker process on `runId`'s jobs. */
+/** Starts a worker process on `runId`'s jobs, with the `rollout-worker` task's permissions. */
 function spawnWorker(runId: number, leaseSeconds: number, extra: string[] = []): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      WORKER_CLI,
-      "--database-url",
-      DATABASE_URL!,
-      "--run",
-      String(runId),
-      "--backend",
-      "cpu",
-      "--threads",
-      "1",
-      "--lease-seconds",
-      String(leaseSeconds),
-      "--poll-ms",
-      "20",
-      ...extra,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  return spawnTask("rollout-worker", WORKER_CLI, [
+    ...["--database-url", DATABASE_URL!, "--run", String(runId), "--backend", "cpu", "--threads", "1"],
+    ...["--lease-seconds", String(leaseSeconds), "--poll-ms", "20"],
+    ...extra,
+  ]);
 }
 
 Deno.test({
