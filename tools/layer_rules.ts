@@ -108,9 +108,8 @@ export function layerViolations(graph: ImportGraph, packages: readonly string[])
         continue;
       }
       const target = packageOf(to, packages);
-      if (target === undefined || packageOf(from, packages) === target || from.startsWith(target + "/")) {
-        continue;
-      }
+      // Imports from inside the package itself (any depth) are its own business.
+      if (target === undefined || from.startsWith(target + "/")) continue;
       if (to !== `${target}/mod.ts` && !(isTestCode(from) && to === `${target}/testing.ts`)) {
         violations.push({ rule: "mod.ts", message: `${from} imports ${to}, bypassing ${target}/mod.ts` });
       }
