@@ -90,6 +90,7 @@ const REASONS: Record<number, string> = {
   415: "Unsupported Media Type",
   429: "Too Many Requests",
   431: "Request Header Fields Too Large",
+  499: "Client Closed Request",
   500: "Internal Server Error",
   501: "Not Implemented",
   503: "Service Unavailable",
@@ -432,8 +433,8 @@ export function serveHttp(
     }
     text += keepAlive ? "" : "connection: close\r\n";
     const write = (bytes: Uint8Array) => within(conn, limits.writeTimeMs, writeAll(conn, bytes));
-    const body = head.method === "HEAD" || status === 204 || status === 304 ? null : response.body;
-    if (!body) {
+    // (`response.body` makes a stream of a body held in memory: only touch it to stream or to drop it.)
+    if (head.method === "HEAD" || status === 204 || status === 304) {
       await response.body?.cancel();
       await write(ENCODER.encode(`${text}content-length: 0\r\n\r\n`));
       return;
@@ -446,6 +447,11 @@ export function serveHttp(
       all.set(headBytes);
       all.set(bytes, headBytes.length);
       await write(all);
+      return;
+    }
+    const body = response.body;
+    if (!body) {
+      await write(ENCODER.encode(`${text}content-length: 0\r\n\r\n`));
       return;
     }
     const reader = body.getReader();

@@ -244,7 +244,8 @@ async function serve(
   const failure = new AbortController();
   const deadline = performance.now() + options.timeLimitMs;
   const timeout = AbortSignal.timeout(options.timeLimitMs);
-  const signal = AbortSignal.any([abort.signal, timeout, failure.signal]);
+  // The request's own signal aborts when the client goes away (the server notices a closed connection).
+  const signal = AbortSignal.any([abort.signal, timeout, failure.signal, c.req.raw.signal]);
   // A slot is taken for one choice at a time (see `SlotQueue`): between choices, smaller requests may pass.
   let release: (() => void) | undefined;
   try {
@@ -329,6 +330,10 @@ async function serve(
       });
     } catch (err) {
       if (timeout.aborted) throw timeoutError(options.timeLimitMs);
+      if (c.req.raw.signal.aborted) {
+        // Nobody reads this answer; it only keeps the client's departure out of the error log.
+        throw new ApiError(499, "the client closed the connection", { code: "client_closed_request" });
+      }
       throw err;
     } finally {
       release?.();
