@@ -21,6 +21,7 @@
  */
 
 import { DeadlineSweep } from "./deadlines.ts";
+import { Departure, trackDeparture } from "./departure.ts";
 
 /** Limits of the server. */
 export interface ServerLimits {
@@ -517,13 +518,15 @@ export function serveHttp(
       for (;;) {
         const head = await readHead(conn, reader);
         if (!head) return;
-        // The client going away (end of stream or a failed read) while the handler runs aborts the
-        // request's signal. The read-ahead starts once the body has been read; it is the next request's read.
-        const gone = new AbortController();
+        // The client going away (end of stream or a failed read) while the handler runs is recorded as its
+        // departure (see departure.ts). The read-ahead starts once the body has been read; it is the next
+        // request's read.
+        const departure = new Departure();
         const watch = () =>
           reader.fill().then(
-            (more) => more || gone.abort(new DOMException("the client closed the connection", "AbortError")),
-            () => gone.abort(new DOMException("the connection failed", "AbortError")),
+            (more) =>
+              more || departure.leave(new DOMException("the client closed the connection", "AbortError")),
+            () => departure.leave(new DOMException("the connection failed", "AbortError")),
           );
         let body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | undefined;
         let bodyDone = () => true;
@@ -550,12 +553,12 @@ export function serveHttp(
               method: head.method,
               headers: head.headers,
               body,
-              signal: gone.signal,
             },
           );
         } catch {
           throw new ProtocolError(400, "the request line or a header is not valid");
         }
+        trackDeparture(request, departure);
         if (bodyDone()) watch();
         let response: Response;
         try {
@@ -568,7 +571,7 @@ export function serveHttp(
           });
         }
         // A body the handler left unread would be parsed as the next request: close instead.
-        const keepAlive = head.keepAlive && !stopping && bodyDone() && !gone.signal.aborted;
+        const keepAlive = head.keepAlive && !stopping && bodyDone() && !departure.left;
         await writeResponse(conn, head, response, keepAlive);
         if (!keepAlive) return;
       }
