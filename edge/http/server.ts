@@ -423,13 +423,22 @@ export function serveHttp(
     } catch { /* already closed */ }
   };
 
-  const writeResponse = async (conn: Deno.Conn, head: ParsedHead, response: Response, keepAlive: boolean) => {
+  const writeResponse = async (
+    conn: Deno.Conn,
+    scratch: Uint8Array,
+    head: ParsedHead,
+    response: Response,
+    keepAlive: boolean,
+  ) => {
     const status = response.status;
     let text = `HTTP/1.1 ${status} ${response.statusText || REASONS[status] || "Status"}\r\n`;
-    let eventStream = false;
+    let eventStream = false, textual = false;
     for (const [name, value] of response.headers) {
       if (name === "content-length" || name === "transfer-encoding" || name === "connection") continue;
-      if (name === "content-type" && value.startsWith("text/event-stream")) eventStream = true;
+      if (name === "content-type") {
+        eventStream = value.startsWith("text/event-stream");
+        textual = value.startsWith("application/json") || value.startsWith("text/plain");
+      }
       text += `${name}: ${value}\r\n`;
     }
     text += keepAlive ? "" : "connection: close\r\n";
@@ -441,8 +450,24 @@ export function serveHttp(
       return;
     }
     if (!eventStream) {
-      // Head and body in one write.
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      // Head and body in one write. A JSON or plain-text body (UTF-8 text) is encoded straight into the
+      // connection's scratch buffer when it fits: small responses then allocate no buffers at all.
+      let bytes: Uint8Array;
+      if (textual) {
+        const body = await response.text();
+        // Room for the head: header values are Latin-1, at most 2 bytes a character in UTF-8.
+        const room = 2 * text.length + 64;
+        if (room + 3 * body.length <= scratch.length) {
+          const size = ENCODER.encodeInto(body, scratch.subarray(room)).written;
+          const headSize = ENCODER.encodeInto(`${text}content-length: ${size}\r\n\r\n`, scratch).written;
+          scratch.copyWithin(headSize, room, room + size);
+          await write(scratch.subarray(0, headSize + size));
+          return;
+        }
+        bytes = ENCODER.encode(body);
+      } else {
+        bytes = new Uint8Array(await response.arrayBuffer());
+      }
       const headBytes = ENCODER.encode(`${text}content-length: ${bytes.length}\r\n\r\n`);
       const all = new Uint8Array(headBytes.length + bytes.length);
       all.set(headBytes);
@@ -514,6 +539,7 @@ export function serveHttp(
 
   const handle = async (conn: Deno.Conn) => {
     const reader = new ConnReader(conn);
+    const scratch = new Uint8Array(8 * 1024);
     try {
       for (;;) {
         const head = await readHead(conn, reader);
@@ -572,7 +598,7 @@ export function serveHttp(
         }
         // A body the handler left unread would be parsed as the next request: close instead.
         const keepAlive = head.keepAlive && !stopping && bodyDone() && !departure.left;
-        await writeResponse(conn, head, response, keepAlive);
+        await writeResponse(conn, scratch, head, response, keepAlive);
         if (!keepAlive) return;
       }
     } catch (err) {
