@@ -38,3 +38,23 @@ Deno.test("inlineFirst: an inline run out of its budget, or an item past its sta
   assertEquals(budgets, [3]);
   assertEquals(calls, ["\\boxed{1}", "late \\boxed{1}"]);
 });
+
+Deno.test("inlineFirst: once inline work has used up its burst of thread time, items go to the pool", async () => {
+  const { calls, pooled } = recordingPool();
+  let now = 0;
+  const busy = (gold: string, response: string, o: { truncated: boolean; timeoutMs: number }): Verdict => {
+    now += 2; // each inline verification takes 2 ms
+    return verify(gold, response, o);
+  };
+  const check = inlineFirst(busy, pooled, { burstMs: 5, clock: () => now });
+  const verdicts = await Promise.all(Array.from({ length: 10 }, (_, i) => check(`${i}`, `\\boxed{${i}}`)));
+  assertEquals(verdicts.map((v) => v.status), Array(10).fill("correct"));
+  // 5 ms of credit: three items of 2 ms run inline (the third overdraws it), the other seven in the pool.
+  assertEquals(calls.length, 7);
+  // The credit grows back by half the time spent elsewhere: after 4 ms, one more item runs inline.
+  now += 4;
+  check("1", "\\boxed{1}");
+  assertEquals(calls.length, 7);
+  check("1", "\\boxed{1}");
+  assertEquals(calls.length, 8);
+});
