@@ -17,7 +17,10 @@
  * which the machine's other load changes far less than throughput, and every ratio to `reference` per round.
  *
  *   deno run -A bench/edge_verify_load.ts [--seconds 5] [--rounds 3] [--connections 16]
- *     [--generator wrk|raw] [--pathological-per-second 1]
+ *     [--generator wrk|raw] [--pathological-per-second 1] [--healthz]
+ *
+ * With `--healthz` each round also loads `GET /healthz` of `serve` and `reference` (the HTTP servers' own
+ * cost: the route does nothing).
  *
  * The body is a single numeric answer: `{"gold":"42","response":"... \\boxed{42}."}`.
  *
@@ -48,16 +51,15 @@ interface Run extends LoadResult {
   cpuUsPerRequest?: number;
 }
 
-function raw(url: string, seconds: number, connections: number): Promise<Run> {
-  return runLoad({
-    url,
-    path: "/v1/verify",
-    method: "POST",
-    body: BODY,
-    connections,
-    seconds,
-    expect: '"status":"correct"',
-  }).then((r) => ({ ...r, generator: `raw TCP (Deno, ${connections} connections, same machine)` }));
+/** What a run asks for: `POST /v1/verify` with {@linkcode BODY}, or `GET /healthz`. */
+type Target = "verify" | "healthz";
+
+function raw(url: string, seconds: number, connections: number, target: Target = "verify"): Promise<Run> {
+  const request = target === "verify"
+    ? { path: "/v1/verify", method: "POST" as const, body: BODY, expect: '"status":"correct"' }
+    : { path: "/healthz", method: "GET" as const, expect: '"status":"ok"' };
+  return runLoad({ url, ...request, connections, seconds })
+    .then((r) => ({ ...r, generator: `raw TCP (Deno, ${connections} connections, same machine)` }));
 }
 
 function wrkMs(text: string, label: string): number {
@@ -67,15 +69,23 @@ function wrkMs(text: string, label: string): number {
   return m[2] === "us" ? x / 1000 : m[2] === "s" ? x * 1000 : x;
 }
 
-async function wrk(url: string, seconds: number, connections: number): Promise<Run> {
+async function wrk(
+  url: string,
+  seconds: number,
+  connections: number,
+  target: Target = "verify",
+): Promise<Run> {
   const script = await Deno.makeTempFile({ suffix: ".lua" });
   await Deno.writeTextFile(
     script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\n` +
-      `wrk.headers["Content-Type"] = "application/json"\n`,
+    target === "verify"
+      ? `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\n` +
+        `wrk.headers["Content-Type"] = "application/json"\n`
+      : "",
   );
+  const path = target === "verify" ? "/v1/verify" : "/healthz";
   const out = await new Deno.Command("wrk", {
-    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, `${url}/v1/verify`],
+    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, `${url}${path}`],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -144,7 +154,7 @@ async function hasWrk(): Promise<boolean> {
   }
 }
 
-type Load = (url: string, seconds: number, connections: number) => Promise<Run>;
+type Load = (url: string, seconds: number, connections: number, target?: Target) => Promise<Run>;
 
 /** One load run against `server`, with the CPU time it used per request. */
 async function measured(
@@ -152,9 +162,10 @@ async function measured(
   server: ServerProcess,
   seconds: number,
   connections: number,
+  target: Target = "verify",
 ): Promise<Run> {
   const cpu0 = await cpuSeconds(server.pid);
-  const run = await load(server.url, seconds, connections);
+  const run = await load(server.url, seconds, connections, target);
   const cpu = await cpuSeconds(server.pid) - cpu0;
   return { ...run, cpuUsPerRequest: (cpu / run.requests) * 1e6 };
 }
@@ -170,6 +181,7 @@ if (import.meta.main) {
       arg: "N",
       help: "pathological requests per second in serve's mixed runs (default 1)",
     },
+    healthz: { type: "boolean", help: "also load GET /healthz of serve and the reference, each round" },
   });
   const seconds = Number(values.seconds ?? 5);
   const rounds = Number(values.rounds ?? 3);
@@ -192,11 +204,17 @@ if (import.meta.main) {
     for (const server of servers) await raw(server.url, 2, connections);
     const runs: Run[][] = names.map(() => []);
     const mixedRuns: Run[] = [];
+    const healthRuns: Run[][] = [[], []];
     const statuses: Record<string, number> = {};
     // Servers take turns within each round, so that a change in the machine's other load hits all alike.
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < servers.length; i++) {
         runs[i].push(await measured(load, servers[i], seconds, connections));
+      }
+      if (values.healthz) {
+        for (let i = 0; i < 2; i++) {
+          healthRuns[i].push(await measured(load, servers[i], seconds, connections, "healthz"));
+        }
       }
       const stop = new AbortController();
       const attacks = pathological(servers[0].url, perSecond, stop.signal);
@@ -205,7 +223,11 @@ if (import.meta.main) {
       for (const [key, n] of Object.entries(await attacks)) statuses[key] = (statuses[key] ?? 0) + n;
     }
     console.log(
-      JSON.stringify({ runs: Object.fromEntries(names.map((n, i) => [n, runs[i]])), mixedRuns }, null, 2),
+      JSON.stringify(
+        { runs: Object.fromEntries(names.map((n, i) => [n, runs[i]])), mixedRuns, healthRuns },
+        null,
+        2,
+      ),
     );
     const line = (r: Run) =>
       `${r.requestsPerSecond.toFixed(0).padStart(6)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${
@@ -235,6 +257,13 @@ if (import.meta.main) {
       }; ` +
         `pathological answers ${JSON.stringify(statuses)}`,
     );
+    if (values.healthz) {
+      const ratios = healthRuns[0].map((r, k) => (r.requestsPerSecond / healthRuns[1][k].requestsPerSecond));
+      console.log(`GET /healthz, same rounds:`);
+      console.log(`  ${"serve".padEnd(26)} ${line(pooled(healthRuns[0]))}`);
+      console.log(`  ${"reference".padEnd(26)} ${line(pooled(healthRuns[1]))}`);
+      console.log(`  serve / reference per round: ${ratios.map((r) => r.toFixed(2)).join(", ")}`);
+    }
   } finally {
     for (const server of servers) await server.stop();
   }
