@@ -12,6 +12,8 @@ import { readListeningUrl } from "../tests/edge_harness.ts";
 export interface ServerProcess {
   /** Base URL. */
   url: string;
+  /** Its process id (to read its CPU time). */
+  pid: number;
   /** Stops it. */
   stop(): Promise<void>;
 }
@@ -37,6 +39,7 @@ async function started(child: Deno.ChildProcess): Promise<ServerProcess> {
   const drain = stdout.pipeTo(new WritableStream()).catch(() => {});
   return {
     url,
+    pid: child.pid,
     async stop() {
       child.kill("SIGKILL");
       await child.status;
@@ -57,16 +60,9 @@ export function startServe(args: string[] = []): Promise<ServerProcess> {
   );
 }
 
-/** Starts the reference: the same app on `Deno.serve`, verifying on the server's thread. */
-export function startReference(): Promise<ServerProcess> {
+/** Runs `code` (a module, with the repository's import map) in a subprocess that prints its listening URL. */
+function startModule(code: string): Promise<ServerProcess> {
   const root = new URL("..", import.meta.url);
-  const code = `
-    import { verify } from ${JSON.stringify(new URL("core/verify/mod.ts", root).href)};
-    import { createApp } from ${JSON.stringify(new URL("edge/app.ts", root).href)};
-    const app = createApp({ verify });
-    Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) =>
-      console.log("edge: listening on http://127.0.0.1:" + port) }, app.fetch);
-  `;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "-"],
     cwd: root,
@@ -77,6 +73,54 @@ export function startReference(): Promise<ServerProcess> {
   const writer = child.stdin.getWriter();
   writer.write(new TextEncoder().encode(code)).then(() => writer.close());
   return started(child);
+}
+
+const LISTEN = `{ hostname: "127.0.0.1", port: 0, onListen: ({ port }) =>
+  console.log("edge: listening on http://127.0.0.1:" + port) }`;
+
+/**
+ * Starts the reference: the same app on `Deno.serve`, verifying on the server's thread (`core/verify`), or
+ * with `stubVerify` a verifier that answers "correct" without looking (what the app and `Deno.serve` cost
+ * without verification).
+ */
+export function startReference(options: { stubVerify?: boolean } = {}): Promise<ServerProcess> {
+  const root = new URL("..", import.meta.url);
+  const verifier = options.stubVerify
+    ? `const verify = () => ({ correct: true, status: "correct", extracted: null, reason: "stub" });`
+    : `import { verify } from ${JSON.stringify(new URL("core/verify/mod.ts", root).href)};`;
+  return startModule(`
+    ${verifier}
+    import { createApp } from ${JSON.stringify(new URL("edge/app.ts", root).href)};
+    const app = createApp({ verify });
+    Deno.serve(${LISTEN}, app.fetch);
+  `);
+}
+
+/**
+ * Starts the least a `Deno.serve` server can do per request: read the body and answer a fixed JSON verdict
+ * (the ceiling for any app served by `Deno.serve` on this machine).
+ */
+export function startMinimal(): Promise<ServerProcess> {
+  return startModule(`
+    const answer = JSON.stringify({ correct: true, status: "correct", extracted: "42", reason: "", reward: 1 });
+    const headers = { "content-type": "application/json" };
+    Deno.serve(${LISTEN}, async (request) => {
+      await request.arrayBuffer();
+      return new Response(answer, { headers });
+    });
+  `);
+}
+
+/** CPU time a process has used so far (all its threads, user and system), in seconds; NaN off Linux. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
 }
 
 /** Waits until a verification answers (the verification workers have loaded). */

@@ -618,6 +618,41 @@ Deno.test("http: unsupported OpenAI parameters and too much work per request are
   });
 });
 
+Deno.test("http: a client that leaves before its non-streamed answer ends its generation, with nothing logged", async () => {
+  const slow = await slowModel();
+  await withServer({ model: slow }, async (s) => {
+    const logged = await capturingErrors(async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(s.url).port) });
+      const body = JSON.stringify({ model: "slow", prompt: "a", max_tokens: 500 });
+      await conn.write(
+        new TextEncoder().encode(
+          `POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        ),
+      );
+      const t0 = performance.now();
+      while (slow.queue.active === 0 && performance.now() - t0 < 5000) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assertEquals(slow.queue.active, 1); // generation is under way
+      conn.close();
+      // The slot is free well before the 500 tokens (~15 s) would have been generated.
+      const t1 = performance.now();
+      while (slow.queue.active > 0 && performance.now() - t1 < 3000) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assertEquals(slow.queue.active, 0);
+      const next = await post(s, "/v1/completions", {
+        model: "slow",
+        prompt: "a",
+        max_tokens: 2,
+        temperature: 0,
+      });
+      assertEquals((await next.json()).choices[0].text, "bc");
+    });
+    assertEquals(logged, []);
+  });
+});
+
 Deno.test("http: a streaming client that does not read frees the model when generation ends", async () => {
   const slow = await slowModel();
   await withServer({ model: slow, limits: { requestTimeMs: 400 } }, async (s) => {

@@ -9,8 +9,10 @@
 import { HELP_FLAG, parseFlags, usageText } from "../../core/cli/mod.ts";
 import { verify } from "../../core/verify/mod.ts";
 import { createApp, DEFAULT_LIMITS, type EdgeLimits } from "../app.ts";
+import type { VerifyFunction } from "../routes/verify.ts";
 import { DEFAULT_DECODE_BATCH, loadModelDir } from "../inference/load_model_dir.ts";
 import type { ExecutionProvider } from "../inference/onnx_decoder.ts";
+import { INLINE_MAX_CHARS, inlineFirst } from "../verify_pool/inline.ts";
 import { VerifyPool } from "../verify_pool/pool.ts";
 import { DEFAULT_SERVER_LIMITS, type HttpServer, serveHttp, type ServerLimits } from "../http/server.ts";
 
@@ -34,6 +36,8 @@ export interface ServeConfig {
   inProcess: boolean;
   /** Verification workers. */
   verifyWorkers: number;
+  /** Items of at most this many characters are verified on the server's thread (0: none). */
+  inlineVerifyChars: number;
   /** Bearer token, from OREAL_API_KEY. */
   apiKey?: string;
   /** CORS origins, from OREAL_CORS_ORIGINS. */
@@ -78,6 +82,12 @@ const FLAGS = {
     help:
       "verification workers (default 2, growing to 2N while all are stuck on slow items); a stuck one is " +
       "replaced after its deadline",
+  },
+  "inline-verify-chars": {
+    type: "string",
+    arg: "N",
+    help:
+      `verify items of at most N characters on the server's thread, the rest in workers (default ${INLINE_MAX_CHARS}; 0: all in workers)`,
   },
   "max-tokens": {
     type: "string",
@@ -174,6 +184,7 @@ export function parseServeConfig(args: string[], env: (name: string) => string |
     decodeBatch: integer(values["decode-batch"], "decode-batch", DEFAULT_DECODE_BATCH, 1),
     inProcess: values["in-process"] ?? false,
     verifyWorkers: integer(values["verify-workers"], "verify-workers", 2, 1),
+    inlineVerifyChars: integer(values["inline-verify-chars"], "inline-verify-chars", INLINE_MAX_CHARS, 0),
     apiKey: apiKey ? apiKey : undefined,
     corsOrigins: origins,
     limits: {
@@ -231,8 +242,15 @@ export function serve(config: ServeConfig): HttpServer {
     (err) =>
       console.error(`edge: loading ${config.modelDir} failed: ${err instanceof Error ? err.message : err}`),
   );
+  const pooled: VerifyFunction | undefined = pool &&
+    ((gold, response, options) => pool.verify(gold, response, options));
   const app = createApp({
-    verify: pool ? (gold, response, options) => pool.verify(gold, response, options) : verify,
+    // Small items on this thread (bounded work, see verify_pool/inline.ts), the rest in the pool.
+    verify: pooled
+      ? (config.inlineVerifyChars > 0
+        ? inlineFirst(verify, pooled, { maxChars: config.inlineVerifyChars })
+        : pooled)
+      : verify,
     model,
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,

@@ -17,6 +17,7 @@ Deno.test("parseServeConfig: defaults", () => {
     decodeBatch: 16,
     inProcess: false,
     verifyWorkers: 2,
+    inlineVerifyChars: 1024,
     apiKey: undefined,
     corsOrigins: [],
     limits: { ...DEFAULT_LIMITS },
@@ -48,12 +49,15 @@ Deno.test("parseServeConfig: flags and environment", () => {
       "3",
       "--decode-batch",
       "4",
+      "--inline-verify-chars",
+      "0",
     ],
     (name) => env[name],
   );
   assertEquals([c.modelDir, c.port, c.host, c.provider, c.apiKey], ["runs/m", 0, "0.0.0.0", "webgpu", "k"]);
   assertEquals(c.corsOrigins, ["https://a.example", "https://b.example"]);
   assertEquals(c.decodeBatch, 4);
+  assertEquals(c.inlineVerifyChars, 0);
   assertEquals([c.limits.maxTokensCap, c.limits.maxBatchItems, c.inProcess, c.verifyWorkers], [
     64,
     8,

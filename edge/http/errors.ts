@@ -24,7 +24,8 @@ export interface ApiErrorBody {
 }
 
 /** HTTP statuses this service answers errors with. */
-export type ErrorStatus = 400 | 401 | 404 | 405 | 408 | 413 | 415 | 429 | 500 | 503 | 504;
+/** (499 is nginx's "client closed request": an answer nobody reads, for a request whose client left.) */
+export type ErrorStatus = 400 | 401 | 404 | 405 | 408 | 413 | 415 | 429 | 499 | 500 | 503 | 504;
 
 /** An error a handler throws to answer with a given status and OpenAI-shaped body. */
 export class ApiError extends Error {

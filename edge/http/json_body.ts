@@ -1,12 +1,13 @@
 /**
- * A Hono middleware that reads the request body as JSON (whatever the Content-Type says, so that `curl -d`
- * works), hands it to a parse function and stores the result for `c.req.valid("json")`. A body that is not
- * valid UTF-8 is a 400.
+ * A Hono middleware that reads the request body (the one `boundedBody` buffered, if it ran) as JSON, whatever
+ * the Content-Type says (so that `curl -d` works), hands it to a parse function and stores the result for
+ * `c.req.valid("json")`. A body that is not valid UTF-8 is a 400.
  *
  * @module
  */
 
 import type { Env, MiddlewareHandler } from "hono";
+import { bufferedBody } from "./body.ts";
 import { ApiError } from "./errors.ts";
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
@@ -24,7 +25,7 @@ export function jsonBody<T extends object, E extends Env = Env>(
   return async (c, next) => {
     let text: string;
     try {
-      text = UTF8.decode(await c.req.arrayBuffer());
+      text = UTF8.decode(bufferedBody(c.req.raw) ?? await c.req.arrayBuffer());
     } catch (err) {
       if (!(err instanceof TypeError)) throw err;
       throw new ApiError(400, "the request body is not valid UTF-8", { code: "invalid_utf8" });

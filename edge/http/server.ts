@@ -20,6 +20,9 @@
  * @module
  */
 
+import { DeadlineSweep } from "./deadlines.ts";
+import { Departure, trackDeparture } from "./departure.ts";
+
 /** Limits of the server. */
 export interface ServerLimits {
   /** Most connections open at once; more are answered 503 and closed. */
@@ -68,6 +71,7 @@ export interface HttpServer {
 }
 
 const CRLF2 = new Uint8Array([13, 10, 13, 10]);
+const LATE = Symbol("late");
 const INTERNAL_ERROR = JSON.stringify({
   error: { message: "internal server error", type: "server_error", param: null, code: "internal_error" },
 });
@@ -87,6 +91,7 @@ const REASONS: Record<number, string> = {
   415: "Unsupported Media Type",
   429: "Too Many Requests",
   431: "Request Header Fields Too Large",
+  499: "Client Closed Request",
   500: "Internal Server Error",
   501: "Not Implemented",
   503: "Service Unavailable",
@@ -117,64 +122,70 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
   return -1;
 }
 
-/** Reads from a connection with a buffer of bytes received but not yet used. */
+/**
+ * Reads from a connection into one growing buffer of bytes received but not yet used. At most one read is
+ * under way at a time: {@linkcode ConnReader.fill} while one is pending waits for that one (the server reads
+ * ahead while a handler runs, to notice a client that leaves).
+ */
 class ConnReader {
-  #buffer = new Uint8Array(0);
+  #buffer = new Uint8Array(16 * 1024);
+  #start = 0;
+  #end = 0;
+  #pending: Promise<boolean> | undefined;
   readonly #conn: Deno.Conn;
-  readonly #chunk = new Uint8Array(16 * 1024);
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
   }
 
   get buffered(): number {
-    return this.#buffer.length;
+    return this.#end - this.#start;
   }
 
   /** Reads more bytes into the buffer; false at end of stream. */
-  async fill(): Promise<boolean> {
-    const n = await this.#conn.read(this.#chunk);
+  fill(): Promise<boolean> {
+    this.#pending ??= this.#read().finally(() => this.#pending = undefined);
+    return this.#pending;
+  }
+
+  async #read(): Promise<boolean> {
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#buffer.length - this.#end < 4096) {
+      // Move what is left to the front, into a larger buffer when it is more than half full.
+      if (this.buffered * 2 > this.#buffer.length) {
+        const next = new Uint8Array(this.#buffer.length * 2);
+        next.set(this.#buffer.subarray(this.#start, this.#end));
+        this.#buffer = next;
+      } else {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+      }
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    const n = await this.#conn.read(this.#buffer.subarray(this.#end));
     if (n === null) return false;
-    const next = new Uint8Array(this.#buffer.length + n);
-    next.set(this.#buffer);
-    next.set(this.#chunk.subarray(0, n), this.#buffer.length);
-    this.#buffer = next;
+    this.#end += n;
     return true;
   }
 
-  /** Position of `needle` in the buffer from `from`, or -1. */
+  /** Position of `needle` in the buffered bytes from `from`, or -1. */
   find(needle: Uint8Array, from = 0): number {
-    return indexOf(this.#buffer, needle, from);
+    return indexOf(this.#buffer.subarray(this.#start, this.#end), needle, from);
   }
 
-  /** Removes and returns the first `n` buffered bytes. */
-  take(n: number): Uint8Array {
-    const out = this.#buffer.slice(0, n);
-    this.#buffer = this.#buffer.subarray(n);
+  /** Removes and returns (a copy of) the first `n` buffered bytes. */
+  take(n: number): Uint8Array<ArrayBuffer> {
+    const out = this.#buffer.slice(this.#start, this.#start + n);
+    this.#start += n;
     return out;
   }
-}
 
-/** Runs `work`, closing `conn` if it takes longer than `ms` (so a pending read or write fails). */
-async function within<T>(conn: Deno.Conn, ms: number, work: Promise<T>, onTimeout: () => void): Promise<T> {
-  const timer = setTimeout(() => {
-    onTimeout();
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  }, ms);
-  try {
-    return await work;
-  } finally {
-    clearTimeout(timer);
+  /** Removes the first `n` buffered bytes and returns them decoded as Latin-1. */
+  takeText(n: number): string {
+    const text = LATIN1.decode(this.#buffer.subarray(this.#start, this.#start + n));
+    this.#start += n;
+    return text;
   }
-}
-
-const LATE = Symbol("late");
-
-/** Resolves with `value` after `ms`, without keeping the process alive. */
-function sleep<T>(ms: number, value: T): Promise<T> {
-  return new Promise((resolve) => Deno.unrefTimer(setTimeout(() => resolve(value), ms)));
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -185,11 +196,18 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 interface ParsedHead {
   method: string;
   target: string;
-  headers: Headers;
+  /** Header lines as name (as sent) and value pairs, in order. */
+  headers: [string, string][];
+  /** The Host header when it is a plausible host name, or undefined. */
+  host: string | undefined;
+  /** True when the client sent `Expect: 100-continue`. */
+  expectsContinue: boolean;
   keepAlive: boolean;
   bodyKind: "none" | "length" | "chunked";
   length: number;
 }
+
+const OWS = /^[ \t]+|[ \t]+$/g;
 
 function parseHead(text: string): ParsedHead {
   const lines = text.split("\r\n");
@@ -203,7 +221,9 @@ function parseHead(text: string): ParsedHead {
   if (!target.startsWith("/") && target !== "*") {
     throw new ProtocolError(400, "the request target must be a path");
   }
-  const headers = new Headers();
+  const headers: [string, string][] = [];
+  let connection = "", host: string | undefined, expect = "";
+  let te: string | undefined, cl: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     const colon = line.indexOf(":");
@@ -212,37 +232,63 @@ function parseHead(text: string): ParsedHead {
     }
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) throw new ProtocolError(400, "malformed header name");
-    try {
-      headers.append(name, line.slice(colon + 1).trim());
-    } catch {
-      throw new ProtocolError(400, "malformed header value");
+    const value = line.slice(colon + 1).replace(OWS, "");
+    headers.push([name, value]);
+    // Names that repeat are joined as Headers would join them ("a, b"), which the checks below refuse.
+    const join = (prev: string | undefined) => prev === undefined ? value : `${prev}, ${value}`;
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === "host") host = join(host);
+        break;
+      case 6:
+        if (name.toLowerCase() === "expect") expect = join(expect || undefined);
+        break;
+      case 10:
+        if (name.toLowerCase() === "connection") connection = join(connection || undefined);
+        break;
+      case 14:
+        if (name.toLowerCase() === "content-length") cl = join(cl);
+        break;
+      case 17:
+        if (name.toLowerCase() === "transfer-encoding") te = join(te);
+        break;
     }
   }
-  const connection = (headers.get("connection") ?? "").toLowerCase();
+  connection = connection.toLowerCase();
   const keepAlive = version === "HTTP/1.1"
     ? !connection.includes("close")
     : connection.includes("keep-alive");
-  const te = headers.get("transfer-encoding");
-  const cl = headers.get("content-length");
-  if (te !== null) {
-    if (cl !== null) throw new ProtocolError(400, "both Content-Length and Transfer-Encoding");
+  const common = {
+    method,
+    target,
+    headers,
+    host: host !== undefined && HOST.test(host) ? host : undefined,
+    expectsContinue: expect.toLowerCase() === "100-continue",
+    keepAlive,
+  };
+  if (te !== undefined) {
+    if (cl !== undefined) throw new ProtocolError(400, "both Content-Length and Transfer-Encoding");
     if (te.toLowerCase() !== "chunked") {
       throw new ProtocolError(501, "only chunked transfer encoding is supported");
     }
-    return { method, target, headers, keepAlive, bodyKind: "chunked", length: 0 };
+    return { ...common, bodyKind: "chunked", length: 0 };
   }
-  if (cl !== null) {
+  if (cl !== undefined) {
     if (!/^\d{1,15}$/.test(cl)) throw new ProtocolError(400, "malformed Content-Length");
     const length = Number(cl);
-    return { method, target, headers, keepAlive, bodyKind: length > 0 ? "length" : "none", length };
+    return { ...common, bodyKind: length > 0 ? "length" : "none", length };
   }
-  return { method, target, headers, keepAlive, bodyKind: "none", length: 0 };
+  return { ...common, bodyKind: "none", length: 0 };
 }
 
-/** The request body as a stream read from the connection; `done` tells whether it was read to its end. */
+/**
+ * The request body as a stream read from the connection; `done` tells whether it was read to its end, and
+ * `onDone` is called when it is.
+ */
 function bodyStream(
   reader: ConnReader,
   head: ParsedHead,
+  onDone: () => void,
 ): { stream: ReadableStream<Uint8Array>; done: () => boolean } {
   let finished = false;
   let left = head.length;
@@ -263,6 +309,7 @@ function bodyStream(
         if (left === 0) {
           finished = true;
           controller.close();
+          onDone();
         }
         return;
       }
@@ -274,7 +321,7 @@ function bodyStream(
             await fillOrFail();
             end = reader.find(CRLF);
           }
-          const line = LATIN1.decode(reader.take(end + 2)).slice(0, end).split(";")[0].trim();
+          const line = reader.takeText(end + 2).slice(0, end).split(";")[0].trim();
           if (!/^[0-9A-Fa-f]{1,8}$/.test(line)) throw new TypeError("malformed chunk size");
           chunkLeft = parseInt(line, 16);
           if (chunkLeft === 0) {
@@ -291,6 +338,7 @@ function bodyStream(
             }
             finished = true;
             controller.close();
+            onDone();
             return;
           }
         }
@@ -319,8 +367,13 @@ export function serveHttp(
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
   const listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
   const addr = listener.addr as Deno.NetAddr;
+  const defaultHost = `${addr.hostname}:${addr.port}`;
   const open = new Set<Deno.Conn>();
   const idle = new Set<Deno.Conn>();
+  // Every time limit of every connection, checked by one timer (a timer per read and write costs more than
+  // the rest of a small request).
+  const shortest = Math.min(limits.idleTimeMs, limits.headerTimeMs, limits.writeTimeMs);
+  const sweep = new DeadlineSweep(Math.min(250, Math.max(5, shortest / 8)));
   let stopping = false;
   let lastFdWarning = 0;
 
@@ -332,6 +385,28 @@ export function serveHttp(
     } catch { /* already closed */ }
   };
 
+  /** Runs `work`, closing `conn` if it takes longer than `ms` (so a pending read or write fails). */
+  const within = async <T>(conn: Deno.Conn, ms: number, work: Promise<T>, onTimeout?: () => void) => {
+    const deadline = sweep.add(ms, () => {
+      onTimeout?.();
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    });
+    try {
+      return await work;
+    } finally {
+      sweep.remove(deadline);
+    }
+  };
+
+  /** Resolves with `LATE` after `ms`, or with `work`'s value if that comes first. */
+  const orLate = <T>(ms: number, work: Promise<T>) =>
+    new Promise<T | typeof LATE>((resolve, reject) => {
+      const deadline = sweep.add(ms, () => resolve(LATE));
+      work.then(resolve, reject).finally(() => sweep.remove(deadline));
+    });
+
   const refuse = async (conn: Deno.Conn) => {
     try {
       await within(
@@ -341,7 +416,6 @@ export function serveHttp(
           conn,
           rawError(503, "the server has too many open connections; retry later", "too_many_connections"),
         ),
-        () => {},
       );
     } catch { /* the client is gone */ }
     try {
@@ -349,28 +423,61 @@ export function serveHttp(
     } catch { /* already closed */ }
   };
 
-  const writeResponse = async (conn: Deno.Conn, head: ParsedHead, response: Response, keepAlive: boolean) => {
+  const writeResponse = async (
+    conn: Deno.Conn,
+    scratch: Uint8Array,
+    head: ParsedHead,
+    response: Response,
+    keepAlive: boolean,
+  ) => {
     const status = response.status;
     let text = `HTTP/1.1 ${status} ${response.statusText || REASONS[status] || "Status"}\r\n`;
+    let eventStream = false, textual = false;
     for (const [name, value] of response.headers) {
       if (name === "content-length" || name === "transfer-encoding" || name === "connection") continue;
+      if (name === "content-type") {
+        eventStream = value.startsWith("text/event-stream");
+        textual = value.startsWith("application/json") || value.startsWith("text/plain");
+      }
       text += `${name}: ${value}\r\n`;
     }
     text += keepAlive ? "" : "connection: close\r\n";
-    const write = (bytes: Uint8Array) => within(conn, limits.writeTimeMs, writeAll(conn, bytes), () => {});
-    const body = head.method === "HEAD" || status === 204 || status === 304 ? null : response.body;
-    if (!body) {
+    const write = (bytes: Uint8Array) => within(conn, limits.writeTimeMs, writeAll(conn, bytes));
+    // (`response.body` makes a stream of a body held in memory: only touch it to stream or to drop it.)
+    if (head.method === "HEAD" || status === 204 || status === 304) {
       await response.body?.cancel();
       await write(ENCODER.encode(`${text}content-length: 0\r\n\r\n`));
       return;
     }
-    if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
-      const bytes = new Uint8Array(await response.arrayBuffer());
+    if (!eventStream) {
+      // Head and body in one write. A JSON or plain-text body (UTF-8 text) is encoded straight into the
+      // connection's scratch buffer when it fits: small responses then allocate no buffers at all.
+      let bytes: Uint8Array;
+      if (textual) {
+        const body = await response.text();
+        // Room for the head: header values are Latin-1, at most 2 bytes a character in UTF-8.
+        const room = 2 * text.length + 64;
+        if (room + 3 * body.length <= scratch.length) {
+          const size = ENCODER.encodeInto(body, scratch.subarray(room)).written;
+          const headSize = ENCODER.encodeInto(`${text}content-length: ${size}\r\n\r\n`, scratch).written;
+          scratch.copyWithin(headSize, room, room + size);
+          await write(scratch.subarray(0, headSize + size));
+          return;
+        }
+        bytes = ENCODER.encode(body);
+      } else {
+        bytes = new Uint8Array(await response.arrayBuffer());
+      }
       const headBytes = ENCODER.encode(`${text}content-length: ${bytes.length}\r\n\r\n`);
       const all = new Uint8Array(headBytes.length + bytes.length);
       all.set(headBytes);
       all.set(bytes, headBytes.length);
       await write(all);
+      return;
+    }
+    const body = response.body;
+    if (!body) {
+      await write(ENCODER.encode(`${text}content-length: 0\r\n\r\n`));
       return;
     }
     const reader = body.getReader();
@@ -394,65 +501,91 @@ export function serveHttp(
     }
   };
 
-  const handle = async (conn: Deno.Conn) => {
-    const reader = new ConnReader(conn);
-    try {
-      for (;;) {
-        // Wait for the next request (idle), then for its whole head.
-        idle.add(conn);
-        if (reader.buffered === 0) {
-          let timedOut = false;
-          const more = await within(conn, limits.idleTimeMs, reader.fill(), () => timedOut = true)
-            .catch(() => false);
-          if (!more || timedOut) return;
-        }
-        idle.delete(conn);
-        let headEnd = reader.find(CRLF2);
-        if (headEnd < 0) {
-          const deadline = performance.now() + limits.headerTimeMs;
-          while (headEnd < 0) {
-            if (reader.buffered > limits.maxHeaderBytes) {
-              throw new ProtocolError(431, `the request head is larger than ${limits.maxHeaderBytes} bytes`);
-            }
-            // On time-out the read stays pending (the connection is still open to send the 408 on).
-            const fill = reader.fill().catch(() => false);
-            const more = await Promise.race([fill, sleep(Math.max(1, deadline - performance.now()), LATE)]);
-            if (more === LATE) {
-              throw new ProtocolError(
-                408,
-                `the request head did not arrive within ${limits.headerTimeMs} ms`,
-              );
-            }
-            if (!more) return;
-            headEnd = reader.find(CRLF2);
-          }
-        }
-        if (headEnd > limits.maxHeaderBytes) {
+  /** Reads the next request's head; undefined when the client left or went quiet (nothing to answer). */
+  const readHead = async (conn: Deno.Conn, reader: ConnReader): Promise<ParsedHead | undefined> => {
+    // Wait for the next request (idle), then for its whole head.
+    if (reader.buffered === 0) {
+      idle.add(conn);
+      let timedOut = false;
+      const more = await within(conn, limits.idleTimeMs, reader.fill(), () => timedOut = true)
+        .catch(() => false);
+      idle.delete(conn);
+      if (!more || timedOut) return undefined;
+    }
+    let headEnd = reader.find(CRLF2);
+    if (headEnd < 0) {
+      const deadline = performance.now() + limits.headerTimeMs;
+      while (headEnd < 0) {
+        if (reader.buffered > limits.maxHeaderBytes) {
           throw new ProtocolError(431, `the request head is larger than ${limits.maxHeaderBytes} bytes`);
         }
-        const head = parseHead(LATIN1.decode(reader.take(headEnd + 4)).slice(0, headEnd));
-        const hostHeader = head.headers.get("host") ?? "";
-        const host = HOST.test(hostHeader) ? hostHeader : `${addr.hostname}:${addr.port}`;
-        const hasBody = head.bodyKind !== "none";
-        const body = hasBody ? bodyStream(reader, head) : undefined;
-        if (hasBody && head.headers.get("expect")?.toLowerCase() === "100-continue") {
-          await within(
-            conn,
-            limits.writeTimeMs,
-            writeAll(conn, ENCODER.encode("HTTP/1.1 100 Continue\r\n\r\n")),
-            () => {},
+        // On time-out the read stays pending (the connection is still open to send the 408 on).
+        const more = await orLate(
+          Math.max(1, deadline - performance.now()),
+          reader.fill().catch(() => false),
+        );
+        if (more === LATE) {
+          throw new ProtocolError(408, `the request head did not arrive within ${limits.headerTimeMs} ms`);
+        }
+        if (!more) return undefined;
+        headEnd = reader.find(CRLF2);
+      }
+    }
+    if (headEnd > limits.maxHeaderBytes) {
+      throw new ProtocolError(431, `the request head is larger than ${limits.maxHeaderBytes} bytes`);
+    }
+    return parseHead(reader.takeText(headEnd + 4).slice(0, headEnd));
+  };
+
+  const handle = async (conn: Deno.Conn) => {
+    const reader = new ConnReader(conn);
+    const scratch = new Uint8Array(8 * 1024);
+    try {
+      for (;;) {
+        const head = await readHead(conn, reader);
+        if (!head) return;
+        // The client going away (end of stream or a failed read) while the handler runs is recorded as its
+        // departure (see departure.ts). The read-ahead starts once the body has been read; it is the next
+        // request's read.
+        const departure = new Departure();
+        const watch = () =>
+          reader.fill().then(
+            (more) =>
+              more || departure.leave(new DOMException("the client closed the connection", "AbortError")),
+            () => departure.leave(new DOMException("the connection failed", "AbortError")),
           );
+        let body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | undefined;
+        let bodyDone = () => true;
+        if (head.bodyKind === "length" && reader.buffered >= head.length) {
+          // The whole body is here already (small requests): hand it over as bytes, not as a stream.
+          body = reader.take(head.length);
+        } else if (head.bodyKind !== "none") {
+          const stream = bodyStream(reader, head, watch);
+          body = stream.stream;
+          bodyDone = stream.done;
+          if (head.expectsContinue) {
+            await within(
+              conn,
+              limits.writeTimeMs,
+              writeAll(conn, ENCODER.encode("HTTP/1.1 100 Continue\r\n\r\n")),
+            );
+          }
         }
         let request: Request;
         try {
-          request = new Request(`http://${host}${head.target === "*" ? "/" : head.target}`, {
-            method: head.method,
-            headers: head.headers,
-            body: body?.stream,
-          });
+          request = new Request(
+            `http://${head.host ?? defaultHost}${head.target === "*" ? "/" : head.target}`,
+            {
+              method: head.method,
+              headers: head.headers,
+              body,
+            },
+          );
         } catch {
-          throw new ProtocolError(400, "the request target or method is not valid");
+          throw new ProtocolError(400, "the request line or a header is not valid");
         }
+        trackDeparture(request, departure);
+        if (bodyDone()) watch();
         let response: Response;
         try {
           response = await handler(request);
@@ -464,13 +597,13 @@ export function serveHttp(
           });
         }
         // A body the handler left unread would be parsed as the next request: close instead.
-        const keepAlive = head.keepAlive && !stopping && (!body || body.done());
-        await writeResponse(conn, head, response, keepAlive);
+        const keepAlive = head.keepAlive && !stopping && bodyDone() && !departure.left;
+        await writeResponse(conn, scratch, head, response, keepAlive);
         if (!keepAlive) return;
       }
     } catch (err) {
       if (err instanceof ProtocolError) {
-        await within(conn, 1000, writeAll(conn, rawError(err.status, err.message, "bad_request")), () => {})
+        await within(conn, 1000, writeAll(conn, rawError(err.status, err.message, "bad_request")))
           .catch(() => {});
       }
       // Anything else is the connection failing or being cut (timeouts): nothing to answer.

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
+import { clientSignal } from "./departure.ts";
 import { serveHttp, type ServerLimits } from "./server.ts";
 
 const encoder = new TextEncoder();
@@ -125,5 +126,41 @@ Deno.test("serveHttp: a response the client does not read is cut after writeTime
     await wasCancelled;
     assert(performance.now() - t0 < 10_000);
     conn.close();
+  });
+});
+
+Deno.test("serveHttp: a client that closes its connection while its handler runs is recorded as gone", async () => {
+  let started: () => void;
+  const running = new Promise<void>((r) => started = r);
+  let seen: (aborted: boolean) => void;
+  const outcome = new Promise<boolean>((r) => seen = r);
+  const slow = (request: Request) => {
+    started();
+    const signal = clientSignal(request);
+    return new Promise<Response>((resolve) => {
+      const timer = setTimeout(() => {
+        seen(false);
+        resolve(new Response("late"));
+      }, 5000);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        seen(true);
+        resolve(new Response("gone"));
+      });
+    });
+  };
+  await withServer({}, slow, async (port) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(encoder.encode("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"));
+    await running;
+    conn.close();
+    assertEquals(await outcome, true);
+  });
+  // A client that only half-closes after its request still gets the answer (the request may be marked gone).
+  await withServer({}, echo, async (port) => {
+    assertMatch(
+      await exchange(port, "POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", { halfClose: true }),
+      /^HTTP\/1\.1 200 [^]*POST \/h hi$/,
+    );
   });
 });

@@ -15,6 +15,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { ApiError } from "../http/errors.ts";
+import { clientSignal } from "../http/departure.ts";
 import { jsonBody } from "../http/json_body.ts";
 import type { PromptSegment } from "../inference/chat_template.ts";
 import type { LanguageModel } from "../inference/language_model.ts";
@@ -244,7 +245,8 @@ async function serve(
   const failure = new AbortController();
   const deadline = performance.now() + options.timeLimitMs;
   const timeout = AbortSignal.timeout(options.timeLimitMs);
-  const signal = AbortSignal.any([abort.signal, timeout, failure.signal]);
+  const gone = clientSignal(c.req.raw);
+  const signal = AbortSignal.any([abort.signal, timeout, failure.signal, gone]);
   // A slot is taken for one choice at a time (see `SlotQueue`): between choices, smaller requests may pass.
   let release: (() => void) | undefined;
   try {
@@ -329,6 +331,10 @@ async function serve(
       });
     } catch (err) {
       if (timeout.aborted) throw timeoutError(options.timeLimitMs);
+      if (gone.aborted) {
+        // Nobody reads this answer; it only keeps the client's departure out of the error log.
+        throw new ApiError(499, "the client closed the connection", { code: "client_closed_request" });
+      }
       throw err;
     } finally {
       release?.();

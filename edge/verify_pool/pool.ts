@@ -247,9 +247,9 @@ export class VerifyPool {
       slot.itemStarted = now;
       slot.worker.postMessage({ items: batch.map((p) => p.item) } satisfies WorkBatch);
     }
-    const busy = this.#queue.length > 0 || this.#slots.some((s) => s.inflight.length > 0);
-    if (busy) this.#startTicker();
-    else this.#stopTicker();
+    // The ticker stops itself once idle (see #tick), rather than here: stopping and restarting a timer for
+    // every item would cost more than the item.
+    if (this.#queue.length > 0 || this.#slots.some((s) => s.inflight.length > 0)) this.#startTicker();
   }
 
   /** Runs while items are in flight or waiting: enforces deadlines and rebalances slow batches. */
@@ -285,6 +285,7 @@ export class VerifyPool {
       }
     }
     this.#dispatch();
+    if (this.#queue.length === 0 && this.#slots.every((s) => s.inflight.length === 0)) this.#stopTicker();
   }
 
   #startTicker(): void {
