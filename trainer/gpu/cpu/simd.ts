@@ -109,9 +109,12 @@ function packA(): Func {
 }
 
 // pack_b(src, sp, sj, dst, kc, ncv, ncp): dst[jr/NR][p][c] = B(p, jr + c) = f32[src + p*sp + (jr+c)*sj], or 0
-// for columns >= ncv. Whole panels of a row-major B (sj = 4) are copied a vector at a time.
+// for columns >= ncv. Whole panels of a row-major B (sj = 4) are copied a vector at a time; whole panels of a
+// transposed one (sp = 4: the weights of `x @ W^T`) four steps at a time, each column's 4 x 4 blocks turned with
+// shuffles.
 function packB(): Func {
   const [src, sp, sj, dst, kc, ncv, ncp, jr, p, po] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const v0 = 10, t0 = v0 + NR; // NR column vectors, then 4 shuffle temporaries
   const col = (c: number): Code =>
     f32Store(
       get(dst),
@@ -128,15 +131,52 @@ function packB(): Func {
     ...inc(dst, 4 * NR),
     ...inc(po, get(sp)),
   ];
+  // Four steps of NR columns of a transposed B: load B(p..p+3, jr+c) per column c, transpose each group of four
+  // columns, store rows p..p+3 of the panel.
+  const transpose4 = (g: number): Code => {
+    const v = (c: number) => get(v0 + 4 * g + c);
+    return [
+      ...set(t0, vShuffle(v(0), v(1), lanes(0, 4, 1, 5))),
+      ...set(t0 + 1, vShuffle(v(0), v(1), lanes(2, 6, 3, 7))),
+      ...set(t0 + 2, vShuffle(v(2), v(3), lanes(0, 4, 1, 5))),
+      ...set(t0 + 3, vShuffle(v(2), v(3), lanes(2, 6, 3, 7))),
+      ...[[0, 2, 0], [0, 2, 1], [1, 3, 0], [1, 3, 1]].flatMap(([a, b, hi], q) =>
+        vStore(
+          get(dst),
+          vShuffle(get(t0 + a), get(t0 + b), hi ? lanes(2, 3, 6, 7) : lanes(0, 1, 4, 5)),
+          q * 4 * NR + 16 * g,
+        )
+      ),
+    ];
+  };
+  const transposedP = [
+    ...Array.from({ length: NR }, (_, c) => set(v0 + c, vLoad(add(get(po), mul(get(sj), i32(c)))))).flat(),
+    ...Array.from({ length: NV }, (_, g) => transpose4(g)).flat(),
+    ...inc(dst, 4 * 4 * NR),
+    ...inc(po, 16),
+  ];
+  const whole = le(add(get(jr), i32(NR)), get(ncv));
   const body = forLoop(jr, i32(0), get(ncp), NR, [
     ...set(po, add(get(src), mul(get(jr), get(sj)))),
     ...ifElse(
-      and(eq(get(sj), i32(4)), le(add(get(jr), i32(NR)), get(ncv))),
+      and(eq(get(sj), i32(4)), whole),
       forLoop(p, i32(0), get(kc), 1, vectorP),
-      forLoop(p, i32(0), get(kc), 1, scalarP),
+      ifElse(
+        and(eq(get(sp), i32(4)), whole),
+        [
+          ...forLoop(p, i32(0), and(get(kc), i32(-4)), 4, transposedP),
+          ...forLoop(p, get(p), get(kc), 1, scalarP),
+        ],
+        forLoop(p, i32(0), get(kc), 1, scalarP),
+      ),
     ),
   ]);
-  return { name: "pack_b", params: [I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32], body };
+  return {
+    name: "pack_b",
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, ...new Array(NR + 4).fill(V128)],
+    body,
+  };
 }
 
 // macro(ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate): C[ir + r, jr + c] (=|+=) alpha * sum_p
