@@ -56,8 +56,12 @@ const KC = 256;
 const MC_MAX = 12 * MR, NC_MAX = 16 * NR;
 /** Bytes of one thread's scratch (attention's products pack into it): a packed A block and a packed B block. */
 const SCRATCH_BYTES = (MC_MAX * KC + KC * NC_MAX) * 4;
-/** Below this many flops a matmul runs on the calling thread only (waking workers costs tens of microseconds). */
-const PARALLEL_MIN_FLOPS = 1 << 23;
+/**
+ * Below this many flops a matmul runs on the calling thread only. Workers spin a moment between jobs (`pool.ts`),
+ * so a job reaches them in about a microsecond; the products of a decoding step (batch 16-64 rows against each
+ * weight, 1-6 MFLOP) are worth splitting.
+ */
+const PARALLEL_MIN_FLOPS = 1 << 20;
 
 // Argument slots of a gemm job (Int32 offsets from the job's first slot).
 const G = {
@@ -171,9 +175,11 @@ export interface EngineOptions {
 const GEMV_MAX_ROWS = MR - 1, GEMV_COLUMNS = 64;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
 const ATTENTION_PARALLEL_MIN = 1 << 20;
+/** Below this much cached attention work (cached slots read * heads * headDim) it runs on the calling thread only. */
+const CACHED_PARALLEL_MIN = 1 << 16;
 
-/** Floats per chunk of an elementwise job, and the fewest floats worth threading. */
-const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 17;
+/** Most floats per chunk of an elementwise job, and the fewest floats worth threading. */
+const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 14;
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
@@ -366,12 +372,15 @@ export class CpuEngine {
     arrays.forEach((a, q) => {
       if (!outputs[q]) mem.set(a.subarray(0, count), ptr(q) >> 2);
     });
-    this.#pool.run(ELEMENTWISE_TASK, Math.ceil(count / EW_CHUNK), (i32, _f32, at) => {
+    const parallel = this.threads > 1 && count >= EW_PARALLEL_MIN;
+    // Whole vectors per chunk, and at least one chunk per thread when threaded.
+    const chunk = parallel ? Math.min(EW_CHUNK, Math.ceil(count / this.threads / 4) * 4) : EW_CHUNK;
+    this.#pool.run(ELEMENTWISE_TASK, Math.ceil(count / chunk), (i32, _f32, at) => {
       i32[at] = kernel;
-      i32[at + 1] = EW_CHUNK;
+      i32[at + 1] = chunk;
       i32[at + 2] = count;
       for (let q = 0; q < 5; q++) i32[at + 3 + q] = q < arrays.length ? ptr(q) : 0;
-    }, this.threads > 1 && count >= EW_PARALLEL_MIN);
+    }, parallel);
     arrays.forEach((a, q) => {
       if (outputs[q]) a.set(mem.subarray(ptr(q) >> 2, (ptr(q) >> 2) + count));
     });
@@ -442,7 +451,7 @@ export class CpuEngine {
       span += lengths[b] + Q;
     }
     new Int32Array(mem.buffer, lenOff, batch).set(lengths.subarray(0, batch));
-    const parallel = this.threads > 1 && span * H * D >= ATTENTION_PARALLEL_MIN;
+    const parallel = this.threads > 1 && span * H * D >= CACHED_PARALLEL_MIN;
     this.#pool.run(ATTENTION_CACHED, batch, (i32, _f32, a) => {
       const fields: [number, number][] = [
         [AT.Q, qOff],

@@ -25,6 +25,11 @@ export const CONTROL_BYTES = 1024;
 export const MAX_THREADS = 64;
 /** Milliseconds a worker waits for a job before it exits. */
 export const IDLE_MS = 1000;
+/**
+ * Milliseconds a thread spins (polling, not sleeping) for the next job or for the last tiles of its job before
+ * it sleeps: longer than the gaps between the ops of one decoding step, short enough to cost little when idle.
+ */
+export const SPIN_MS = 0.2;
 
 /** The kernel exports a task uses (whatever the module exports). */
 // deno-lint-ignore no-explicit-any
@@ -55,14 +60,19 @@ const [SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS] = ${
 ${helpers.map((h) => h.toString()).join("\n")}
 const TASKS = [${tasks.map((t) => t.toString()).join(",\n")}];
 self.onmessage = (e) => {
-  const { memory, bytes, index, scratch, idleMs } = e.data;
+  const { memory, bytes, index, scratch, idleMs, spinMs } = e.data;
   const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } }).exports;
   const i32 = new Int32Array(memory.buffer, 0, ARGS + 64), f32 = new Float32Array(memory.buffer, 0, ARGS + 64);
   let seen = -1;
   for (;;) {
     if (Atomics.load(i32, STOP) !== 0) break;
-    const s = Atomics.load(i32, SEQ);
+    let s = Atomics.load(i32, SEQ);
     if ((s & 1) === 1 || s === seen) {
+      // Spin a little first: the next job of a decoding step usually follows within microseconds, and a
+      // sleeping thread takes tens of them to wake.
+      const until = performance.now() + spinMs;
+      while (((s & 1) === 1 || s === seen) && performance.now() < until) s = Atomics.load(i32, SEQ);
+      if ((s & 1) === 0 && s !== seen) continue;
       if (Atomics.wait(i32, SEQ, s, idleMs) === "timed-out" && Atomics.load(i32, SEQ) === s &&
           Atomics.compareExchange(i32, STATE + index, 1, 0) === 1) {
         self.close();
@@ -171,9 +181,10 @@ export class ThreadPool {
     }
     const s = Atomics.load(i32, SEQ);
     Atomics.store(i32, SEQ, s + 1);
-    for (let b = Atomics.load(i32, BUSY); b !== 0; b = Atomics.load(i32, BUSY)) {
-      Atomics.wait(i32, BUSY, b, 50);
-    }
+    const free = performance.now() + SPIN_MS;
+    let b = Atomics.load(i32, BUSY);
+    while (b !== 0 && performance.now() < free) b = Atomics.load(i32, BUSY);
+    for (; b !== 0; b = Atomics.load(i32, BUSY)) Atomics.wait(i32, BUSY, b, 50);
     writeArgs(i32, f32, ARGS);
     i32[KIND] = kind;
     i32[TOTAL] = tiles;
@@ -193,9 +204,10 @@ export class ThreadPool {
       }
       Atomics.add(i32, DONE, 1);
     }
-    for (let d = Atomics.load(i32, DONE); d < tiles; d = Atomics.load(i32, DONE)) {
-      Atomics.wait(i32, DONE, d, 100);
-    }
+    const until = performance.now() + SPIN_MS;
+    let d = Atomics.load(i32, DONE);
+    while (d < tiles && performance.now() < until) d = Atomics.load(i32, DONE);
+    for (; d < tiles; d = Atomics.load(i32, DONE)) Atomics.wait(i32, DONE, d, 100);
     if (error) throw error;
     if (i32[ERR] !== 0) throw new Error("cpu backend: a kernel failed on a worker thread");
   }
@@ -214,6 +226,7 @@ export class ThreadPool {
         index: w,
         scratch: this.#scratch(w),
         idleMs: IDLE_MS,
+        spinMs: SPIN_MS,
       });
       this.#workers[w - 1]?.terminate(); // an earlier worker of this slot has exited by itself
       this.#workers[w - 1] = worker;
