@@ -50,6 +50,25 @@ export interface MatmulShape {
   beta: number;
 }
 
+/**
+ * Identifies the contents of a matmul's B operand: `owner` is the allocation it lies in, whose `version` changes
+ * whenever anything writes into it. While both stay the same, B's packed form is reused (weights during decoding).
+ */
+export interface OperandKey {
+  owner: object;
+  version: number;
+}
+
+/** Bytes of packed operands kept between calls (weights of the presets the CPU trains and decodes fit). */
+const CACHE_BYTES = 32 << 20;
+
+/** A packed B operand kept in the cache region (or seen once, `at` null). */
+interface CacheEntry {
+  version: number;
+  at: number | null;
+  generation: number;
+}
+
 /** Reduction steps per packed block. */
 const KC = 256;
 /** Largest output tile (rows x columns) of one task. */
@@ -194,6 +213,11 @@ export class CpuEngine {
   readonly #pool: ThreadPool;
   readonly #opsBase: number;
   readonly #scratchBase: number;
+  readonly #cacheBase: number;
+  #cacheUsed = 0;
+  // Bumped when the cache region is emptied; entries of an older generation are gone.
+  #cacheGeneration = 0;
+  readonly #cache = new WeakMap<object, Map<string, CacheEntry>>();
   #f32: Float32Array;
 
   private constructor(threads: number, opts: EngineOptions) {
@@ -203,7 +227,8 @@ export class CpuEngine {
     this.threads = threads;
     this.relaxed = mod.relaxed;
     const scratchBase = align64(CONTROL_BYTES);
-    this.#opsBase = scratchBase + threads * SCRATCH_BYTES;
+    this.#cacheBase = scratchBase + threads * SCRATCH_BYTES;
+    this.#opsBase = this.#cacheBase + CACHE_BYTES;
     const pages = Math.ceil(this.#opsBase / 65536) + 1;
     this.#memory = threads > 1
       ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true })
@@ -263,12 +288,15 @@ export class CpuEngine {
 
   /**
    * `out = alpha * op(a) @ op(b) + beta * out`. Returns false (doing nothing) when the operands do not fit in
-   * WebAssembly memory. The caller has checked the operand lengths.
+   * WebAssembly memory. The caller has checked the operand lengths. With `bKey`, B's packed form is kept from the
+   * second call that finds B unchanged on, and reused while it stays so.
    */
-  matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape, bKey?: OperandKey): boolean {
     const { m, n, k, transA, transB, alpha, beta } = s;
     if (m === 0 || n === 0) return true;
-    if (!transA && transB && m <= GEMV_MAX_ROWS && k % 4 === 0 && k > 0) return this.#gemv(a, b, out, s);
+    if (!transA && transB && m <= GEMV_MAX_ROWS && k % 4 === 0 && k > 0) {
+      return this.#gemv(a, b, out, s, bKey);
+    }
     const np = Math.ceil(n / NR) * NR, mp = Math.ceil(m / MR) * MR;
     const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
     const paOff = cOff + align64(mp * np * 4), pbOff = paOff + align64(mp * k * 4);
@@ -279,8 +307,11 @@ export class CpuEngine {
       else if (beta !== 1) { for (let i = 0; i < m * n; i++) out[i] *= beta; }
       return true;
     }
+    const kept = this.#cached(bKey, b, `p${transB ? "t" : "n"}${n}x${k}`, k * np * 4);
+    const packB = kept === null || kept.fresh;
+    const pb = kept === null ? pbOff : kept.at;
     mem.set(a.subarray(0, m * k), aOff >> 2);
-    mem.set(b.subarray(0, k * n), bOff >> 2);
+    if (packB) mem.set(b.subarray(0, k * n), bOff >> 2);
     const c = cOff >> 2;
     if (beta !== 0) {
       if (np === n) mem.set(out.subarray(0, m * n), c);
@@ -319,24 +350,28 @@ export class CpuEngine {
       i32[at + G.MR] = MR;
       i32[at + G.NR] = NR;
       i32[at + G.PA] = paOff;
-      i32[at + G.PB] = pbOff;
+      i32[at + G.PB] = pb;
       i32[at + G.TILES_A] = tilesM;
     };
-    this.#pool.run(PACK, tilesM + tilesN, setArgs, parallel);
+    // Pack tiles: A's row blocks, then (unless B's packed form is kept) B's column blocks.
+    this.#pool.run(PACK, tilesM + (packB ? tilesN : 0), setArgs, parallel);
     this.#pool.run(GEMM, tilesM * tilesN, setArgs, parallel);
     if (np === n) out.set(mem.subarray(c, c + m * n));
     else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * np, c + i * np + n), i * n);
     return true;
   }
 
-  // A few rows against a weight matrix: A @ B^T read in place, split over column blocks.
-  #gemv(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
+  // A few rows against a weight matrix: A @ B^T read in place (B kept in the cache region like a packed one),
+  // split over column blocks.
+  #gemv(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape, bKey?: OperandKey): boolean {
     const { m, n, k, alpha, beta } = s;
     const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
     const mem = this.#reserve(cOff + m * n * 4);
     if (!mem) return false;
+    const kept = this.#cached(bKey, b, `r${n}x${k}`, k * n * 4);
+    const bAt = kept === null ? bOff : kept.at;
     mem.set(a.subarray(0, m * k), aOff >> 2);
-    mem.set(b.subarray(0, k * n), bOff >> 2);
+    if (kept === null || kept.fresh) mem.set(b.subarray(0, k * n), bAt >> 2);
     const c = cOff >> 2;
     if (beta !== 0) {
       mem.set(out.subarray(0, m * n), c);
@@ -345,7 +380,7 @@ export class CpuEngine {
     const parallel = this.threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS;
     this.#pool.run(GEMV, Math.ceil(n / GEMV_COLUMNS), (i32, f32, at) => {
       i32[at + G.A] = aOff;
-      i32[at + G.B] = bOff;
+      i32[at + G.B] = bAt;
       i32[at + G.C] = cOff;
       i32[at + G.M] = m;
       i32[at + G.N] = n;
@@ -357,6 +392,35 @@ export class CpuEngine {
     }, parallel);
     out.set(mem.subarray(c, c + m * n));
     return true;
+  }
+
+  /**
+   * Where B's prepared form (`form`: packed or raw, and its shape) of `bytes` bytes lives in the cache region:
+   * `{ at, fresh: false }` when it is there from an earlier call, `{ at, fresh: true }` when the caller must
+   * write it there now (B was seen unchanged before: a weight, not an activation rewritten between calls), or
+   * null (no key, first sight, or too large) when the caller prepares it in its own scratch as usual.
+   */
+  #cached(key: OperandKey | undefined, b: Float32Array, form: string, bytes: number) {
+    if (!key || bytes > CACHE_BYTES) return null;
+    let forms = this.#cache.get(key.owner);
+    if (!forms) this.#cache.set(key.owner, forms = new Map());
+    const id = `${form}@${b.byteOffset}`;
+    const entry = forms.get(id);
+    if (entry?.version !== key.version) {
+      forms.set(id, { version: key.version, at: null, generation: this.#cacheGeneration });
+      return null;
+    }
+    if (entry.at !== null && entry.generation === this.#cacheGeneration) {
+      return { at: entry.at, fresh: false };
+    }
+    if (this.#cacheUsed + bytes > CACHE_BYTES) {
+      this.#cacheGeneration++; // full: start over (every kept form is dropped)
+      this.#cacheUsed = 0;
+    }
+    entry.at = this.#cacheBase + this.#cacheUsed;
+    entry.generation = this.#cacheGeneration;
+    this.#cacheUsed += align64(bytes);
+    return { at: entry.at, fresh: true };
   }
 
   /**
