@@ -81,6 +81,8 @@ const SCRATCH_BYTES = (MC_MAX * KC + KC * NC_MAX) * 4;
  * weight, 1-6 MFLOP) are worth splitting.
  */
 const PARALLEL_MIN_FLOPS = 1 << 20;
+/** From this many flops a matmul is split over threads even while the pool is contended. */
+const PARALLEL_CONTENDED_FLOPS = 1 << 23;
 
 // Argument slots of a gemm job (Int32 offsets from the job's first slot).
 const G = {
@@ -198,7 +200,7 @@ const ATTENTION_PARALLEL_MIN = 1 << 20;
 const CACHED_PARALLEL_MIN = 1 << 16;
 
 /** Most floats per chunk of an elementwise job, and the fewest floats worth threading. */
-const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 14;
+const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 14, EW_CONTENDED_MIN = 1 << 17;
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
@@ -320,7 +322,7 @@ export class CpuEngine {
     }
     // Tiles: the largest ones that still give every thread a few, when the product is worth threading.
     const flops = 2 * m * n * k;
-    const parallel = this.threads > 1 && flops >= PARALLEL_MIN_FLOPS;
+    const parallel = this.#parallel(flops, PARALLEL_MIN_FLOPS, PARALLEL_CONTENDED_FLOPS);
     let mc = MC_MAX, nc = NC_MAX;
     if (parallel) {
       while (Math.ceil(m / mc) * Math.ceil(n / nc) < 3 * this.threads && (mc > 2 * MR || nc > 4 * NR)) {
@@ -377,7 +379,7 @@ export class CpuEngine {
       mem.set(out.subarray(0, m * n), c);
       if (beta !== 1) { for (let i = 0; i < m * n; i++) mem[c + i] *= beta; }
     }
-    const parallel = this.threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS;
+    const parallel = this.#parallel(2 * m * n * k, PARALLEL_MIN_FLOPS, PARALLEL_CONTENDED_FLOPS);
     this.#pool.run(GEMV, Math.ceil(n / GEMV_COLUMNS), (i32, f32, at) => {
       i32[at + G.A] = aOff;
       i32[at + G.B] = bAt;
@@ -436,7 +438,7 @@ export class CpuEngine {
     arrays.forEach((a, q) => {
       if (!outputs[q]) mem.set(a.subarray(0, count), ptr(q) >> 2);
     });
-    const parallel = this.threads > 1 && count >= EW_PARALLEL_MIN;
+    const parallel = this.#parallel(count, EW_PARALLEL_MIN, EW_CONTENDED_MIN);
     // Whole vectors per chunk, and at least one chunk per thread when threaded.
     const chunk = parallel ? Math.min(EW_CHUNK, Math.ceil(count / this.threads / 4) * 4) : EW_CHUNK;
     this.#pool.run(ELEMENTWISE_TASK, Math.ceil(count / chunk), (i32, _f32, at) => {
@@ -515,7 +517,7 @@ export class CpuEngine {
       span += lengths[b] + Q;
     }
     new Int32Array(mem.buffer, lenOff, batch).set(lengths.subarray(0, batch));
-    const parallel = this.threads > 1 && span * H * D >= CACHED_PARALLEL_MIN;
+    const parallel = this.#parallel(span * H * D, CACHED_PARALLEL_MIN, ATTENTION_PARALLEL_MIN);
     this.#pool.run(ATTENTION_CACHED, batch, (i32, _f32, a) => {
       const fields: [number, number][] = [
         [AT.Q, qOff],
@@ -601,6 +603,12 @@ export class CpuEngine {
       if (outputs[i]) a.set(mem.subarray(offsets[i] >> 2, (offsets[i] >> 2) + sizes[i]));
     });
     return true;
+  }
+
+  // Whether a job of `work` is split over threads: from `min` on, or from `contended` on while a recent job
+  // waited on a descheduled worker (oversubscribed cores make small parallel jobs slower than serial ones).
+  #parallel(work: number, min: number, contended: number): boolean {
+    return this.threads > 1 && work >= (this.#pool.contended ? contended : min);
   }
 
   /** Stops the worker threads. */

@@ -30,6 +30,15 @@ export const IDLE_MS = 1000;
  * it sleeps: longer than the gaps between the ops of one decoding step, short enough to cost little when idle.
  */
 export const SPIN_MS = 0.2;
+/**
+ * A job whose caller waits on the workers this many milliseconds longer than its own tiles took (and several times
+ * one of its tiles) had a worker descheduled mid-job: the machine's cores are oversubscribed. The pool then
+ * reports itself {@linkcode ThreadPool.contended} for {@linkcode CONTENDED_MS}, and callers keep small jobs on
+ * their own thread, where a late worker cannot hold them up.
+ */
+export const LATE_MS = 0.5;
+/** How long the pool reports itself contended after a late job. */
+export const CONTENDED_MS = 200;
 
 /** The kernel exports a task uses (whatever the module exports). */
 // deno-lint-ignore no-explicit-any
@@ -116,6 +125,7 @@ export class ThreadPool {
   readonly #workers: (Worker | null)[];
   #url: string | null = null;
   #destroyed = false;
+  #contendedUntil = 0;
 
   /**
    * A pool of `threads - 1` workers (spawned on demand) over `memory`, each instantiating the module `bytes`;
@@ -154,6 +164,14 @@ export class ThreadPool {
     return this.#i32;
   }
 
+  /**
+   * Whether a recent job waited on a descheduled worker (see {@linkcode LATE_MS}): small jobs are then better run
+   * on the calling thread alone. Results do not depend on it.
+   */
+  get contended(): boolean {
+    return performance.now() < this.#contendedUntil;
+  }
+
   /** Workers currently running (not yet exited). */
   get liveWorkers(): number {
     let n = 0;
@@ -181,7 +199,7 @@ export class ThreadPool {
     }
     const s = Atomics.load(i32, SEQ);
     Atomics.store(i32, SEQ, s + 1);
-    const free = performance.now() + SPIN_MS;
+    const start = performance.now(), free = start + SPIN_MS;
     let b = Atomics.load(i32, BUSY);
     while (b !== 0 && performance.now() < free) b = Atomics.load(i32, BUSY);
     for (; b !== 0; b = Atomics.load(i32, BUSY)) Atomics.wait(i32, BUSY, b, 50);
@@ -195,19 +213,25 @@ export class ThreadPool {
     Atomics.notify(i32, SEQ);
     this.#spawnMissing();
     const task = this.#tasks[kind], scratch = this.#scratch(0);
-    let error: unknown = null;
+    let error: unknown = null, mine = 0;
+    const published = performance.now();
     for (let t = Atomics.add(i32, NEXT, 1); t < tiles; t = Atomics.add(i32, NEXT, 1)) {
       try {
         task(this.#ex, i32, f32, ARGS, t, scratch);
       } catch (e) {
         error = e;
       }
+      mine++;
       Atomics.add(i32, DONE, 1);
     }
-    const until = performance.now() + SPIN_MS;
+    const own = performance.now(), until = own + SPIN_MS;
     let d = Atomics.load(i32, DONE);
     while (d < tiles && performance.now() < until) d = Atomics.load(i32, DONE);
     for (; d < tiles; d = Atomics.load(i32, DONE)) Atomics.wait(i32, DONE, d, 100);
+    const end = performance.now(), waited = end - own + (published - start);
+    if (waited > LATE_MS && waited > (4 * (own - published)) / Math.max(mine, 1)) {
+      this.#contendedUntil = end + CONTENDED_MS;
+    }
     if (error) throw error;
     if (i32[ERR] !== 0) throw new Error("cpu backend: a kernel failed on a worker thread");
   }
