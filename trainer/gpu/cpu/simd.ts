@@ -75,6 +75,7 @@ import {
   vNeg,
   vShuffle,
   vStore,
+  vStore64Lane,
   vSub,
   vToInt,
   vZero,
@@ -87,9 +88,12 @@ export const NR = 8;
 const NV = NR / 4;
 
 // pack_a(src, si, sp, dst, mcv, mcp, kc): dst[ir/MR][p][r] = A(ir + r, p) = f32[src + (ir+r)*si + p*sp], or 0
-// for rows >= mcv; ir < mcp (a multiple of MR), p < kc. Strides in bytes.
+// for rows >= mcv; ir < mcp (a multiple of MR), p < kc. Strides in bytes. Whole panels of a row-major A (sp = 4)
+// go four steps at a time: rows 0-3 turned with a 4 x 4 shuffle transpose, rows 4-5 interleaved in pairs.
 function packA(): Func {
+  if (MR !== 6) throw new Error("simd: pack_a's vector path is written for 6-row panels");
   const [src, si, sp, dst, mcv, mcp, kc, ir, p, po] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const v0 = 10, t0 = v0 + MR; // MR row vectors, then 4 shuffle temporaries
   const row = (r: number): Code =>
     f32Store(
       get(dst),
@@ -101,11 +105,48 @@ function packA(): Func {
     ...inc(dst, 4 * MR),
     ...inc(po, get(sp)),
   ];
+  const v = (r: number) => get(v0 + r);
+  const fourP = [
+    ...Array.from({ length: MR }, (_, r) => set(v0 + r, vLoad(add(get(po), mul(get(si), i32(r)))))).flat(),
+    ...set(t0, vShuffle(v(0), v(1), lanes(0, 4, 1, 5))),
+    ...set(t0 + 1, vShuffle(v(0), v(1), lanes(2, 6, 3, 7))),
+    ...set(t0 + 2, vShuffle(v(2), v(3), lanes(0, 4, 1, 5))),
+    ...set(t0 + 3, vShuffle(v(2), v(3), lanes(2, 6, 3, 7))),
+    ...[[0, 2, 0], [0, 2, 1], [1, 3, 0], [1, 3, 1]].flatMap(([a, b, hi], q) =>
+      vStore(
+        get(dst),
+        vShuffle(get(t0 + a), get(t0 + b), hi ? lanes(2, 3, 6, 7) : lanes(0, 1, 4, 5)),
+        q * 4 * MR,
+      )
+    ),
+    ...[0, 1].flatMap((h) => {
+      const pairs = vShuffle(v(4), v(5), h ? lanes(2, 6, 3, 7) : lanes(0, 4, 1, 5));
+      return [
+        ...set(t0, pairs),
+        ...vStore64Lane(get(dst), get(t0), 0, (2 * h) * 4 * MR + 16),
+        ...vStore64Lane(get(dst), get(t0), 1, (2 * h + 1) * 4 * MR + 16),
+      ];
+    }),
+    ...inc(dst, 4 * 4 * MR),
+    ...inc(po, 16),
+  ];
   const body = forLoop(ir, i32(0), get(mcp), MR, [
     ...set(po, add(get(src), mul(get(ir), get(si)))),
-    ...forLoop(p, i32(0), get(kc), 1, perP),
+    ...ifElse(
+      and(eq(get(sp), i32(4)), le(add(get(ir), i32(MR)), get(mcv))),
+      [
+        ...forLoop(p, i32(0), and(get(kc), i32(-4)), 4, fourP),
+        ...forLoop(p, get(p), get(kc), 1, perP),
+      ],
+      forLoop(p, i32(0), get(kc), 1, perP),
+    ),
   ]);
-  return { name: "pack_a", params: [I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32], body };
+  return {
+    name: "pack_a",
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, ...new Array(MR + 4).fill(V128)],
+    body,
+  };
 }
 
 // pack_b(src, sp, sj, dst, kc, ncv, ncp): dst[jr/NR][p][c] = B(p, jr + c) = f32[src + p*sp + (jr+c)*sj], or 0

@@ -86,6 +86,14 @@ export const vStore = (addr: Code, value: Code, offset = 0): Code => [
   ...simd(0x0b),
   ...memarg(offset),
 ];
+/** `v128.store64_lane`: lane `lane` (0 or 1) of `value` as 64 bits (two f32) at `addr + offset`. */
+export const vStore64Lane = (addr: Code, value: Code, lane: number, offset = 0): Code => [
+  ...addr,
+  ...value,
+  ...simd(0x5b),
+  ...memarg(offset),
+  lane,
+];
 /** `f32x4.splat`. */
 export const splat = (x: Code): Code => [...x, ...simd(0x13)];
 /** `v128.const` with `x` in all four f32 lanes. */
