@@ -4,8 +4,10 @@
  * them, with SwiGLU and causal attention. Operands live in JavaScript arrays; a matmul copies them into the
  * memory, packs op(A) and op(B) once (a parallel job over row and column blocks, `KC` reduction steps at a
  * time), runs the register-tiled micro-kernel over one task per output tile `[MC rows, NC columns]`, and copies
- * the result back. Every output's reduction runs in the same order whatever the tiling, so results do not
- * depend on the thread count.
+ * the result back. A B operand whose allocation nothing has written since the last call (a weight, between
+ * optimizer steps) keeps its packed form in a region of the memory, so decoding packs each weight once, not at
+ * every step. Every output's reduction runs in the same order whatever the tiling, so results do not depend on
+ * the thread count.
  *
  * @module
  */
