@@ -69,10 +69,11 @@ import {
   vMaddPlain,
   vMaddRelaxed,
   vMax,
-  vMin,
   vMul,
   vNearest,
   vNeg,
+  vPmax,
+  vPmin,
   vShuffle,
   vStore,
   vStore64Lane,
@@ -272,20 +273,47 @@ function macro(relaxed: boolean): Func {
   };
 }
 
+// The constants of `vExp` (and 1, which its callers add), set once into locals before a kernel's loop:
+// `v128.const` inside a loop is materialised on every pass, which made the exp loops twice as slow.
+const EXP_CONSTANTS = [
+  88.3762626647949,
+  -87.3365478515625,
+  1.44269504088896341,
+  0.693359375,
+  -2.12194440e-4,
+  1.9875691500e-4,
+  1.3981999507e-3,
+  8.3334519073e-3,
+  4.1665795894e-2,
+  1.6666665459e-1,
+  5.0000001201e-1,
+  1,
+];
+/** Locals (v128) the constants of `vExp` take: the f32 ones and the exponent bias 127 as i32. */
+const EXP_LOCALS = EXP_CONSTANTS.length + 1;
+/** Sets the constant locals of `vExp` from local `base` on. */
+const expConstants = (base: number): Code => [
+  ...EXP_CONSTANTS.flatMap((k, j) => set(base + j, vConst(k))),
+  ...set(base + EXP_CONSTANTS.length, vConstI32(127)),
+];
+/** The local holding constant `k` of {@linkcode EXP_CONSTANTS} (set by `expConstants(base)`). */
+const expConst = (base: number, k: number): Code => get(base + EXP_CONSTANTS.indexOf(k));
+
 // exp(x) per lane in f32 (Cephes expf: x = n ln2 + r, |r| <= ln2/2, a degree-6 polynomial in r, times 2^n built
-// in the exponent bits); about 1 ulp. x is clamped to [-87.3, 88.4], so the result stays a normal float.
-// `x` must be a local: it is read several times.
-function vExp(x: number, t: number, n: number): Code {
-  const c = vConst;
-  const clamped = set(x, vMax(vMin(get(x), c(88.3762626647949)), c(-87.3365478515625)));
+// in the exponent bits); about 1 ulp. x is clamped to [-87.3, 88.4] (pmin/pmax: NaN passes through, as with
+// min/max), so the result stays a normal float. `x` must be a local: it is read several times. `k` is the first
+// of the constant locals (`expConstants`).
+function vExp(x: number, t: number, n: number, k: number): Code {
+  const c = (v: number) => expConst(k, v);
+  const clamped = set(x, vPmax(vPmin(get(x), c(88.3762626647949)), c(-87.3365478515625)));
   const nn = set(n, vNearest(vMul(get(x), c(1.44269504088896341))));
   const r = set(t, vSub(vSub(get(x), vMul(get(n), c(0.693359375))), vMul(get(n), c(-2.12194440e-4))));
   let poly = c(1.9875691500e-4);
-  for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) {
-    poly = vAdd(vMul(poly, get(t)), c(k));
+  for (const q of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) {
+    poly = vAdd(vMul(poly, get(t)), c(q));
   }
   const p = vAdd(vAdd(vMul(vMul(poly, get(t)), get(t)), get(t)), c(1));
-  const pow2 = iShl4(iAdd4(vToInt(get(n)), vConstI32(127)), i32(23));
+  const pow2 = iShl4(iAdd4(vToInt(get(n)), get(k + EXP_CONSTANTS.length)), i32(23));
   return [...clamped, ...nn, ...r, ...vMul(p, pow2)];
 }
 
@@ -293,54 +321,60 @@ function vExp(x: number, t: number, n: number): Code {
 export const ELEMENTWISE = { swigluForward: 0, swigluBackward: 1 } as const;
 
 // An elementwise kernel over `count` floats, four at a time (count is rounded up to a multiple of 4: the
-// buffers are padded): parameters p0..p4 (byte pointers), count; `step(i)` is the body for byte offset local i.
+// buffers are padded): parameters p0..p4 (byte pointers), count; `step(i, l, k)` is the body for byte offset
+// local i, with v128 locals l(0..locals) and the constant locals of `vExp` from k on.
 function elementwise(
   name: string,
   locals: number,
-  step: (i: number, l: (k: number) => number) => Code,
+  step: (i: number, l: (k: number) => number, k: number) => Code,
 ): Func {
   const [count, i] = [5, 6];
   const l = (k: number) => 7 + k;
   return {
     name,
     params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, ...new Array(locals).fill(V128)],
-    body: forLoop(i, i32(0), mul(get(count), i32(4)), 16, step(i, l)),
+    locals: [I32, ...new Array(locals + EXP_LOCALS).fill(V128)],
+    body: [
+      ...expConstants(l(locals)),
+      ...forLoop(i, i32(0), mul(get(count), i32(4)), 16, step(i, l, l(locals))),
+    ],
   };
 }
 
 const at = (p: number, i: number): Code => add(get(p), get(i));
-const c1 = vConst(1);
 
 // out = g / (1 + exp(-g)) * up (as kernels.ts computes it, in f32).
 function swigluForward(): Func {
-  return elementwise(`ew${ELEMENTWISE.swigluForward}`, 4, (i, l) => [
+  return elementwise(`ew${ELEMENTWISE.swigluForward}`, 4, (i, l, k) => [
     ...set(l(0), vLoad(at(0, i))),
     ...set(l(1), vNeg(get(l(0)))),
-    ...vExp(l(1), l(2), l(3)),
+    ...vExp(l(1), l(2), l(3), k),
     ...set(l(1)),
-    ...vStore(at(2, i), vMul(vDiv(get(l(0)), vAdd(c1, get(l(1)))), vLoad(at(1, i)))),
+    ...vStore(at(2, i), vMul(vDiv(get(l(0)), vAdd(expConst(k, 1), get(l(1)))), vLoad(at(1, i)))),
   ]);
 }
 
 // s = 1 / (1 + exp(-g)); dUp = dOut * g * s; dGate = dOut * up * s * (1 + g * (1 - s)).
 function swigluBackward(): Func {
-  return elementwise(`ew${ELEMENTWISE.swigluBackward}`, 5, (i, l) => [
-    ...set(l(0), vLoad(at(0, i))),
-    ...set(l(1), vNeg(get(l(0)))),
-    ...vExp(l(1), l(2), l(3)),
-    ...set(l(1)),
-    ...set(l(1), vDiv(c1, vAdd(c1, get(l(1))))),
-    ...set(l(4), vLoad(at(2, i))),
-    ...vStore(at(4, i), vMul(vMul(get(l(4)), get(l(0))), get(l(1)))),
-    ...vStore(
-      at(3, i),
-      vMul(
-        vMul(vMul(get(l(4)), vLoad(at(1, i))), get(l(1))),
-        vAdd(c1, vMul(get(l(0)), vSub(c1, get(l(1))))),
+  return elementwise(`ew${ELEMENTWISE.swigluBackward}`, 5, (i, l, k) => {
+    const one = expConst(k, 1);
+    return [
+      ...set(l(0), vLoad(at(0, i))),
+      ...set(l(1), vNeg(get(l(0)))),
+      ...vExp(l(1), l(2), l(3), k),
+      ...set(l(1)),
+      ...set(l(1), vDiv(one, vAdd(one, get(l(1))))),
+      ...set(l(4), vLoad(at(2, i))),
+      ...vStore(at(4, i), vMul(vMul(get(l(4)), get(l(0))), get(l(1)))),
+      ...vStore(
+        at(3, i),
+        vMul(
+          vMul(vMul(get(l(4)), vLoad(at(1, i))), get(l(1))),
+          vAdd(one, vMul(get(l(0)), vSub(one, get(l(1))))),
+        ),
       ),
-    ),
-  ]);
+    ];
+  });
 }
 
 // gemv_nt(a, b, c, m, n, k, ldc, alpha, accumulate): C[i, j] (=|+=) alpha * dot(A[i, :], B[j, :]) for A [m, k]
@@ -523,8 +557,9 @@ function rowsMax(): Func {
 // with `write`, p[i][u] = e.
 function rowsExp(): Func {
   const [p, stride, rows, first, scale, sub, sums, write] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [i, u, row, end, sv, subv, acc, x, t, n] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const [i, u, row, end, sv, subv, acc, x, t, n, k] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
   const body = [
+    ...expConstants(k),
     ...set(sv, splat(get(scale))),
     ...forLoop(i, i32(0), get(rows), 1, [
       ...set(row, add(get(p), mul(get(i), get(stride)))),
@@ -533,7 +568,7 @@ function rowsExp(): Func {
       ...set(acc, vZero),
       ...forLoop(u, i32(0), get(end), 16, [
         ...set(x, vSub(vMul(vLoad(add(get(row), get(u))), get(sv)), get(subv))),
-        ...vExp(x, t, n),
+        ...vExp(x, t, n, k),
         ...set(x),
         ...set(acc, vAdd(get(acc), get(x))),
         ...ifElse(get(write), vStore(add(get(row), get(u)), get(x))),
@@ -544,7 +579,7 @@ function rowsExp(): Func {
   return {
     name: "rows_exp",
     params: [I32, I32, I32, I32, F32, I32, I32, I32],
-    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, ...new Array(EXP_LOCALS).fill(V128)],
     body,
   };
 }

@@ -114,7 +114,10 @@ export const vSub = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe5)];
 export const vMul = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe6)];
 export const vMax = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe9)];
 export const vDiv = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe7)];
-export const vMin = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe8)];
+/** `f32x4.pmin`: `b < a ? b : a` per lane (one instruction on x64, where `f32x4.min` takes several for NaN and -0). */
+export const vPmin = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xea)];
+/** `f32x4.pmax`: `a < b ? b : a` per lane. */
+export const vPmax = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xeb)];
 export const vNeg = (a: Code): Code => [...a, ...simd(0xe1)];
 /** f32x4.nearest (round half to even). */
 export const vNearest = (a: Code): Code => [...a, ...simd(0x6a)];
