@@ -203,6 +203,7 @@ export class ThreadPool {
     let b = Atomics.load(i32, BUSY);
     while (b !== 0 && performance.now() < free) b = Atomics.load(i32, BUSY);
     for (; b !== 0; b = Atomics.load(i32, BUSY)) Atomics.wait(i32, BUSY, b, 50);
+    const ready = performance.now();
     writeArgs(i32, f32, ARGS);
     i32[KIND] = kind;
     i32[TOTAL] = tiles;
@@ -228,7 +229,8 @@ export class ThreadPool {
     let d = Atomics.load(i32, DONE);
     while (d < tiles && performance.now() < until) d = Atomics.load(i32, DONE);
     for (; d < tiles; d = Atomics.load(i32, DONE)) Atomics.wait(i32, DONE, d, 100);
-    const end = performance.now(), waited = end - own + (published - start);
+    // Waiting for the workers to leave the last job and to finish this one (not the spawning of workers).
+    const end = performance.now(), waited = end - own + (ready - start);
     if (waited > LATE_MS && waited > (4 * (own - published)) / Math.max(mine, 1)) {
       this.#contendedUntil = end + CONTENDED_MS;
     }
