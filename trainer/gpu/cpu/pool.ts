@@ -15,8 +15,11 @@
  * @module
  */
 
-/** Int32 slots of the control block (at byte 0 of the memory). */
-const SEQ = 0, BUSY = 1, NEXT = 2, DONE = 3, TOTAL = 4, STOP = 5, KIND = 6, ERR = 7, STATE = 8;
+/**
+ * Int32 slots of the control block (at byte 0 of the memory); STATE + t is thread t's, QUIET (after the last
+ * thread's) is 1 while the pool is contended: workers then sleep between jobs instead of spinning.
+ */
+const SEQ = 0, BUSY = 1, NEXT = 2, DONE = 3, TOTAL = 4, STOP = 5, KIND = 6, ERR = 7, STATE = 8, QUIET = 80;
 /** First Int32 slot of a job's arguments. */
 export const ARGS = 96;
 /** Bytes the control block occupies. */
@@ -63,8 +66,8 @@ export type Helper = (...args: any[]) => unknown;
 
 function workerSource(tasks: readonly Task[], helpers: readonly Helper[]): string {
   return `
-const [SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS] = ${
-    JSON.stringify([SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS])
+const [SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, QUIET, ARGS] = ${
+    JSON.stringify([SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, QUIET, ARGS])
   };
 ${helpers.map((h) => h.toString()).join("\n")}
 const TASKS = [${tasks.map((t) => t.toString()).join(",\n")}];
@@ -79,7 +82,7 @@ self.onmessage = (e) => {
     if ((s & 1) === 1 || s === seen) {
       // Spin a little first: the next job of a decoding step usually follows within microseconds, and a
       // sleeping thread takes tens of them to wake.
-      const until = performance.now() + spinMs;
+      const until = Atomics.load(i32, QUIET) === 0 ? performance.now() + spinMs : 0;
       while (((s & 1) === 1 || s === seen) && performance.now() < until) s = Atomics.load(i32, SEQ);
       if ((s & 1) === 0 && s !== seen) continue;
       if (Atomics.wait(i32, SEQ, s, idleMs) === "timed-out" && Atomics.load(i32, SEQ) === s &&
@@ -200,6 +203,7 @@ export class ThreadPool {
     const s = Atomics.load(i32, SEQ);
     Atomics.store(i32, SEQ, s + 1);
     const start = performance.now(), free = start + SPIN_MS;
+    if (start >= this.#contendedUntil && i32[QUIET] !== 0) Atomics.store(i32, QUIET, 0);
     let b = Atomics.load(i32, BUSY);
     while (b !== 0 && performance.now() < free) b = Atomics.load(i32, BUSY);
     for (; b !== 0; b = Atomics.load(i32, BUSY)) Atomics.wait(i32, BUSY, b, 50);
@@ -233,6 +237,7 @@ export class ThreadPool {
     const end = performance.now(), waited = end - own + (ready - start);
     if (waited > LATE_MS && waited > (4 * (own - published)) / Math.max(mine, 1)) {
       this.#contendedUntil = end + CONTENDED_MS;
+      Atomics.store(i32, QUIET, 1); // a spinning worker would take CPU time from this thread too
     }
     if (error) throw error;
     if (i32[ERR] !== 0) throw new Error("cpu backend: a kernel failed on a worker thread");
