@@ -37,11 +37,16 @@ export const SPIN_MS = 0.2;
  * A job whose caller waits on the workers this many milliseconds longer than its own tiles took (and several times
  * one of its tiles) had a worker descheduled mid-job: the machine's cores are oversubscribed. The pool then
  * reports itself {@linkcode ThreadPool.contended} for {@linkcode CONTENDED_MS}, and callers keep small jobs on
- * their own thread, where a late worker cannot hold them up.
+ * their own thread, where a late worker cannot hold them up (so does {@linkcode ABSENT_JOBS}).
  */
 export const LATE_MS = 0.5;
 /** How long the pool reports itself contended after a late job. */
-export const CONTENDED_MS = 200;
+export const CONTENDED_MS = 500;
+/**
+ * Jobs in a row whose tiles the caller ran alone (no worker came in time) that also mark the pool contended:
+ * a spinning worker joins a job within a microsecond, one that slept since the last job may miss one job.
+ */
+export const ABSENT_JOBS = 2;
 
 /** The kernel exports a task uses (whatever the module exports). */
 // deno-lint-ignore no-explicit-any
@@ -129,6 +134,7 @@ export class ThreadPool {
   #url: string | null = null;
   #destroyed = false;
   #contendedUntil = 0;
+  #absent = 0;
 
   /**
    * A pool of `threads - 1` workers (spawned on demand) over `memory`, each instantiating the module `bytes`;
@@ -235,7 +241,12 @@ export class ThreadPool {
     for (; d < tiles; d = Atomics.load(i32, DONE)) Atomics.wait(i32, DONE, d, 100);
     // Waiting for the workers to leave the last job and to finish this one (not the spawning of workers).
     const end = performance.now(), waited = end - own + (ready - start);
-    if (waited > LATE_MS && waited > (4 * (own - published)) / Math.max(mine, 1)) {
+    this.#absent = mine === tiles ? this.#absent + 1 : 0;
+    if (
+      this.#absent >= ABSENT_JOBS ||
+      (waited > LATE_MS && waited > (4 * (own - published)) / Math.max(mine, 1))
+    ) {
+      this.#absent = 0;
       this.#contendedUntil = end + CONTENDED_MS;
       Atomics.store(i32, QUIET, 1); // a spinning worker would take CPU time from this thread too
     }
