@@ -221,3 +221,19 @@ Deno.test("logSoftmax: exp sums to 1, matches the definition, keeps -Infinity, n
   for (let i = 0; i < 3; i++) assertAlmostEquals(ly[i], y[i] - z, 1e-6);
   assertThrows(() => logSoftmax([1, 2], new Float32Array(1)), RangeError, "out");
 });
+
+Deno.test("many tied logits: the best-first order (lower id first on ties) equals the reference draw for draw", () => {
+  const v = 1500;
+  const gen = createRng(8);
+  // Few distinct values, so runs and merges meet ties at every level.
+  const logits = Float32Array.from({ length: v }, () => Math.round(2 * gen.nextNormal()) / 2);
+  const asF32 = Array.from(logits);
+  for (const p of [{ temperature: 1, topP: 0.9 }, { temperature: 0.8, topK: 300, topP: 0.97 }]) {
+    const sampler = new TokenSampler(v, p);
+    const reference = referenceDrawer(asF32, p);
+    const a = createRng(3), b = createRng(3);
+    for (let i = 0; i < 300; i++) {
+      assertEquals(sampler.sample(logits, a), reference(b), `${JSON.stringify(p)} draw ${i}`);
+    }
+  }
+});

@@ -143,6 +143,38 @@ Deno.test("sampling is reproducible for a seed and changes with it", async () =>
   assertNotEquals(strs(a), strs(other));
 });
 
+Deno.test("a batch of 20 prompts gives each prompt the tokens it gets alone, 1 and 2 threads", async () => {
+  // Batched steps run the packed matmul (rows >= 6, kept packed weights, split over threads), a prompt alone the
+  // gemv path: the same sampled tokens either way, for a seed per prompt.
+  const rng = createRng(21);
+  const prompts = Array.from(
+    { length: 20 },
+    () => Array.from({ length: 1 + rng.nextInt(9) }, () => rng.nextInt(37)),
+  );
+  const promptSeeds = prompts.map((_, i) => 100 + i);
+  const o = { samplesPerPrompt: 2, maxNewTokens: 10, temperature: 1, topP: 0.9, stopTokens: [4] };
+  for (const threads of [1, 2]) {
+    const backend = createCpuBackend({ threads });
+    try {
+      const model = testModel(backend);
+      const batched = await generate(model, prompts, { ...o, promptSeeds });
+      for (let p = 0; p < prompts.length; p++) {
+        const alone = await generate(model, [prompts[p]], { ...o, seed: promptSeeds[p] });
+        for (let k = 0; k < o.samplesPerPrompt; k++) {
+          const got = batched[p * o.samplesPerPrompt + k];
+          assertEquals(
+            [Array.from(got.tokens), got.finishReason],
+            [Array.from(alone[k].tokens), alone[k].finishReason],
+            `prompt ${p} sample ${k} threads=${threads}`,
+          );
+        }
+      }
+    } finally {
+      backend.destroy();
+    }
+  }
+});
+
 Deno.test("sampledVocab: ids at or above it are never drawn (a vocabulary padded past the tokenizer)", async () => {
   const model = testModel(createCpuBackend());
   const o = { samplesPerPrompt: 4, maxNewTokens: 8, temperature: 2, seed: 5 };

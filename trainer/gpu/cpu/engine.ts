@@ -4,8 +4,10 @@
  * them, with SwiGLU and causal attention. Operands live in JavaScript arrays; a matmul copies them into the
  * memory, packs op(A) and op(B) once (a parallel job over row and column blocks, `KC` reduction steps at a
  * time), runs the register-tiled micro-kernel over one task per output tile `[MC rows, NC columns]`, and copies
- * the result back. Every output's reduction runs in the same order whatever the tiling, so results do not
- * depend on the thread count.
+ * the result back. A B operand whose allocation nothing has written since the last call (a weight, between
+ * optimizer steps) keeps its packed form in a region of the memory, so decoding packs each weight once, not at
+ * every step. Every output's reduction runs in the same order whatever the tiling, so results do not depend on
+ * the thread count.
  *
  * @module
  */
@@ -50,14 +52,39 @@ export interface MatmulShape {
   beta: number;
 }
 
+/**
+ * Identifies the contents of a matmul's B operand: `owner` is the allocation it lies in, whose `version` changes
+ * whenever anything writes into it. While both stay the same, B's packed form is reused (weights during decoding).
+ */
+export interface OperandKey {
+  owner: object;
+  version: number;
+}
+
+/** Bytes of packed operands kept between calls (weights of the presets the CPU trains and decodes fit). */
+const CACHE_BYTES = 32 << 20;
+
+/** A packed B operand kept in the cache region (or seen once, `at` null). */
+interface CacheEntry {
+  version: number;
+  at: number | null;
+  generation: number;
+}
+
 /** Reduction steps per packed block. */
 const KC = 256;
 /** Largest output tile (rows x columns) of one task. */
 const MC_MAX = 12 * MR, NC_MAX = 16 * NR;
 /** Bytes of one thread's scratch (attention's products pack into it): a packed A block and a packed B block. */
 const SCRATCH_BYTES = (MC_MAX * KC + KC * NC_MAX) * 4;
-/** Below this many flops a matmul runs on the calling thread only (waking workers costs tens of microseconds). */
-const PARALLEL_MIN_FLOPS = 1 << 23;
+/**
+ * Below this many flops a matmul runs on the calling thread only. Workers spin a moment between jobs (`pool.ts`),
+ * so a job reaches them in about a microsecond; the products of a decoding step (batch 16-64 rows against each
+ * weight, 1-6 MFLOP) are worth splitting.
+ */
+const PARALLEL_MIN_FLOPS = 1 << 20;
+/** From this many flops a matmul is split over threads even while the pool is contended. */
+const PARALLEL_CONTENDED_FLOPS = 1 << 23;
 
 // Argument slots of a gemm job (Int32 offsets from the job's first slot).
 const G = {
@@ -171,9 +198,11 @@ export interface EngineOptions {
 const GEMV_MAX_ROWS = MR - 1, GEMV_COLUMNS = 64;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
 const ATTENTION_PARALLEL_MIN = 1 << 20;
+/** Below this much cached attention work (cached slots read * heads * headDim) it runs on the calling thread only. */
+const CACHED_PARALLEL_MIN = 1 << 16;
 
-/** Floats per chunk of an elementwise job, and the fewest floats worth threading. */
-const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 17;
+/** Most floats per chunk of an elementwise job, and the fewest floats worth threading. */
+const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 14, EW_CONTENDED_MIN = 1 << 17;
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
@@ -188,6 +217,11 @@ export class CpuEngine {
   readonly #pool: ThreadPool;
   readonly #opsBase: number;
   readonly #scratchBase: number;
+  readonly #cacheBase: number;
+  #cacheUsed = 0;
+  // Bumped when the cache region is emptied; entries of an older generation are gone.
+  #cacheGeneration = 0;
+  readonly #cache = new WeakMap<object, Map<string, CacheEntry>>();
   #f32: Float32Array;
 
   private constructor(threads: number, opts: EngineOptions) {
@@ -197,7 +231,8 @@ export class CpuEngine {
     this.threads = threads;
     this.relaxed = mod.relaxed;
     const scratchBase = align64(CONTROL_BYTES);
-    this.#opsBase = scratchBase + threads * SCRATCH_BYTES;
+    this.#cacheBase = scratchBase + threads * SCRATCH_BYTES;
+    this.#opsBase = this.#cacheBase + CACHE_BYTES;
     const pages = Math.ceil(this.#opsBase / 65536) + 1;
     this.#memory = threads > 1
       ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true })
@@ -257,12 +292,15 @@ export class CpuEngine {
 
   /**
    * `out = alpha * op(a) @ op(b) + beta * out`. Returns false (doing nothing) when the operands do not fit in
-   * WebAssembly memory. The caller has checked the operand lengths.
+   * WebAssembly memory. The caller has checked the operand lengths. With `bKey`, B's packed form is kept from the
+   * second call that finds B unchanged on, and reused while it stays so.
    */
-  matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape, bKey?: OperandKey): boolean {
     const { m, n, k, transA, transB, alpha, beta } = s;
     if (m === 0 || n === 0) return true;
-    if (!transA && transB && m <= GEMV_MAX_ROWS && k % 4 === 0 && k > 0) return this.#gemv(a, b, out, s);
+    if (!transA && transB && m <= GEMV_MAX_ROWS && k % 4 === 0 && k > 0) {
+      return this.#gemv(a, b, out, s, bKey);
+    }
     const np = Math.ceil(n / NR) * NR, mp = Math.ceil(m / MR) * MR;
     const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
     const paOff = cOff + align64(mp * np * 4), pbOff = paOff + align64(mp * k * 4);
@@ -273,8 +311,11 @@ export class CpuEngine {
       else if (beta !== 1) { for (let i = 0; i < m * n; i++) out[i] *= beta; }
       return true;
     }
+    const kept = this.#cached(bKey, b, `p${transB ? "t" : "n"}${n}x${k}`, k * np * 4);
+    const packB = kept === null || kept.fresh;
+    const pb = kept === null ? pbOff : kept.at;
     mem.set(a.subarray(0, m * k), aOff >> 2);
-    mem.set(b.subarray(0, k * n), bOff >> 2);
+    if (packB) mem.set(b.subarray(0, k * n), bOff >> 2);
     const c = cOff >> 2;
     if (beta !== 0) {
       if (np === n) mem.set(out.subarray(0, m * n), c);
@@ -283,7 +324,7 @@ export class CpuEngine {
     }
     // Tiles: the largest ones that still give every thread a few, when the product is worth threading.
     const flops = 2 * m * n * k;
-    const parallel = this.threads > 1 && flops >= PARALLEL_MIN_FLOPS;
+    const parallel = this.#parallel(flops, PARALLEL_MIN_FLOPS, PARALLEL_CONTENDED_FLOPS);
     let mc = MC_MAX, nc = NC_MAX;
     if (parallel) {
       while (Math.ceil(m / mc) * Math.ceil(n / nc) < 3 * this.threads && (mc > 2 * MR || nc > 4 * NR)) {
@@ -313,33 +354,37 @@ export class CpuEngine {
       i32[at + G.MR] = MR;
       i32[at + G.NR] = NR;
       i32[at + G.PA] = paOff;
-      i32[at + G.PB] = pbOff;
+      i32[at + G.PB] = pb;
       i32[at + G.TILES_A] = tilesM;
     };
-    this.#pool.run(PACK, tilesM + tilesN, setArgs, parallel);
+    // Pack tiles: A's row blocks, then (unless B's packed form is kept) B's column blocks.
+    this.#pool.run(PACK, tilesM + (packB ? tilesN : 0), setArgs, parallel);
     this.#pool.run(GEMM, tilesM * tilesN, setArgs, parallel);
     if (np === n) out.set(mem.subarray(c, c + m * n));
     else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * np, c + i * np + n), i * n);
     return true;
   }
 
-  // A few rows against a weight matrix: A @ B^T read in place, split over column blocks.
-  #gemv(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): boolean {
+  // A few rows against a weight matrix: A @ B^T read in place (B kept in the cache region like a packed one),
+  // split over column blocks.
+  #gemv(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape, bKey?: OperandKey): boolean {
     const { m, n, k, alpha, beta } = s;
     const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
     const mem = this.#reserve(cOff + m * n * 4);
     if (!mem) return false;
+    const kept = this.#cached(bKey, b, `r${n}x${k}`, k * n * 4);
+    const bAt = kept === null ? bOff : kept.at;
     mem.set(a.subarray(0, m * k), aOff >> 2);
-    mem.set(b.subarray(0, k * n), bOff >> 2);
+    if (kept === null || kept.fresh) mem.set(b.subarray(0, k * n), bAt >> 2);
     const c = cOff >> 2;
     if (beta !== 0) {
       mem.set(out.subarray(0, m * n), c);
       if (beta !== 1) { for (let i = 0; i < m * n; i++) mem[c + i] *= beta; }
     }
-    const parallel = this.threads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS;
+    const parallel = this.#parallel(2 * m * n * k, PARALLEL_MIN_FLOPS, PARALLEL_CONTENDED_FLOPS);
     this.#pool.run(GEMV, Math.ceil(n / GEMV_COLUMNS), (i32, f32, at) => {
       i32[at + G.A] = aOff;
-      i32[at + G.B] = bOff;
+      i32[at + G.B] = bAt;
       i32[at + G.C] = cOff;
       i32[at + G.M] = m;
       i32[at + G.N] = n;
@@ -351,6 +396,35 @@ export class CpuEngine {
     }, parallel);
     out.set(mem.subarray(c, c + m * n));
     return true;
+  }
+
+  /**
+   * Where B's prepared form (`form`: packed or raw, and its shape) of `bytes` bytes lives in the cache region:
+   * `{ at, fresh: false }` when it is there from an earlier call, `{ at, fresh: true }` when the caller must
+   * write it there now (B was seen unchanged before: a weight, not an activation rewritten between calls), or
+   * null (no key, first sight, or too large) when the caller prepares it in its own scratch as usual.
+   */
+  #cached(key: OperandKey | undefined, b: Float32Array, form: string, bytes: number) {
+    if (!key || bytes > CACHE_BYTES) return null;
+    let forms = this.#cache.get(key.owner);
+    if (!forms) this.#cache.set(key.owner, forms = new Map());
+    const id = `${form}@${b.byteOffset}`;
+    const entry = forms.get(id);
+    if (entry?.version !== key.version) {
+      forms.set(id, { version: key.version, at: null, generation: this.#cacheGeneration });
+      return null;
+    }
+    if (entry.at !== null && entry.generation === this.#cacheGeneration) {
+      return { at: entry.at, fresh: false };
+    }
+    if (this.#cacheUsed + bytes > CACHE_BYTES) {
+      this.#cacheGeneration++; // full: start over (every kept form is dropped)
+      this.#cacheUsed = 0;
+    }
+    entry.at = this.#cacheBase + this.#cacheUsed;
+    entry.generation = this.#cacheGeneration;
+    this.#cacheUsed += align64(bytes);
+    return { at: entry.at, fresh: true };
   }
 
   /**
@@ -366,12 +440,15 @@ export class CpuEngine {
     arrays.forEach((a, q) => {
       if (!outputs[q]) mem.set(a.subarray(0, count), ptr(q) >> 2);
     });
-    this.#pool.run(ELEMENTWISE_TASK, Math.ceil(count / EW_CHUNK), (i32, _f32, at) => {
+    const parallel = this.#parallel(count, EW_PARALLEL_MIN, EW_CONTENDED_MIN);
+    // Whole vectors per chunk, and at least one chunk per thread when threaded.
+    const chunk = parallel ? Math.min(EW_CHUNK, Math.ceil(count / this.threads / 4) * 4) : EW_CHUNK;
+    this.#pool.run(ELEMENTWISE_TASK, Math.ceil(count / chunk), (i32, _f32, at) => {
       i32[at] = kernel;
-      i32[at + 1] = EW_CHUNK;
+      i32[at + 1] = chunk;
       i32[at + 2] = count;
       for (let q = 0; q < 5; q++) i32[at + 3 + q] = q < arrays.length ? ptr(q) : 0;
-    }, this.threads > 1 && count >= EW_PARALLEL_MIN);
+    }, parallel);
     arrays.forEach((a, q) => {
       if (outputs[q]) a.set(mem.subarray(ptr(q) >> 2, (ptr(q) >> 2) + count));
     });
@@ -442,7 +519,7 @@ export class CpuEngine {
       span += lengths[b] + Q;
     }
     new Int32Array(mem.buffer, lenOff, batch).set(lengths.subarray(0, batch));
-    const parallel = this.threads > 1 && span * H * D >= ATTENTION_PARALLEL_MIN;
+    const parallel = this.#parallel(span * H * D, CACHED_PARALLEL_MIN, ATTENTION_PARALLEL_MIN);
     this.#pool.run(ATTENTION_CACHED, batch, (i32, _f32, a) => {
       const fields: [number, number][] = [
         [AT.Q, qOff],
@@ -528,6 +605,12 @@ export class CpuEngine {
       if (outputs[i]) a.set(mem.subarray(offsets[i] >> 2, (offsets[i] >> 2) + sizes[i]));
     });
     return true;
+  }
+
+  // Whether a job of `work` is split over threads: from `min` on, or from `contended` on while a recent job
+  // waited on a descheduled worker (oversubscribed cores make small parallel jobs slower than serial ones).
+  #parallel(work: number, min: number, contended: number): boolean {
+    return this.threads > 1 && work >= (this.#pool.contended ? contended : min);
   }
 
   /** Stops the worker threads. */

@@ -8,16 +8,17 @@
  * @module
  */
 
-import { CpuEngine, type MatmulShape } from "./engine.ts";
+import { CpuEngine, type MatmulShape, type OperandKey } from "./engine.ts";
 
-export type { MatmulShape };
+export type { MatmulShape, OperandKey };
 
 let defaultEngine: CpuEngine | null | undefined;
 
 /**
  * Computes `out[m, n] = alpha * op(a) @ op(b) + beta * out` on host arrays with the WebAssembly SIMD kernels of
  * `engine` (default: a one-thread engine shared by all callers), or with {@linkcode matmulF32Scalar} where the
- * runtime lacks WebAssembly SIMD (`engine` null) or the operands exceed WebAssembly memory.
+ * runtime lacks WebAssembly SIMD (`engine` null) or the operands exceed WebAssembly memory. `bKey` identifies B's
+ * contents (see {@linkcode OperandKey}) so that the engine may reuse its packed form.
  */
 export function matmulF32(
   a: Float32Array,
@@ -25,13 +26,14 @@ export function matmulF32(
   out: Float32Array,
   s: MatmulShape,
   engine?: CpuEngine | null,
+  bKey?: OperandKey,
 ): void {
   checkOperands(a, b, out, s);
   if (engine === undefined) {
     if (defaultEngine === undefined) defaultEngine = CpuEngine.create(1);
     engine = defaultEngine;
   }
-  if (engine && engine.matmul(a, b, out, s)) return;
+  if (engine && engine.matmul(a, b, out, s, bKey)) return;
   matmulScalar(a, b, out, s);
 }
 

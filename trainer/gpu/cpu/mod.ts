@@ -26,6 +26,11 @@ export class CpuTensor implements Tensor {
   freed = false;
   /** The allocation a view belongs to (itself for an allocation). */
   readonly root: CpuTensor | null;
+  /**
+   * Of an allocation: bumped by every op that writes into it or into one of its views, so that work derived from
+   * its contents (a packed weight matrix) can be reused while the count stays the same.
+   */
+  version = 0;
 
   /** Wraps host memory; `root` is the allocation a view aliases. */
   constructor(data: Float32Array | Int32Array, root: CpuTensor | null = null) {
@@ -52,15 +57,22 @@ function f32(t: Tensor): Float32Array {
   return c.data;
 }
 
+/** The host memory of an f32 tensor an op writes into (counted in its allocation's version). */
+function out32(t: Tensor): Float32Array {
+  const a = f32(t), c = t as CpuTensor;
+  (c.root ?? c).version++;
+  return a;
+}
+
 function i32(t: Tensor): Int32Array {
   const c = cpu(t);
   if (!(c.data instanceof Int32Array)) throw new TypeError("cpu backend: expected an i32 tensor, got f32");
   return c.data;
 }
 
-/** The host memory of a CPU tensor as f32 (tests and CPU-only code paths). */
+/** The host memory of a CPU tensor as f32 (tests and CPU-only code paths; the caller may write into it). */
 export function cpuF32(t: Tensor): Float32Array {
-  return f32(t);
+  return out32(t);
 }
 
 /** Options of {@linkcode createCpuBackend}. */
@@ -125,6 +137,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
         throw new RangeError(`upload: ${data.length} elements at ${offset} overflow a tensor of ${c.length}`);
       }
       c.data.set(data, offset);
+      (c.root ?? c).version++;
     },
     download(t: Tensor): Promise<Float32Array> {
       return Promise.resolve(f32(t).slice());
@@ -141,20 +154,22 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
 
     fill(t: Tensor, value: number): void {
       check.fill(t, value);
-      f32(t).fill(value);
+      out32(t).fill(value);
     },
     copy(src: Tensor, dst: Tensor): void {
       check.copy(src, dst);
-      cpu(dst).data.set(cpu(src).data);
+      const d = cpu(dst);
+      d.data.set(cpu(src).data);
+      (d.root ?? d).version++;
     },
     scale(x: Tensor, alpha: number): void {
       check.scale(x, alpha);
-      const a = f32(x);
+      const a = out32(x);
       for (let i = 0; i < a.length; i++) a[i] *= alpha;
     },
     addInto(dst: Tensor, src: Tensor, alpha = 1): void {
       check.addInto(dst, src, alpha);
-      const d = f32(dst), s = f32(src);
+      const d = out32(dst), s = f32(src);
       for (let i = 0; i < d.length; i++) d[i] += alpha * s[i];
     },
     sumSquares(x: Tensor, out: Tensor, accumulate = false): void {
@@ -162,33 +177,41 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       const a = f32(x);
       let s = 0;
       for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-      const o = f32(out);
+      const o = out32(out);
       o[0] = accumulate ? o[0] + s : s;
     },
 
     matmul(p) {
       check.matmul(p);
-      matmulF32(f32(p.a), f32(p.b), f32(p.out), {
-        m: p.m,
-        n: p.n,
-        k: p.k,
-        transA: p.transA ?? false,
-        transB: p.transB ?? false,
-        alpha: p.alpha ?? 1,
-        beta: p.beta ?? 0,
-      }, engine);
+      const b = cpu(p.b), owner = b.root ?? b;
+      matmulF32(
+        f32(p.a),
+        f32(p.b),
+        out32(p.out),
+        {
+          m: p.m,
+          n: p.n,
+          k: p.k,
+          transA: p.transA ?? false,
+          transB: p.transB ?? false,
+          alpha: p.alpha ?? 1,
+          beta: p.beta ?? 0,
+        },
+        engine,
+        { owner, version: owner.version },
+      );
     },
     embeddingForward(p) {
       check.embeddingForward(p);
-      k.embeddingForward(i32(p.tokens), f32(p.table), f32(p.out), p.rows, p.dim);
+      k.embeddingForward(i32(p.tokens), f32(p.table), out32(p.out), p.rows, p.dim);
     },
     embeddingBackward(p) {
       check.embeddingBackward(p);
-      k.embeddingBackward(i32(p.tokens), f32(p.dOut), f32(p.dTable), p.rows, p.dim);
+      k.embeddingBackward(i32(p.tokens), f32(p.dOut), out32(p.dTable), p.rows, p.dim);
     },
     rmsNormForward(p) {
       check.rmsNormForward(p);
-      k.rmsNormForward(f32(p.x), f32(p.weight), f32(p.out), f32(p.rstd), p.rows, p.dim, p.eps);
+      k.rmsNormForward(f32(p.x), f32(p.weight), out32(p.out), out32(p.rstd), p.rows, p.dim, p.eps);
     },
     rmsNormBackward(p) {
       check.rmsNormBackward(p);
@@ -197,36 +220,42 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
         f32(p.weight),
         f32(p.rstd),
         f32(p.dOut),
-        f32(p.dx),
-        f32(p.dWeight),
+        out32(p.dx),
+        out32(p.dWeight),
         p.rows,
         p.dim,
       );
     },
     rope(p) {
       check.rope(p);
-      k.rope(f32(p.x), i32(p.positions), p.rows, p.heads, p.headDim, p.theta, p.inverse ?? false);
+      k.rope(out32(p.x), i32(p.positions), p.rows, p.heads, p.headDim, p.theta, p.inverse ?? false);
     },
     attentionForward(p) {
       check.attentionForward(p);
-      const [q, kk, v, out, lse] = [f32(p.q), f32(p.k), f32(p.v), f32(p.out), f32(p.lse)];
+      const [q, kk, v, out, lse] = [f32(p.q), f32(p.k), f32(p.v), out32(p.out), out32(p.lse)];
       if (engine?.attentionForward(q, kk, v, out, lse, p)) return;
       att.attentionForward(q, kk, v, out, lse, p, engine);
     },
     attentionBackward(p) {
       check.attentionBackward(p);
-      const [q, kk, v, out, lse, dOut, dq, dk, dv] = [p.q, p.k, p.v, p.out, p.lse, p.dOut, p.dq, p.dk, p.dv]
-        .map(f32);
+      const [q, kk, v, out, lse, dOut] = [p.q, p.k, p.v, p.out, p.lse, p.dOut].map(f32);
+      const [dq, dk, dv] = [p.dq, p.dk, p.dv].map(out32);
       if (engine?.attentionBackward(q, kk, v, out, lse, dOut, dq, dk, dv, p)) return;
       att.attentionBackward(q, kk, v, out, lse, dOut, dq, dk, dv, p, engine);
     },
     kvCacheWrite(p) {
       check.kvCacheWrite(p);
-      att.kvCacheWrite(f32(p.src), f32(p.cache), i32(p.lengths), p.width, p);
+      att.kvCacheWrite(f32(p.src), out32(p.cache), i32(p.lengths), p.width, p);
     },
     attentionCached(p) {
       check.attentionCached(p);
-      const [q, kc, vc, lengths, out] = [f32(p.q), f32(p.kCache), f32(p.vCache), i32(p.lengths), f32(p.out)];
+      const [q, kc, vc, lengths, out] = [
+        f32(p.q),
+        f32(p.kCache),
+        f32(p.vCache),
+        i32(p.lengths),
+        out32(p.out),
+      ];
       const { batch, queryLen, capacity } = p;
       for (let b = 0; b < batch; b++) {
         if (!(lengths[b] >= 0 && lengths[b] + queryLen <= capacity)) {
@@ -240,13 +269,13 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     swigluForward(p) {
       check.swigluForward(p);
-      const arrays = [f32(p.gate), f32(p.up), f32(p.out)];
+      const arrays = [f32(p.gate), f32(p.up), out32(p.out)];
       if (engine?.elementwise(ELEMENTWISE.swigluForward, arrays, [false, false, true], p.length)) return;
       k.swigluForward(arrays[0], arrays[1], arrays[2], p.length);
     },
     swigluBackward(p) {
       check.swigluBackward(p);
-      const arrays = [f32(p.gate), f32(p.up), f32(p.dOut), f32(p.dGate), f32(p.dUp)];
+      const arrays = [f32(p.gate), f32(p.up), f32(p.dOut), out32(p.dGate), out32(p.dUp)];
       if (
         engine?.elementwise(ELEMENTWISE.swigluBackward, arrays, [false, false, false, true, true], p.length)
       ) {
@@ -256,19 +285,19 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     addBias(p) {
       check.addBias(p);
-      k.addBias(f32(p.x), f32(p.bias), p.rows, p.dim);
+      k.addBias(out32(p.x), f32(p.bias), p.rows, p.dim);
     },
     biasGrad(p) {
       check.biasGrad(p);
-      k.biasGrad(f32(p.dOut), f32(p.dBias), p.rows, p.dim);
+      k.biasGrad(f32(p.dOut), out32(p.dBias), p.rows, p.dim);
     },
     gatherRows(p) {
       check.gatherRows(p);
-      k.gatherRows(f32(p.src), i32(p.indices), f32(p.out), p.count, p.width);
+      k.gatherRows(f32(p.src), i32(p.indices), out32(p.out), p.count, p.width);
     },
     scatterAddRows(p) {
       check.scatterAddRows(p);
-      k.scatterAddRows(f32(p.src), i32(p.indices), f32(p.dst), p.count, p.width);
+      k.scatterAddRows(f32(p.src), i32(p.indices), out32(p.dst), p.count, p.width);
     },
     lmHeadForward(p) {
       check.lmHeadForward(p);
@@ -276,9 +305,9 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
         f32(p.hidden),
         f32(p.weight),
         i32(p.targets),
-        f32(p.logprobs),
-        f32(p.entropies),
-        f32(p.lse),
+        out32(p.logprobs),
+        out32(p.entropies),
+        out32(p.lse),
         p,
         engine,
       );
@@ -291,15 +320,15 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
         i32(p.targets),
         f32(p.lse),
         f32(p.coeffs),
-        f32(p.dHidden),
-        f32(p.dWeight),
+        out32(p.dHidden),
+        out32(p.dWeight),
         p,
         engine,
       );
     },
     adamw(p) {
       check.adamw(p);
-      k.adamw(f32(p.params), f32(p.grads), f32(p.m), f32(p.v), {
+      k.adamw(out32(p.params), f32(p.grads), out32(p.m), out32(p.v), {
         lr: p.lr,
         beta1: p.beta1,
         beta2: p.beta2,

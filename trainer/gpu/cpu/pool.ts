@@ -15,8 +15,11 @@
  * @module
  */
 
-/** Int32 slots of the control block (at byte 0 of the memory). */
-const SEQ = 0, BUSY = 1, NEXT = 2, DONE = 3, TOTAL = 4, STOP = 5, KIND = 6, ERR = 7, STATE = 8;
+/**
+ * Int32 slots of the control block (at byte 0 of the memory); STATE + t is thread t's, QUIET (after the last
+ * thread's) is 1 while the pool is contended: workers then sleep between jobs instead of spinning.
+ */
+const SEQ = 0, BUSY = 1, NEXT = 2, DONE = 3, TOTAL = 4, STOP = 5, KIND = 6, ERR = 7, STATE = 8, QUIET = 80;
 /** First Int32 slot of a job's arguments. */
 export const ARGS = 96;
 /** Bytes the control block occupies. */
@@ -25,6 +28,25 @@ export const CONTROL_BYTES = 1024;
 export const MAX_THREADS = 64;
 /** Milliseconds a worker waits for a job before it exits. */
 export const IDLE_MS = 1000;
+/**
+ * Milliseconds a thread spins (polling, not sleeping) for the next job or for the last tiles of its job before
+ * it sleeps: longer than the gaps between the ops of one decoding step, short enough to cost little when idle.
+ */
+export const SPIN_MS = 0.2;
+/**
+ * A job whose caller waits on the workers this many milliseconds longer than its own tiles took (and several times
+ * one of its tiles) had a worker descheduled mid-job: the machine's cores are oversubscribed. The pool then
+ * reports itself {@linkcode ThreadPool.contended} for {@linkcode CONTENDED_MS}, and callers keep small jobs on
+ * their own thread, where a late worker cannot hold them up (so does {@linkcode ABSENT_JOBS}).
+ */
+export const LATE_MS = 0.5;
+/** How long the pool reports itself contended after a late job. */
+export const CONTENDED_MS = 500;
+/**
+ * Jobs in a row whose tiles the caller ran alone (no worker came in time) that also mark the pool contended:
+ * a spinning worker joins a job within a microsecond, one that slept since the last job may miss one job.
+ */
+export const ABSENT_JOBS = 2;
 
 /** The kernel exports a task uses (whatever the module exports). */
 // deno-lint-ignore no-explicit-any
@@ -49,20 +71,25 @@ export type Helper = (...args: any[]) => unknown;
 
 function workerSource(tasks: readonly Task[], helpers: readonly Helper[]): string {
   return `
-const [SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS] = ${
-    JSON.stringify([SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, ARGS])
+const [SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, QUIET, ARGS] = ${
+    JSON.stringify([SEQ, BUSY, NEXT, DONE, TOTAL, STOP, KIND, ERR, STATE, QUIET, ARGS])
   };
 ${helpers.map((h) => h.toString()).join("\n")}
 const TASKS = [${tasks.map((t) => t.toString()).join(",\n")}];
 self.onmessage = (e) => {
-  const { memory, bytes, index, scratch, idleMs } = e.data;
+  const { memory, bytes, index, scratch, idleMs, spinMs } = e.data;
   const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } }).exports;
   const i32 = new Int32Array(memory.buffer, 0, ARGS + 64), f32 = new Float32Array(memory.buffer, 0, ARGS + 64);
   let seen = -1;
   for (;;) {
     if (Atomics.load(i32, STOP) !== 0) break;
-    const s = Atomics.load(i32, SEQ);
+    let s = Atomics.load(i32, SEQ);
     if ((s & 1) === 1 || s === seen) {
+      // Spin a little first: the next job of a decoding step usually follows within microseconds, and a
+      // sleeping thread takes tens of them to wake.
+      const until = Atomics.load(i32, QUIET) === 0 ? performance.now() + spinMs : 0;
+      while (((s & 1) === 1 || s === seen) && performance.now() < until) s = Atomics.load(i32, SEQ);
+      if ((s & 1) === 0 && s !== seen) continue;
       if (Atomics.wait(i32, SEQ, s, idleMs) === "timed-out" && Atomics.load(i32, SEQ) === s &&
           Atomics.compareExchange(i32, STATE + index, 1, 0) === 1) {
         self.close();
@@ -106,6 +133,8 @@ export class ThreadPool {
   readonly #workers: (Worker | null)[];
   #url: string | null = null;
   #destroyed = false;
+  #contendedUntil = 0;
+  #absent = 0;
 
   /**
    * A pool of `threads - 1` workers (spawned on demand) over `memory`, each instantiating the module `bytes`;
@@ -144,6 +173,14 @@ export class ThreadPool {
     return this.#i32;
   }
 
+  /**
+   * Whether a recent job waited on a descheduled worker (see {@linkcode LATE_MS}): small jobs are then better run
+   * on the calling thread alone. Results do not depend on it.
+   */
+  get contended(): boolean {
+    return performance.now() < this.#contendedUntil;
+  }
+
   /** Workers currently running (not yet exited). */
   get liveWorkers(): number {
     let n = 0;
@@ -171,9 +208,12 @@ export class ThreadPool {
     }
     const s = Atomics.load(i32, SEQ);
     Atomics.store(i32, SEQ, s + 1);
-    for (let b = Atomics.load(i32, BUSY); b !== 0; b = Atomics.load(i32, BUSY)) {
-      Atomics.wait(i32, BUSY, b, 50);
-    }
+    const start = performance.now(), free = start + SPIN_MS;
+    if (start >= this.#contendedUntil && i32[QUIET] !== 0) Atomics.store(i32, QUIET, 0);
+    let b = Atomics.load(i32, BUSY);
+    while (b !== 0 && performance.now() < free) b = Atomics.load(i32, BUSY);
+    for (; b !== 0; b = Atomics.load(i32, BUSY)) Atomics.wait(i32, BUSY, b, 50);
+    const ready = performance.now();
     writeArgs(i32, f32, ARGS);
     i32[KIND] = kind;
     i32[TOTAL] = tiles;
@@ -184,17 +224,31 @@ export class ThreadPool {
     Atomics.notify(i32, SEQ);
     this.#spawnMissing();
     const task = this.#tasks[kind], scratch = this.#scratch(0);
-    let error: unknown = null;
+    let error: unknown = null, mine = 0;
+    const published = performance.now();
     for (let t = Atomics.add(i32, NEXT, 1); t < tiles; t = Atomics.add(i32, NEXT, 1)) {
       try {
         task(this.#ex, i32, f32, ARGS, t, scratch);
       } catch (e) {
         error = e;
       }
+      mine++;
       Atomics.add(i32, DONE, 1);
     }
-    for (let d = Atomics.load(i32, DONE); d < tiles; d = Atomics.load(i32, DONE)) {
-      Atomics.wait(i32, DONE, d, 100);
+    const own = performance.now(), until = own + SPIN_MS;
+    let d = Atomics.load(i32, DONE);
+    while (d < tiles && performance.now() < until) d = Atomics.load(i32, DONE);
+    for (; d < tiles; d = Atomics.load(i32, DONE)) Atomics.wait(i32, DONE, d, 100);
+    // Waiting for the workers to leave the last job and to finish this one (not the spawning of workers).
+    const end = performance.now(), waited = end - own + (ready - start);
+    this.#absent = mine === tiles ? this.#absent + 1 : 0;
+    if (
+      this.#absent >= ABSENT_JOBS ||
+      (waited > LATE_MS && waited > (4 * (own - published)) / Math.max(mine, 1))
+    ) {
+      this.#absent = 0;
+      this.#contendedUntil = end + CONTENDED_MS;
+      Atomics.store(i32, QUIET, 1); // a spinning worker would take CPU time from this thread too
     }
     if (error) throw error;
     if (i32[ERR] !== 0) throw new Error("cpu backend: a kernel failed on a worker thread");
@@ -214,6 +268,7 @@ export class ThreadPool {
         index: w,
         scratch: this.#scratch(w),
         idleMs: IDLE_MS,
+        spinMs: SPIN_MS,
       });
       this.#workers[w - 1]?.terminate(); // an earlier worker of this slot has exited by itself
       this.#workers[w - 1] = worker;

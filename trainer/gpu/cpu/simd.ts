@@ -69,12 +69,14 @@ import {
   vMaddPlain,
   vMaddRelaxed,
   vMax,
-  vMin,
   vMul,
   vNearest,
   vNeg,
+  vPmax,
+  vPmin,
   vShuffle,
   vStore,
+  vStore64Lane,
   vSub,
   vToInt,
   vZero,
@@ -87,9 +89,12 @@ export const NR = 8;
 const NV = NR / 4;
 
 // pack_a(src, si, sp, dst, mcv, mcp, kc): dst[ir/MR][p][r] = A(ir + r, p) = f32[src + (ir+r)*si + p*sp], or 0
-// for rows >= mcv; ir < mcp (a multiple of MR), p < kc. Strides in bytes.
+// for rows >= mcv; ir < mcp (a multiple of MR), p < kc. Strides in bytes. Whole panels of a row-major A (sp = 4)
+// go four steps at a time: rows 0-3 turned with a 4 x 4 shuffle transpose, rows 4-5 interleaved in pairs.
 function packA(): Func {
+  if (MR !== 6) throw new Error("simd: pack_a's vector path is written for 6-row panels");
   const [src, si, sp, dst, mcv, mcp, kc, ir, p, po] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const v0 = 10, t0 = v0 + MR; // MR row vectors, then 4 shuffle temporaries
   const row = (r: number): Code =>
     f32Store(
       get(dst),
@@ -101,17 +106,57 @@ function packA(): Func {
     ...inc(dst, 4 * MR),
     ...inc(po, get(sp)),
   ];
+  const v = (r: number) => get(v0 + r);
+  const fourP = [
+    ...Array.from({ length: MR }, (_, r) => set(v0 + r, vLoad(add(get(po), mul(get(si), i32(r)))))).flat(),
+    ...set(t0, vShuffle(v(0), v(1), lanes(0, 4, 1, 5))),
+    ...set(t0 + 1, vShuffle(v(0), v(1), lanes(2, 6, 3, 7))),
+    ...set(t0 + 2, vShuffle(v(2), v(3), lanes(0, 4, 1, 5))),
+    ...set(t0 + 3, vShuffle(v(2), v(3), lanes(2, 6, 3, 7))),
+    ...[[0, 2, 0], [0, 2, 1], [1, 3, 0], [1, 3, 1]].flatMap(([a, b, hi], q) =>
+      vStore(
+        get(dst),
+        vShuffle(get(t0 + a), get(t0 + b), hi ? lanes(2, 3, 6, 7) : lanes(0, 1, 4, 5)),
+        q * 4 * MR,
+      )
+    ),
+    ...[0, 1].flatMap((h) => {
+      const pairs = vShuffle(v(4), v(5), h ? lanes(2, 6, 3, 7) : lanes(0, 4, 1, 5));
+      return [
+        ...set(t0, pairs),
+        ...vStore64Lane(get(dst), get(t0), 0, (2 * h) * 4 * MR + 16),
+        ...vStore64Lane(get(dst), get(t0), 1, (2 * h + 1) * 4 * MR + 16),
+      ];
+    }),
+    ...inc(dst, 4 * 4 * MR),
+    ...inc(po, 16),
+  ];
   const body = forLoop(ir, i32(0), get(mcp), MR, [
     ...set(po, add(get(src), mul(get(ir), get(si)))),
-    ...forLoop(p, i32(0), get(kc), 1, perP),
+    ...ifElse(
+      and(eq(get(sp), i32(4)), le(add(get(ir), i32(MR)), get(mcv))),
+      [
+        ...forLoop(p, i32(0), and(get(kc), i32(-4)), 4, fourP),
+        ...forLoop(p, get(p), get(kc), 1, perP),
+      ],
+      forLoop(p, i32(0), get(kc), 1, perP),
+    ),
   ]);
-  return { name: "pack_a", params: [I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32], body };
+  return {
+    name: "pack_a",
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, ...new Array(MR + 4).fill(V128)],
+    body,
+  };
 }
 
 // pack_b(src, sp, sj, dst, kc, ncv, ncp): dst[jr/NR][p][c] = B(p, jr + c) = f32[src + p*sp + (jr+c)*sj], or 0
-// for columns >= ncv. Whole panels of a row-major B (sj = 4) are copied a vector at a time.
+// for columns >= ncv. Whole panels of a row-major B (sj = 4) are copied a vector at a time; whole panels of a
+// transposed one (sp = 4: the weights of `x @ W^T`) four steps at a time, each column's 4 x 4 blocks turned with
+// shuffles.
 function packB(): Func {
   const [src, sp, sj, dst, kc, ncv, ncp, jr, p, po] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const v0 = 10, t0 = v0 + NR; // NR column vectors, then 4 shuffle temporaries
   const col = (c: number): Code =>
     f32Store(
       get(dst),
@@ -128,15 +173,52 @@ function packB(): Func {
     ...inc(dst, 4 * NR),
     ...inc(po, get(sp)),
   ];
+  // Four steps of NR columns of a transposed B: load B(p..p+3, jr+c) per column c, transpose each group of four
+  // columns, store rows p..p+3 of the panel.
+  const transpose4 = (g: number): Code => {
+    const v = (c: number) => get(v0 + 4 * g + c);
+    return [
+      ...set(t0, vShuffle(v(0), v(1), lanes(0, 4, 1, 5))),
+      ...set(t0 + 1, vShuffle(v(0), v(1), lanes(2, 6, 3, 7))),
+      ...set(t0 + 2, vShuffle(v(2), v(3), lanes(0, 4, 1, 5))),
+      ...set(t0 + 3, vShuffle(v(2), v(3), lanes(2, 6, 3, 7))),
+      ...[[0, 2, 0], [0, 2, 1], [1, 3, 0], [1, 3, 1]].flatMap(([a, b, hi], q) =>
+        vStore(
+          get(dst),
+          vShuffle(get(t0 + a), get(t0 + b), hi ? lanes(2, 3, 6, 7) : lanes(0, 1, 4, 5)),
+          q * 4 * NR + 16 * g,
+        )
+      ),
+    ];
+  };
+  const transposedP = [
+    ...Array.from({ length: NR }, (_, c) => set(v0 + c, vLoad(add(get(po), mul(get(sj), i32(c)))))).flat(),
+    ...Array.from({ length: NV }, (_, g) => transpose4(g)).flat(),
+    ...inc(dst, 4 * 4 * NR),
+    ...inc(po, 16),
+  ];
+  const whole = le(add(get(jr), i32(NR)), get(ncv));
   const body = forLoop(jr, i32(0), get(ncp), NR, [
     ...set(po, add(get(src), mul(get(jr), get(sj)))),
     ...ifElse(
-      and(eq(get(sj), i32(4)), le(add(get(jr), i32(NR)), get(ncv))),
+      and(eq(get(sj), i32(4)), whole),
       forLoop(p, i32(0), get(kc), 1, vectorP),
-      forLoop(p, i32(0), get(kc), 1, scalarP),
+      ifElse(
+        and(eq(get(sp), i32(4)), whole),
+        [
+          ...forLoop(p, i32(0), and(get(kc), i32(-4)), 4, transposedP),
+          ...forLoop(p, get(p), get(kc), 1, scalarP),
+        ],
+        forLoop(p, i32(0), get(kc), 1, scalarP),
+      ),
     ),
   ]);
-  return { name: "pack_b", params: [I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32], body };
+  return {
+    name: "pack_b",
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, ...new Array(NR + 4).fill(V128)],
+    body,
+  };
 }
 
 // macro(ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate): C[ir + r, jr + c] (=|+=) alpha * sum_p
@@ -147,15 +229,19 @@ function macro(relaxed: boolean): Func {
   const alphaV = 17, av = 18, bv0 = 19, acc0 = bv0 + NV;
   const acc = (r: number, v: number) => acc0 + r * NV + v;
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
-  const step: Code = [
-    ...Array.from({ length: NV }, (_, v) => set(bv0 + v, vLoad(get(bp), 16 * v))).flat(),
+  // Reduction step `u` of a pass (operands at offsets from ap and bp, which the pass advances afterwards).
+  const step = (u: number): Code => [
+    ...Array.from({ length: NV }, (_, v) => set(bv0 + v, vLoad(get(bp), 16 * v + 4 * NR * u))).flat(),
     ...Array.from({ length: MR }, (_, r) => [
-      ...set(av, vLoadSplat(get(ap), 4 * r)),
+      ...set(av, vLoadSplat(get(ap), 4 * r + 4 * MR * u)),
       ...Array.from({ length: NV }, (_, v) => set(acc(r, v), madd(get(av), get(bv0 + v), get(acc(r, v)))))
         .flat(),
     ]).flat(),
-    ...inc(ap, 4 * MR),
-    ...inc(bp, 4 * NR),
+  ];
+  const pass = (steps: number): Code => [
+    ...Array.from({ length: steps }, (_, u) => step(u)).flat(),
+    ...inc(ap, 4 * MR * steps),
+    ...inc(bp, 4 * NR * steps),
   ];
   const store = (accumulate: boolean): Code =>
     Array.from({ length: MR }, (_, r) => [
@@ -169,7 +255,10 @@ function macro(relaxed: boolean): Func {
     ...Array.from({ length: MR * NV }, (_, i) => set(acc0 + i, vZero)).flat(),
     ...set(bp, get(bpan)),
     ...set(aend, add(get(ap), mul(get(kc), i32(4 * MR)))),
-    ...doWhile(step, lt(get(ap), get(aend))),
+    // kc mod 4 steps first, then four per pass (same order of multiply-adds, a quarter of the loop overhead).
+    ...ifElse(and(get(kc), i32(1)), pass(1)),
+    ...ifElse(and(get(kc), i32(2)), pass(2)),
+    ...ifElse(lt(get(ap), get(aend)), doWhile(pass(4), lt(get(ap), get(aend)))),
     ...set(cp, add(add(get(c), mul(get(ir), get(ldc))), mul(get(jr), i32(4)))),
     ...ifElse(get(accumulate), store(true), store(false)),
   ];
@@ -191,20 +280,47 @@ function macro(relaxed: boolean): Func {
   };
 }
 
+// The constants of `vExp` (and 1, which its callers add), set once into locals before a kernel's loop:
+// `v128.const` inside a loop is materialised on every pass, which made the exp loops twice as slow.
+const EXP_CONSTANTS = [
+  88.3762626647949,
+  -87.3365478515625,
+  1.44269504088896341,
+  0.693359375,
+  -2.12194440e-4,
+  1.9875691500e-4,
+  1.3981999507e-3,
+  8.3334519073e-3,
+  4.1665795894e-2,
+  1.6666665459e-1,
+  5.0000001201e-1,
+  1,
+];
+/** Locals (v128) the constants of `vExp` take: the f32 ones and the exponent bias 127 as i32. */
+const EXP_LOCALS = EXP_CONSTANTS.length + 1;
+/** Sets the constant locals of `vExp` from local `base` on. */
+const expConstants = (base: number): Code => [
+  ...EXP_CONSTANTS.flatMap((k, j) => set(base + j, vConst(k))),
+  ...set(base + EXP_CONSTANTS.length, vConstI32(127)),
+];
+/** The local holding constant `k` of {@linkcode EXP_CONSTANTS} (set by `expConstants(base)`). */
+const expConst = (base: number, k: number): Code => get(base + EXP_CONSTANTS.indexOf(k));
+
 // exp(x) per lane in f32 (Cephes expf: x = n ln2 + r, |r| <= ln2/2, a degree-6 polynomial in r, times 2^n built
-// in the exponent bits); about 1 ulp. x is clamped to [-87.3, 88.4], so the result stays a normal float.
-// `x` must be a local: it is read several times.
-function vExp(x: number, t: number, n: number): Code {
-  const c = vConst;
-  const clamped = set(x, vMax(vMin(get(x), c(88.3762626647949)), c(-87.3365478515625)));
+// in the exponent bits); about 1 ulp. x is clamped to [-87.3, 88.4] (pmin/pmax: NaN passes through, as with
+// min/max), so the result stays a normal float. `x` must be a local: it is read several times. `k` is the first
+// of the constant locals (`expConstants`).
+function vExp(x: number, t: number, n: number, k: number): Code {
+  const c = (v: number) => expConst(k, v);
+  const clamped = set(x, vPmax(vPmin(get(x), c(88.3762626647949)), c(-87.3365478515625)));
   const nn = set(n, vNearest(vMul(get(x), c(1.44269504088896341))));
   const r = set(t, vSub(vSub(get(x), vMul(get(n), c(0.693359375))), vMul(get(n), c(-2.12194440e-4))));
   let poly = c(1.9875691500e-4);
-  for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) {
-    poly = vAdd(vMul(poly, get(t)), c(k));
+  for (const q of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) {
+    poly = vAdd(vMul(poly, get(t)), c(q));
   }
   const p = vAdd(vAdd(vMul(vMul(poly, get(t)), get(t)), get(t)), c(1));
-  const pow2 = iShl4(iAdd4(vToInt(get(n)), vConstI32(127)), i32(23));
+  const pow2 = iShl4(iAdd4(vToInt(get(n)), get(k + EXP_CONSTANTS.length)), i32(23));
   return [...clamped, ...nn, ...r, ...vMul(p, pow2)];
 }
 
@@ -212,54 +328,60 @@ function vExp(x: number, t: number, n: number): Code {
 export const ELEMENTWISE = { swigluForward: 0, swigluBackward: 1 } as const;
 
 // An elementwise kernel over `count` floats, four at a time (count is rounded up to a multiple of 4: the
-// buffers are padded): parameters p0..p4 (byte pointers), count; `step(i)` is the body for byte offset local i.
+// buffers are padded): parameters p0..p4 (byte pointers), count; `step(i, l, k)` is the body for byte offset
+// local i, with v128 locals l(0..locals) and the constant locals of `vExp` from k on.
 function elementwise(
   name: string,
   locals: number,
-  step: (i: number, l: (k: number) => number) => Code,
+  step: (i: number, l: (k: number) => number, k: number) => Code,
 ): Func {
   const [count, i] = [5, 6];
   const l = (k: number) => 7 + k;
   return {
     name,
     params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, ...new Array(locals).fill(V128)],
-    body: forLoop(i, i32(0), mul(get(count), i32(4)), 16, step(i, l)),
+    locals: [I32, ...new Array(locals + EXP_LOCALS).fill(V128)],
+    body: [
+      ...expConstants(l(locals)),
+      ...forLoop(i, i32(0), mul(get(count), i32(4)), 16, step(i, l, l(locals))),
+    ],
   };
 }
 
 const at = (p: number, i: number): Code => add(get(p), get(i));
-const c1 = vConst(1);
 
 // out = g / (1 + exp(-g)) * up (as kernels.ts computes it, in f32).
 function swigluForward(): Func {
-  return elementwise(`ew${ELEMENTWISE.swigluForward}`, 4, (i, l) => [
+  return elementwise(`ew${ELEMENTWISE.swigluForward}`, 4, (i, l, k) => [
     ...set(l(0), vLoad(at(0, i))),
     ...set(l(1), vNeg(get(l(0)))),
-    ...vExp(l(1), l(2), l(3)),
+    ...vExp(l(1), l(2), l(3), k),
     ...set(l(1)),
-    ...vStore(at(2, i), vMul(vDiv(get(l(0)), vAdd(c1, get(l(1)))), vLoad(at(1, i)))),
+    ...vStore(at(2, i), vMul(vDiv(get(l(0)), vAdd(expConst(k, 1), get(l(1)))), vLoad(at(1, i)))),
   ]);
 }
 
 // s = 1 / (1 + exp(-g)); dUp = dOut * g * s; dGate = dOut * up * s * (1 + g * (1 - s)).
 function swigluBackward(): Func {
-  return elementwise(`ew${ELEMENTWISE.swigluBackward}`, 5, (i, l) => [
-    ...set(l(0), vLoad(at(0, i))),
-    ...set(l(1), vNeg(get(l(0)))),
-    ...vExp(l(1), l(2), l(3)),
-    ...set(l(1)),
-    ...set(l(1), vDiv(c1, vAdd(c1, get(l(1))))),
-    ...set(l(4), vLoad(at(2, i))),
-    ...vStore(at(4, i), vMul(vMul(get(l(4)), get(l(0))), get(l(1)))),
-    ...vStore(
-      at(3, i),
-      vMul(
-        vMul(vMul(get(l(4)), vLoad(at(1, i))), get(l(1))),
-        vAdd(c1, vMul(get(l(0)), vSub(c1, get(l(1))))),
+  return elementwise(`ew${ELEMENTWISE.swigluBackward}`, 5, (i, l, k) => {
+    const one = expConst(k, 1);
+    return [
+      ...set(l(0), vLoad(at(0, i))),
+      ...set(l(1), vNeg(get(l(0)))),
+      ...vExp(l(1), l(2), l(3), k),
+      ...set(l(1)),
+      ...set(l(1), vDiv(one, vAdd(one, get(l(1))))),
+      ...set(l(4), vLoad(at(2, i))),
+      ...vStore(at(4, i), vMul(vMul(get(l(4)), get(l(0))), get(l(1)))),
+      ...vStore(
+        at(3, i),
+        vMul(
+          vMul(vMul(get(l(4)), vLoad(at(1, i))), get(l(1))),
+          vAdd(one, vMul(get(l(0)), vSub(one, get(l(1))))),
+        ),
       ),
-    ),
-  ]);
+    ];
+  });
 }
 
 // gemv_nt(a, b, c, m, n, k, ldc, alpha, accumulate): C[i, j] (=|+=) alpha * dot(A[i, :], B[j, :]) for A [m, k]
@@ -442,8 +564,9 @@ function rowsMax(): Func {
 // with `write`, p[i][u] = e.
 function rowsExp(): Func {
   const [p, stride, rows, first, scale, sub, sums, write] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [i, u, row, end, sv, subv, acc, x, t, n] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const [i, u, row, end, sv, subv, acc, x, t, n, k] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
   const body = [
+    ...expConstants(k),
     ...set(sv, splat(get(scale))),
     ...forLoop(i, i32(0), get(rows), 1, [
       ...set(row, add(get(p), mul(get(i), get(stride)))),
@@ -452,7 +575,7 @@ function rowsExp(): Func {
       ...set(acc, vZero),
       ...forLoop(u, i32(0), get(end), 16, [
         ...set(x, vSub(vMul(vLoad(add(get(row), get(u))), get(sv)), get(subv))),
-        ...vExp(x, t, n),
+        ...vExp(x, t, n, k),
         ...set(x),
         ...set(acc, vAdd(get(acc), get(x))),
         ...ifElse(get(write), vStore(add(get(row), get(u)), get(x))),
@@ -463,7 +586,7 @@ function rowsExp(): Func {
   return {
     name: "rows_exp",
     params: [I32, I32, I32, I32, F32, I32, I32, I32],
-    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, ...new Array(EXP_LOCALS).fill(V128)],
     body,
   };
 }

@@ -86,6 +86,14 @@ export const vStore = (addr: Code, value: Code, offset = 0): Code => [
   ...simd(0x0b),
   ...memarg(offset),
 ];
+/** `v128.store64_lane`: lane `lane` (0 or 1) of `value` as 64 bits (two f32) at `addr + offset`. */
+export const vStore64Lane = (addr: Code, value: Code, lane: number, offset = 0): Code => [
+  ...addr,
+  ...value,
+  ...simd(0x5b),
+  ...memarg(offset),
+  lane,
+];
 /** `f32x4.splat`. */
 export const splat = (x: Code): Code => [...x, ...simd(0x13)];
 /** `v128.const` with `x` in all four f32 lanes. */
@@ -106,7 +114,10 @@ export const vSub = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe5)];
 export const vMul = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe6)];
 export const vMax = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe9)];
 export const vDiv = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe7)];
-export const vMin = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe8)];
+/** `f32x4.pmin`: `b < a ? b : a` per lane (one instruction on x64, where `f32x4.min` takes several for NaN and -0). */
+export const vPmin = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xea)];
+/** `f32x4.pmax`: `a < b ? b : a` per lane. */
+export const vPmax = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xeb)];
 export const vNeg = (a: Code): Code => [...a, ...simd(0xe1)];
 /** f32x4.nearest (round half to even). */
 export const vNearest = (a: Code): Code => [...a, ...simd(0x6a)];
