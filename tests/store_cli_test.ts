@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { openStore } from "../trainer/store/mod.ts";
-import { sampleProblems, sampleRollouts, testBackends } from "../trainer/store/testing.ts";
+import { sampleProblems, sampleRollouts, seedPgliteDir, testBackends } from "../trainer/store/testing.ts";
 
 const CLI = (name: string) => new URL(`../trainer/cli/${name}.ts`, import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -44,6 +44,7 @@ for (const backend of testBackends("store_cli")) {
     };
     const jsonLines = (text: string) => text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
     try {
+      if (!backend.databaseUrl) await seedPgliteDir(dataDir);
       const store = await openStore({ databaseUrl: backend.databaseUrl, dataDir, schema: backend.schema });
       const problems = sampleProblems("cli", 3);
       await store.upsertProblems(problems);

@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { openStore } from "../trainer/store/mod.ts";
+import { seedPgliteDir } from "../trainer/store/testing.ts";
 import type { RunSummary, StepMetrics } from "../trainer/rl/metrics.ts";
 import { spawnTask } from "./tasks.ts";
 
@@ -13,7 +14,7 @@ const ABLATE = new URL("../trainer/cli/ablate.ts", import.meta.url).pathname;
 
 /**
  * The trainer writes to PostgreSQL when DATABASE_URL is set (as in CI), else to PGlite in `--data-dir`, which each
- * test points into its own temporary folder.
+ * test points into its own temporary folder, started from the test PGlite template (`seedPgliteDir`).
  */
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
 
@@ -76,6 +77,7 @@ async function runUntilThenKill(args: string[], marker: RegExp): Promise<string>
 
 Deno.test("train: SIGKILL mid-run, resume, and the store, metrics and summary agree", async () => {
   const dir = await Deno.makeTempDir({ prefix: "train_e2e_" });
+  if (!DATABASE_URL) await seedPgliteDir(`${dir}/db`);
   const steps = 6;
   const name = uniqueName("e2e-resume");
   const args = [
@@ -179,6 +181,7 @@ Deno.test("train: SIGKILL mid-run, resume, and the store, metrics and summary ag
 
 Deno.test("train: the pass rate on a trivially easy problem family rises", async () => {
   const dir = await Deno.makeTempDir({ prefix: "train_easy_" });
+  if (!DATABASE_URL) await seedPgliteDir(`${dir}/db`);
   // Every answer is 7. A short SFT teaches the format, but sampled responses are still mostly wrong.
   const rows = Array.from(
     { length: 60 },
@@ -240,6 +243,7 @@ Deno.test("train: the pass rate on a trivially easy problem family rises", async
 
 Deno.test("ablate: every method trains a few steps on the running-sum task, and the report has intervals", async () => {
   const dir = await Deno.makeTempDir({ prefix: "abl_e2e_" });
+  if (!DATABASE_URL) await seedPgliteDir(`${dir}/db`);
   const out = await spawnTrain(
     [
       "--seeds",

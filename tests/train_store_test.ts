@@ -6,6 +6,7 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { openStore } from "../trainer/store/mod.ts";
+import { seedPgliteDir } from "../trainer/store/testing.ts";
 import { spawnTask } from "./tasks.ts";
 
 const cli = (name: string) => new URL(`../trainer/cli/${name}.ts`, import.meta.url).pathname;
@@ -29,6 +30,8 @@ Deno.test("train then runs, rollouts and export-sft share the project's store; d
     ...["--sft-steps", "2", "--steps", "1", "--prompts-per-step", "2", "--samples-per-prompt", "2"],
     ...["--max-new-tokens", "8", "--eval-every", "0", "--pass-k", "1"],
   ];
+  // The project's PGlite store starts from the test template (initdb itself is not what this test is about).
+  if (!DATABASE_URL) await seedPgliteDir(`${dir}/.oreal/db`);
   const names: string[] = [];
   for (let i = 0; i < 2; i++) {
     const { text } = await runTask("train", "train", args, dir);
@@ -63,6 +66,7 @@ Deno.test("train then runs, rollouts and export-sft share the project's store; d
 
 Deno.test("a PGlite store that one process has open is refused to another with a clear message", async () => {
   const dir = await Deno.makeTempDir({ prefix: "store_lock_" });
+  await seedPgliteDir(`${dir}/.oreal/db`);
   const store = await openStore({ dataDir: `${dir}/.oreal/db` });
   try {
     const out = await spawnTask("runs", cli("runs"), [], { cwd: dir, env: { DATABASE_URL: "" } }).output();

@@ -1,6 +1,7 @@
 /**
  * Device buffers of the model's passes: the activations a training forward saves for its backward (with the
- * backward's scratch), and the scratch of the KV-cached forward. Allocated per shape and reused across calls.
+ * backward's scratch), and the scratch of the KV-cached forward. Allocated for the largest shape seen and reused
+ * across calls (an RL step's batches change shape every step; allocating per shape made each step pay for it).
  *
  * @module
  */
@@ -25,7 +26,10 @@ export interface LayerActs {
   h: Tensor;
 }
 
-/** Activations and scratch of a training forward/backward for one (batch, seqLen) shape, reused across calls. */
+/**
+ * Activations and scratch of a training forward/backward for one (batch, seqLen) shape; every buffer holds a
+ * whole number of values per row, so storage allocated for more rows serves smaller shapes (see `actsView`).
+ */
 export interface Acts {
   batch: number;
   seqLen: number;
@@ -173,6 +177,27 @@ export function allocStepActs(be: Backend, cfg: ModelConfig, rows: number): Step
     h: f(rows * I),
     all,
   };
+}
+
+/**
+ * The activations of a `[batch, seqLen]` batch as views into `storage`, activations allocated for at least
+ * `batch * seqLen` rows (every buffer's size is proportional to the rows). Each view has the exact size the shape
+ * needs, so the passes see the same tensors as with activations of their own; `all` stays the storage's.
+ */
+export function actsView(be: Backend, storage: Acts, batch: number, seqLen: number): Acts {
+  const R = batch * seqLen;
+  if (R > storage.rows) throw new RangeError(`actsView: ${R} rows exceed the storage's ${storage.rows}`);
+  const scale = (t: Tensor) => be.view(t, 0, (t.length / storage.rows) * R);
+  const layers = storage.layers.map((l) => {
+    const out = {} as LayerActs;
+    for (const key of Object.keys(l) as (keyof LayerActs)[]) out[key] = scale(l[key]);
+    return out;
+  });
+  const out = { batch, seqLen, rows: R, resid: storage.resid.map(scale), layers, all: storage.all } as Acts;
+  for (const [key, value] of Object.entries(storage)) {
+    if (!(key in out)) (out as unknown as Record<string, Tensor>)[key] = scale(value as Tensor);
+  }
+  return out;
 }
 
 /** Frees every buffer of a set of activations. */

@@ -11,7 +11,7 @@ import type { Backend, Tensor } from "../gpu/backend.ts";
 import { headDim, type ModelConfig, validateConfig } from "./config.ts";
 import { type HeadKind, initialValues, layerName, type ParamLayout, paramLayout } from "./params.ts";
 import { batchRows, type TokenBatch, validateBatch } from "./batch.ts";
-import { type Acts, allocActs, allocStepActs, freeActs, type StepActs } from "./activations.ts";
+import { type Acts, actsView, allocActs, allocStepActs, freeActs, type StepActs } from "./activations.ts";
 
 /** Options of {@linkcode createModel}. */
 export interface CreateModelOptions {
@@ -117,11 +117,14 @@ export class Model {
   #step = 0;
   #p = new Map<string, Tensor>();
   #g = new Map<string, Tensor>();
+  /** Activation storage for the most rows seen so far, and `#acts`, views of it for the last batch's shape. */
+  #actsStorage: Acts | null = null;
   #acts: Acts | null = null;
   #stepActs: StepActs | null = null;
   #normBuf: Tensor;
   #version = 0;
-  #lastForward: { batch: TokenBatch; version: number } | null = null;
+  /** The batch and weights the activations in `#acts` are of, with the LM head's active rows. */
+  #lastForward: { batch: TokenBatch; version: number; count: number; active: Int32Array } | null = null;
   #freed = false;
 
   /** Allocates zeroed parameters (use {@linkcode createModel} for initialised ones). */
@@ -196,7 +199,9 @@ export class Model {
 
   /**
    * Forward and backward for `L = sum_t coeffs[t] * logprob[t]`, accumulating parameter gradients; returns the
-   * forward's log-probabilities and entropies. Coefficients where the mask is 0 are ignored.
+   * forward's log-probabilities and entropies. Coefficients where the mask is 0 are ignored. When the model's
+   * last forward ({@linkcode Model.logprobs}) ran on this same batch object with the current weights, its
+   * activations are reused, so a batch must not be modified in place between the two calls.
    */
   async forwardBackward(batch: TokenBatch, coeffs: Float32Array): Promise<LogprobResult> {
     this.#requireHead("lm", "forwardBackward");
@@ -204,7 +209,7 @@ export class Model {
     if (coeffs.length !== n) {
       throw new RangeError(`forwardBackward: coeffs has ${coeffs.length} entries, expected ${n}`);
     }
-    const { acts, count, active } = this.#forward(batch);
+    const { acts, count, active } = this.#forwardOrReuse(batch);
     if (count === 0) return await this.#readHead(acts, count, active, batch); // nothing counts: no gradient
     const be = this.backend, C = this.config.hidden_size, V = this.config.vocab_size;
     be.fill(acts.dHidden, 0);
@@ -246,10 +251,7 @@ export class Model {
     if (dScores.length !== n) {
       throw new RangeError(`scoresBackward: dScores has ${dScores.length} entries, expected ${n}`);
     }
-    const last = this.#lastForward;
-    const acts = last && last.batch === batch && last.version === this.#version && this.#acts
-      ? this.#acts
-      : this.#forward(batch).acts;
+    const { acts } = this.#forwardOrReuse(batch);
     const be = this.backend, C = this.config.hidden_size, R = acts.rows;
     be.upload(acts.scores, dScores);
     const w = this.param("score.weight"), gw = this.grad("score.weight");
@@ -595,14 +597,21 @@ export class Model {
 
   #actsFor(batch: number, seqLen: number): Acts {
     if (this.#acts && this.#acts.batch === batch && this.#acts.seqLen === seqLen) return this.#acts;
-    this.#freeActs();
-    this.#acts = allocActs(this.backend, this.config, batch, seqLen);
+    const rows = batch * seqLen, have = this.#actsStorage?.rows ?? 0;
+    if (rows > have) {
+      this.#freeActs();
+      // A quarter more than needed, so a run whose shapes creep up reallocates a few times only.
+      this.#actsStorage = allocActs(this.backend, this.config, 1, Math.max(rows, Math.ceil(have * 1.25)));
+    }
+    this.#lastForward = null;
+    this.#acts = actsView(this.backend, this.#actsStorage!, batch, seqLen);
     return this.#acts;
   }
 
   #freeActs(): void {
-    if (!this.#acts) return;
-    freeActs(this.backend, this.#acts);
+    if (!this.#actsStorage) return;
+    freeActs(this.backend, this.#actsStorage);
+    this.#actsStorage = null;
     this.#acts = null;
     this.#lastForward = null;
   }
@@ -612,6 +621,19 @@ export class Model {
     if (this.#stepActs) freeActs(this.backend, this.#stepActs);
     this.#stepActs = allocStepActs(this.backend, this.config, rows);
     return this.#stepActs;
+  }
+
+  /**
+   * The activations of `batch`: those left by the last forward when it ran on this same batch object with these
+   * weights (an RL step scores a batch, then trains on it; the backward passes leave them intact), else a fresh
+   * forward. Reuse gives the fresh forward's values exactly: the kernels are deterministic.
+   */
+  #forwardOrReuse(batch: TokenBatch): { acts: Acts; count: number; active: Int32Array } {
+    const last = this.#lastForward;
+    if (last && last.batch === batch && last.version === this.#version && this.#acts) {
+      return { acts: this.#acts, count: last.count, active: last.active };
+    }
+    return this.#forward(batch);
   }
 
   // Forward of the body (and the LM head's rows for an LM model), saving activations.
@@ -682,7 +704,7 @@ export class Model {
         vocab: cfg.vocab_size,
       });
     }
-    this.#lastForward = { batch, version: this.#version };
+    this.#lastForward = { batch, version: this.#version, count, active: rows.active };
     return { acts, count, active: rows.active };
   }
 

@@ -98,6 +98,47 @@ Deno.test("model: whole-model gradient check (LM head, untied and tied)", async 
   }
 });
 
+Deno.test("model: forwardBackward after logprobs of the same batch reuses the forward, bit for bit", async () => {
+  // Counts the forwards (each starts with one embedding lookup).
+  let forwards = 0;
+  const be = createCpuBackend();
+  const counted = new Proxy(be, {
+    get(target, prop, receiver) {
+      if (prop === "embeddingForward") forwards++;
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  const model = createModel(micro, counted, { seed: 3 });
+  randomise(model, 20);
+  const batch = makeBatch(4, [6, 4], 6, micro.vocab_size, 2);
+  const coeffs = randn(5, 12);
+  const fresh = async () => {
+    model.zeroGrad();
+    // A copy of the batch is another object: always a fresh forward.
+    const r = await model.forwardBackward({ ...batch, tokens: batch.tokens.slice() }, coeffs);
+    return { ...r, grads: await model.backend.download(model.grads) };
+  };
+  const reused = async () => {
+    const scored = await model.logprobs(batch);
+    model.zeroGrad();
+    const before = forwards;
+    const r = await model.forwardBackward(batch, coeffs);
+    assertEquals(forwards, before, "forwardBackward ran a second forward");
+    assertEquals(r.logprobs, scored.logprobs);
+    return { ...r, grads: await model.backend.download(model.grads) };
+  };
+  const a = await fresh(), b = await reused();
+  assertEquals(b.logprobs, a.logprobs);
+  assertEquals(b.grads, a.grads);
+  // After an update the weights changed: the same batch object gets a new forward, not the stale one.
+  await model.step({ lr: 1e-2 });
+  const stepped = forwards;
+  const after = await model.forwardBackward(batch, coeffs);
+  assertEquals(forwards, stepped + 1);
+  assert(after.logprobs.some((v, i) => v !== b.logprobs[i]), "stale activations reused after step()");
+  assertEquals(after.logprobs, (await model.logprobs({ ...batch, tokens: batch.tokens.slice() })).logprobs);
+});
+
 Deno.test("model: scalar head starts at zero and passes a gradient check", async () => {
   const model = createModel(micro, createCpuBackend(), { seed: 3, head: "scalar" });
   const batch = makeBatch(6, [5, 3], 5, micro.vocab_size);

@@ -8,8 +8,10 @@ import { schema } from "./schema.ts";
 import { StoreInputError } from "./validate.ts";
 import {
   dropSchema,
+  pgliteTemplate,
   sampleProblems,
   sampleRollouts,
+  seedPgliteDir,
   type TestBackend,
   testBackends,
   uniqueSchema,
@@ -51,7 +53,12 @@ async function tablesIn(db: StoreDatabase, schemaName: string): Promise<string[]
 async function openSuite(backend: TestBackend, options: OpenStoreOptions) {
   const fresh: string[] = [];
   if (backend.name === "pglite") {
-    const connection = await connect({ dataDir: "memory://", schema: "public", connectTimeoutSeconds: 5 });
+    const connection = await connect({
+      dataDir: "memory://",
+      schema: "public",
+      connectTimeoutSeconds: 5,
+      pgliteTemplate: await pgliteTemplate(),
+    });
     await migrate(connection.db, "public", await loadMigrations());
     const inFreshSchema = async (fn: (db: StoreDatabase, name: string) => Promise<void>) => {
       const name = uniqueSchema("m");
@@ -374,6 +381,29 @@ Deno.test("an unreachable PostgreSQL server is a quick, clear error that hides t
   assert(!error.message.includes("secret"));
   assert(performance.now() - started < 5_000);
   await assertRejects(() => openStore({ databaseUrl: "mysql://x@y/z" }), StoreConnectError, "postgres://");
+});
+
+Deno.test("PGlite from the test template: a fresh folder becomes a store; an existing one keeps its data", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "store_template_" });
+  try {
+    await seedPgliteDir(`${dir}/db`);
+    const store = await openStore({ dataDir: `${dir}/db` });
+    const id = await store.createRun({ name: "from-template", method: "oreal", config: {} });
+    await store.close();
+    // The template applies to new databases only: this folder has one, so its run is still there.
+    const again = await connect({
+      dataDir: `${dir}/db`,
+      schema: "public",
+      connectTimeoutSeconds: 5,
+      pgliteTemplate: await pgliteTemplate(),
+    });
+    await again.close();
+    const reopened = await openStore({ dataDir: `${dir}/db` });
+    assertEquals((await reopened.findRun("from-template"))?.id, id);
+    await reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("openStore rejects bad settings before connecting", async () => {

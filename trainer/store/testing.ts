@@ -3,8 +3,59 @@
  * shared suites run on (PGlite always, PostgreSQL when `DATABASE_URL` is set), each in a throw-away schema.
  * @module
  */
+import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
+import { connect } from "./connect.ts";
 import type { ProblemRow, RolloutRow } from "./types.ts";
+
+let template: Promise<Blob> | null = null;
+
+/**
+ * A fresh PGlite data folder as a tarball, for `connect`'s `pgliteTemplate` option: a database started
+ * from it skips initdb (about 4 s on a 2-core machine, 0.8 s from the tarball). Made once per machine and PGlite
+ * build (the file name hashes the package's resolved location, which names its version) in the temporary
+ * folder, written under a temporary name and renamed, so concurrent test files never read half a file.
+ */
+export function pgliteTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const key = await sha256Hex(import.meta.resolve("@electric-sql/pglite"));
+    const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+    const path = `${tmp}/oreal-test-pglite-${key.slice(0, 16)}.tar`;
+    try {
+      return new Blob([await Deno.readFile(path)]);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const pg = new PGlite("memory://");
+    await pg.waitReady;
+    const tarball = await pg.dumpDataDir("none");
+    await pg.close();
+    const partial = `${path}.${crypto.randomUUID()}`;
+    await Deno.writeFile(partial, new Uint8Array(await tarball.arrayBuffer()));
+    await Deno.rename(partial, path);
+    return tarball;
+  })();
+  return template;
+}
+
+/**
+ * Creates a fresh PGlite database in folder `dir` from {@linkcode pgliteTemplate}, so a test's CLI subprocess
+ * opening `--data-dir dir` finds a database instead of running initdb itself.
+ */
+export async function seedPgliteDir(dir: string): Promise<void> {
+  const db = await connect({
+    dataDir: dir,
+    schema: "public",
+    connectTimeoutSeconds: 5,
+    pgliteTemplate: await pgliteTemplate(),
+  });
+  await db.close();
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /** A backend a test suite runs on. */
 export interface TestBackend {

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import type { Problem } from "../../core/data/mod.ts";
 import { connect, openStore, type Store } from "../store/mod.ts";
+import { pgliteTemplate } from "../store/testing.ts";
 import { JobQueue, type JobRollout, type JobSettings, openQueue, QueueUnavailableError } from "./queue.ts";
 
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
@@ -64,7 +65,12 @@ async function fixture(): Promise<{ store: Store; queue: JobQueue; runId: number
 Deno.test("queue: PGlite is refused with a message that says why", async () => {
   const err = await assertRejects(() => openQueue({ databaseUrl: undefined }), QueueUnavailableError);
   assert(err.message.includes("PGlite") && err.message.includes("one process"), err.message);
-  const pglite = await connect({ dataDir: "memory://", schema: "public", connectTimeoutSeconds: 5 });
+  const pglite = await connect({
+    dataDir: "memory://",
+    schema: "public",
+    connectTimeoutSeconds: 5,
+    pgliteTemplate: await pgliteTemplate(),
+  });
   try {
     let thrown: unknown;
     try {
