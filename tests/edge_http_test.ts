@@ -417,6 +417,25 @@ function slowModel(): Promise<LanguageModel> {
   return slowModelLoaded ??= loadSlowModel();
 }
 
+/**
+ * Asserts that the slow model's slot frees within 3 s (well before the 500 tokens, ~15 s, a request asked for
+ * would have been generated) and that the model then answers a new request.
+ */
+async function assertSlotFreed(slow: LanguageModel, s: TestServer): Promise<void> {
+  const t0 = performance.now();
+  while (slow.queue.active > 0 && performance.now() - t0 < 3000) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assertEquals(slow.queue.active, 0);
+  const next = await post(s, "/v1/completions", {
+    model: "slow",
+    prompt: "a",
+    max_tokens: 2,
+    temperature: 0,
+  });
+  assertEquals((await next.json()).choices[0].text, "bc");
+}
+
 Deno.test("http: the per-request time limit ends generation with a 504, and a stream with an error event", async () => {
   const slow = await slowModel();
   await withServer({ model: slow, limits: { requestTimeMs: 300 } }, async (s) => {
@@ -455,19 +474,7 @@ Deno.test("http: a full queue is a 429; a client that disconnects mid-stream fre
     await expectError(refused, 429, null, "queue_full");
     controller.abort();
     await reader.closed.catch(() => {});
-    // The slot is free well before the 500 tokens (~15 s) would have been generated.
-    const t0 = performance.now();
-    while (slow.queue.active > 0 && performance.now() - t0 < 3000) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assertEquals(slow.queue.active, 0);
-    const next = await post(s, "/v1/completions", {
-      model: "slow",
-      prompt: "a",
-      max_tokens: 2,
-      temperature: 0,
-    });
-    assertEquals((await next.json()).choices[0].text, "bc");
+    await assertSlotFreed(slow, s);
   });
 });
 
@@ -635,19 +642,7 @@ Deno.test("http: a client that leaves before its non-streamed answer ends its ge
       }
       assertEquals(slow.queue.active, 1); // generation is under way
       conn.close();
-      // The slot is free well before the 500 tokens (~15 s) would have been generated.
-      const t1 = performance.now();
-      while (slow.queue.active > 0 && performance.now() - t1 < 3000) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      assertEquals(slow.queue.active, 0);
-      const next = await post(s, "/v1/completions", {
-        model: "slow",
-        prompt: "a",
-        max_tokens: 2,
-        temperature: 0,
-      });
-      assertEquals((await next.json()).choices[0].text, "bc");
+      await assertSlotFreed(slow, s);
     });
     assertEquals(logged, []);
   });

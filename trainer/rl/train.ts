@@ -42,6 +42,7 @@ import {
 } from "./train_state.ts";
 import { type BatchSource, localBatchSource, type StepContext, trainStep } from "./train_step.ts";
 import { usesWorkers, workerBatchSource } from "../workers/source.ts";
+import { pathExists } from "../fs/path_exists.ts";
 
 /** What {@linkcode runTraining} needs besides the configuration. */
 export interface TrainEnv {
@@ -50,16 +51,6 @@ export interface TrainEnv {
   createBackend: (
     choice: TrainConfig["backend"],
   ) => Promise<{ backend: Backend; name: string; adapter: string | null }>;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /** The tokenizer (with its stop ids and tokenizer_config.json) of `--model`, or the character tokenizer. */
@@ -107,7 +98,7 @@ export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<R
 
 /** Whether folder `out` holds a run (a step checkpoint or a summary). */
 async function holdsRun(out: string): Promise<boolean> {
-  return await latestCheckpoint(out) !== null || await exists(`${out}/summary.json`);
+  return await latestCheckpoint(out) !== null || await pathExists(`${out}/summary.json`);
 }
 
 /**
@@ -134,7 +125,7 @@ async function trainInStore(
   const out = config.out;
   await Deno.mkdir(out, { recursive: true });
   const latest = await latestCheckpoint(out);
-  if (!config.resume && (latest !== null || await exists(`${out}/summary.json`))) {
+  if (!config.resume && (latest !== null || await pathExists(`${out}/summary.json`))) {
     throw new ConfigError(
       `${out} already holds a run: pass --resume to continue it, or choose another --out`,
     );

@@ -10,6 +10,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { type Schema, schema } from "./schema.ts";
 import { checkSchemaName } from "./validate.ts";
+import { pathExists } from "../fs/path_exists.ts";
 
 /** The Drizzle database type both drivers are used through. */
 export type StoreDatabase = PgDatabase<PgQueryResultHKT, Schema>;
@@ -109,7 +110,7 @@ async function connectPglite(options: ConnectOptions): Promise<Connection> {
       await Deno.mkdir(dir, { recursive: true });
       lock = await lockFolder(dir);
     }
-    const fresh = dir === IN_MEMORY || !(await exists(`${dir}/PG_VERSION`));
+    const fresh = dir === IN_MEMORY || !(await pathExists(`${dir}/PG_VERSION`));
     client = new PGlite(dir, fresh && options.pgliteTemplate ? { loadDataDir: options.pgliteTemplate } : {});
     await client.waitReady;
     if (options.schema !== "public") {
@@ -130,16 +131,6 @@ async function connectPglite(options: ConnectOptions): Promise<Connection> {
     }
   };
   return { db, driver: "pglite", target: dir, close };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /** How long a PGlite folder that another process holds is waited for. */

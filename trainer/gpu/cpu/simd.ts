@@ -88,6 +88,20 @@ export const MR = 6;
 export const NR = 8;
 const NV = NR / 4;
 
+// Transposes the 4 x 4 block whose rows are the vectors `rows(0..3)`, through the temporaries t0..t0+3, and
+// hands each column to `store(q, column)`: column q holds lane q of the four rows.
+function transpose4x4(rows: (i: number) => Code, t0: number, store: (q: number, column: Code) => Code): Code {
+  return [
+    ...set(t0, vShuffle(rows(0), rows(1), lanes(0, 4, 1, 5))),
+    ...set(t0 + 1, vShuffle(rows(0), rows(1), lanes(2, 6, 3, 7))),
+    ...set(t0 + 2, vShuffle(rows(2), rows(3), lanes(0, 4, 1, 5))),
+    ...set(t0 + 3, vShuffle(rows(2), rows(3), lanes(2, 6, 3, 7))),
+    ...[[0, 2, 0], [0, 2, 1], [1, 3, 0], [1, 3, 1]].flatMap(([a, b, hi], q) =>
+      store(q, vShuffle(get(t0 + a), get(t0 + b), hi ? lanes(2, 3, 6, 7) : lanes(0, 1, 4, 5)))
+    ),
+  ];
+}
+
 // pack_a(src, si, sp, dst, mcv, mcp, kc): dst[ir/MR][p][r] = A(ir + r, p) = f32[src + (ir+r)*si + p*sp], or 0
 // for rows >= mcv; ir < mcp (a multiple of MR), p < kc. Strides in bytes. Whole panels of a row-major A (sp = 4)
 // go four steps at a time: rows 0-3 turned with a 4 x 4 shuffle transpose, rows 4-5 interleaved in pairs.
@@ -109,17 +123,7 @@ function packA(): Func {
   const v = (r: number) => get(v0 + r);
   const fourP = [
     ...Array.from({ length: MR }, (_, r) => set(v0 + r, vLoad(add(get(po), mul(get(si), i32(r)))))).flat(),
-    ...set(t0, vShuffle(v(0), v(1), lanes(0, 4, 1, 5))),
-    ...set(t0 + 1, vShuffle(v(0), v(1), lanes(2, 6, 3, 7))),
-    ...set(t0 + 2, vShuffle(v(2), v(3), lanes(0, 4, 1, 5))),
-    ...set(t0 + 3, vShuffle(v(2), v(3), lanes(2, 6, 3, 7))),
-    ...[[0, 2, 0], [0, 2, 1], [1, 3, 0], [1, 3, 1]].flatMap(([a, b, hi], q) =>
-      vStore(
-        get(dst),
-        vShuffle(get(t0 + a), get(t0 + b), hi ? lanes(2, 3, 6, 7) : lanes(0, 1, 4, 5)),
-        q * 4 * MR,
-      )
-    ),
+    ...transpose4x4(v, t0, (q, column) => vStore(get(dst), column, q * 4 * MR)),
     ...[0, 1].flatMap((h) => {
       const pairs = vShuffle(v(4), v(5), h ? lanes(2, 6, 3, 7) : lanes(0, 4, 1, 5));
       return [
@@ -177,19 +181,7 @@ function packB(): Func {
   // columns, store rows p..p+3 of the panel.
   const transpose4 = (g: number): Code => {
     const v = (c: number) => get(v0 + 4 * g + c);
-    return [
-      ...set(t0, vShuffle(v(0), v(1), lanes(0, 4, 1, 5))),
-      ...set(t0 + 1, vShuffle(v(0), v(1), lanes(2, 6, 3, 7))),
-      ...set(t0 + 2, vShuffle(v(2), v(3), lanes(0, 4, 1, 5))),
-      ...set(t0 + 3, vShuffle(v(2), v(3), lanes(2, 6, 3, 7))),
-      ...[[0, 2, 0], [0, 2, 1], [1, 3, 0], [1, 3, 1]].flatMap(([a, b, hi], q) =>
-        vStore(
-          get(dst),
-          vShuffle(get(t0 + a), get(t0 + b), hi ? lanes(2, 3, 6, 7) : lanes(0, 1, 4, 5)),
-          q * 4 * NR + 16 * g,
-        )
-      ),
-    ];
+    return transpose4x4(v, t0, (q, column) => vStore(get(dst), column, q * 4 * NR + 16 * g));
   };
   const transposedP = [
     ...Array.from({ length: NR }, (_, c) => set(v0 + c, vLoad(add(get(po), mul(get(sj), i32(c)))))).flat(),
