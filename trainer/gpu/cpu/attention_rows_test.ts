@@ -1,7 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { cpuF32, createCpuBackend } from "./mod.ts";
 import { CpuEngine, ROWS_MAX_HEAD_DIM } from "./engine.ts";
-import { assertAllClose, randn } from "./testing.ts";
+import { assertAllClose, randn, uploaded } from "./testing.ts";
 
 // The row kernels (heads of at most ROWS_MAX_HEAD_DIM, a multiple of 4) against attention in float64, on shapes
 // that are not multiples of the kernels' four keys or sixteen columns per pass or of the 64-row query blocks, on
@@ -76,11 +76,7 @@ Deno.test("cpu backend: row-kernel attention forward and backward match float64 
     const want = reference(s, q, k, v, dOut);
     for (const threads of [1, 3]) {
       const be = createCpuBackend({ threads });
-      const t = (a: Float32Array) => {
-        const x = be.alloc(a.length);
-        be.upload(x, a);
-        return x;
-      };
+      const t = (a: Float32Array) => uploaded(be, a);
       const [tq, tk, tv, tdo] = [t(q), t(k), t(v), t(dOut)];
       const out = be.alloc(nq), lse = be.alloc(s.batch * s.heads * s.seqLen);
       be.attentionForward({ q: tq, k: tk, v: tv, out, lse, ...s });
@@ -148,11 +144,7 @@ Deno.test("cpu backend: row-kernel cached attention matches float64 with ragged 
   }
   for (const threads of [1, 3]) {
     const be = createCpuBackend({ threads });
-    const t = (a: Float32Array | Int32Array) => {
-      const x = be.alloc(a.length, a instanceof Int32Array ? "i32" : "f32");
-      be.upload(x, a);
-      return x;
-    };
+    const t = (a: Float32Array | Int32Array) => uploaded(be, a);
     const out = be.alloc(nq);
     be.attentionCached({ q: t(q), kCache: t(kc), vCache: t(vc), lengths: t(lengths), out, ...s });
     assertAllClose(`cached attention threads=${threads}`, cpuF32(out), want, 1e-5);

@@ -3,7 +3,7 @@ import * as att from "./attention.ts";
 import { CpuEngine, type MatmulShape } from "./engine.ts";
 import { cpuF32, createCpuBackend } from "./mod.ts";
 import { IDLE_MS } from "./pool.ts";
-import { assertAllClose, randn } from "./testing.ts";
+import { assertAllClose, randn, uploaded } from "./testing.ts";
 
 function reference(a: Float32Array, b: Float32Array, c: Float32Array, s: MatmulShape): Float64Array {
   const { m, n, k, transA, transB, alpha, beta } = s;
@@ -147,11 +147,7 @@ Deno.test("cpu backend: SIMD SwiGLU forward and backward match float64 formulas,
       const gate = randn(1, n, 4), up = randn(2, n), dOut = randn(3, n);
       gate[0] = -100; // exp(-g) beyond f32 range: clamped, the result still ~0
       if (n > 1) gate[1] = 100;
-      const t = (a: Float32Array) => {
-        const x = be.alloc(n);
-        be.upload(x, a);
-        return x;
-      };
+      const t = (a: Float32Array) => uploaded(be, a);
       const out = be.alloc(n), dGate = be.alloc(n), dUp = be.alloc(n);
       be.swigluForward({ gate: t(gate), up: t(up), out, length: n });
       be.swigluBackward({ gate: t(gate), up: t(up), dOut: t(dOut), dGate, dUp, length: n });
@@ -182,11 +178,7 @@ Deno.test("cpu backend: threaded attention forward and backward match the TypeSc
     att.attentionBackward(q, k, v, want.out, want.lse, dOut, wantD.dq, wantD.dk, wantD.dv, s, null);
     for (const threads of [1, 3]) {
       const be = createCpuBackend({ threads });
-      const t = (a: Float32Array) => {
-        const x = be.alloc(a.length);
-        be.upload(x, a);
-        return x;
-      };
+      const t = (a: Float32Array) => uploaded(be, a);
       const [tq, tk, tv, tdo] = [t(q), t(k), t(v), t(dOut)];
       const out = be.alloc(nq), lse = be.alloc(batch * H * T);
       be.attentionForward({ q: tq, k: tk, v: tv, out, lse, ...s });
@@ -228,11 +220,7 @@ Deno.test("cpu backend: SIMD cached attention matches the TypeScript reference, 
     att.attentionCached(q, kc, vc, lens, want, s);
     for (const threads of [1, 3]) {
       const be = createCpuBackend({ threads });
-      const t = (a: Float32Array | Int32Array) => {
-        const x = be.alloc(a.length, a instanceof Int32Array ? "i32" : "f32");
-        be.upload(x, a);
-        return x;
-      };
+      const t = (a: Float32Array | Int32Array) => uploaded(be, a);
       const out = be.alloc(nq);
       be.attentionCached({ q: t(q), kCache: t(kc), vCache: t(vc), lengths: t(lens), out, ...s });
       assertAllClose(`cached attention ${JSON.stringify(s)} threads=${threads}`, cpuF32(out), want);

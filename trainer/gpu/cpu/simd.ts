@@ -644,20 +644,10 @@ function axpyRows(relaxed: boolean): Func {
 // row maximum and sum of exponentials to stat + 8r, stat + 8r + 4 (the caller takes lse = max + log(sum)).
 // `scores` holds a row (first + rows + 3 floats). d is a multiple of 4.
 function attnRows(): Func {
-  const [q, k, v, o, stat, scores, rows, first, qstride, kvstride, d, scale] = [
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-  ];
+  const [q, k, v, o, stat, scores, rows, first, qstride, kvstride, d, scale] = Array.from(
+    { length: 12 },
+    (_, i) => i,
+  );
   const [r, count, u, off, sp] = [12, 13, 14, 15, 16];
   const body = forLoop(r, i32(0), get(rows), 1, [
     ...set(count, add(add(get(first), get(r)), i32(1))),
@@ -796,20 +786,10 @@ function attnStats(): Func {
 // attn_out(q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale): row r's output
 // sum_u exp(scale s_u - lse[r]) v[u] over keys 0..r (lse at lse + 4r), written to o + r*qstride.
 function attnOut(): Func {
-  const [q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale] = [
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-  ];
+  const [q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale] = Array.from(
+    { length: 12 },
+    (_, i) => i,
+  );
   const [r, count, u, off] = [12, 13, 14, 15];
   const body = forLoop(r, i32(0), get(rows), 1, [
     ...set(count, add(get(r), i32(1))),

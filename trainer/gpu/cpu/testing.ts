@@ -11,6 +11,7 @@ export { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
 export { rope } from "./kernels.ts";
 
 import { createRng } from "../../../core/random/mod.ts";
+import type { Backend, Tensor } from "../backend.ts";
 
 /** `n` seeded standard-normal samples times `scale`. */
 export function randn(seed: number, n: number, scale = 1): Float32Array {
@@ -100,4 +101,11 @@ export function sampleIndices(n: number, count: number, seed = 1): number[] {
   const set = new Set<number>([0, n - 1]);
   while (set.size < count) set.add(rng.nextInt(n));
   return [...set];
+}
+
+/** A new tensor on `backend` holding `values` (element type i32 for an `Int32Array`, f32 otherwise). */
+export function uploaded(backend: Backend, values: Float32Array | Int32Array): Tensor {
+  const tensor = backend.alloc(values.length, values instanceof Int32Array ? "i32" : "f32");
+  backend.upload(tensor, values);
+  return tensor;
 }
