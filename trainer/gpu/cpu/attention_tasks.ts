@@ -47,6 +47,7 @@ export const AT = {
   NR: 26,
   QLEN: 27,
   CAPACITY: 28,
+  SEQS: 29,
 } as const;
 
 /**
@@ -374,28 +375,29 @@ export const attentionRowsBackwardTile: Task = (ex, i32, _f32, at, tile, scratch
   }
 };
 
-/** Cached attention of one sequence, every head, on the row kernel. `LSE` holds the i32 lengths. */
+/**
+ * Cached attention of sequences `[tile * SEQS, +SEQS)`, every head, on the row kernel (`attn_cached`). `LSE`
+ * holds the i32 lengths.
+ */
 export const attentionRowsCachedTile: Task = (ex, i32, _f32, at, tile, scratch) => {
-  const { mem, arg, scale, work } = jobArgs(ex, i32, at, scratch);
-  const [H, KV, D, Q, cap] = [arg(11), arg(12), arg(13), arg(27), arg(28)];
-  const b = tile, group = H / KV;
-  const len = new Int32Array(mem.buffer, arg(4) + 4 * b, 1)[0];
-  const stat = work, scores = work + 2 * Q;
-  for (let h = 0; h < H; h++) {
-    const qo = (b * Q * H + h) * D * 4, ko = (b * cap * KV + Math.floor(h / group)) * D * 4;
-    ex.attn_rows(
-      arg(0) + qo,
-      arg(1) + ko,
-      arg(2) + ko,
-      arg(3) + qo,
-      stat * 4,
-      scores * 4,
-      Q,
-      len,
-      H * D * 4,
-      KV * D * 4,
-      D,
-      scale,
-    );
-  }
+  const { arg, scale, work } = jobArgs(ex, i32, at, scratch);
+  const [H, KV, D, Q, cap, seqs] = [arg(11), arg(12), arg(13), arg(27), arg(28), arg(29)];
+  const b0 = tile * seqs, b1 = Math.min(arg(9), b0 + seqs);
+  ex.attn_cached(
+    arg(0),
+    arg(1),
+    arg(2),
+    arg(3),
+    arg(4),
+    work * 4,
+    (work + 2 * Q) * 4,
+    b0,
+    b1,
+    Q,
+    KV,
+    H / KV,
+    cap,
+    D,
+    scale,
+  );
 };

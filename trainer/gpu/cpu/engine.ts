@@ -64,6 +64,26 @@ export interface OperandKey {
 /** Bytes of packed operands kept between calls (weights of the presets the CPU trains and decodes fit). */
 const CACHE_BYTES = 32 << 20;
 
+/**
+ * Most bytes of the resident region, where KV caches are mirrored between decoding steps (evaluating 1000
+ * prompts of the tiny preset holds about 50 MB there).
+ */
+const RESIDENT_MAX_BYTES = 256 << 20;
+
+/** A host array mirrored in the resident region: equal to it while `version` is its allocation's version. */
+interface ResidentEntry {
+  owner: ResidentOwner;
+  length: number;
+  version: number;
+  at: number;
+  bytes: number;
+}
+
+/** The allocation a mirrored array lies in: freed ones give their resident space back. */
+export interface ResidentOwner {
+  readonly freed: boolean;
+}
+
 /** A packed B operand kept in the cache region (or seen once, `at` null). */
 interface CacheEntry {
   version: number;
@@ -215,9 +235,15 @@ export class CpuEngine {
   readonly #rowKernels: boolean;
   readonly #memory: WebAssembly.Memory;
   readonly #pool: ThreadPool;
-  readonly #opsBase: number;
+  // Transient operands of one call start here, past the resident region (moved up when that grows).
+  #opsBase: number;
   readonly #scratchBase: number;
   readonly #cacheBase: number;
+  readonly #residentBase: number;
+  #residentEnd: number;
+  // Mirrored arrays per allocation and byte offset, and the blocks freed allocations gave back.
+  readonly #resident = new Map<ResidentOwner, Map<number, ResidentEntry>>();
+  #residentFree: { at: number; bytes: number }[] = [];
   #cacheUsed = 0;
   // Bumped when the cache region is emptied; entries of an older generation are gone.
   #cacheGeneration = 0;
@@ -232,7 +258,7 @@ export class CpuEngine {
     this.relaxed = mod.relaxed;
     const scratchBase = align64(CONTROL_BYTES);
     this.#cacheBase = scratchBase + threads * SCRATCH_BYTES;
-    this.#opsBase = this.#cacheBase + CACHE_BYTES;
+    this.#residentBase = this.#residentEnd = this.#opsBase = this.#cacheBase + CACHE_BYTES;
     const pages = Math.ceil(this.#opsBase / 65536) + 1;
     this.#memory = threads > 1
       ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true })
@@ -428,6 +454,87 @@ export class CpuEngine {
   }
 
   /**
+   * The offset of a mirror of `data` (of allocation `owner` at `version`) in the resident region, copied there
+   * unless the mirror is already at that version; null when the region cannot hold it (the caller stages it).
+   */
+  #mirror(owner: ResidentOwner, version: number, data: Float32Array): number | null {
+    const entry = this.#resident.get(owner)?.get(data.byteOffset);
+    if (entry && entry.length === data.length) {
+      if (entry.version !== version) {
+        this.#f32.set(data, entry.at >> 2);
+        entry.version = version;
+      }
+      return entry.at;
+    }
+    const bytes = align64(data.length * 4);
+    const at = this.#residentBlock(bytes);
+    if (at === null) return null;
+    let forms = this.#resident.get(owner);
+    if (!forms) this.#resident.set(owner, forms = new Map());
+    forms.set(data.byteOffset, { owner, length: data.length, version, at, bytes });
+    this.#f32.set(data, at >> 2);
+    return at;
+  }
+
+  /**
+   * Applies a KV-cache write (`attention.ts`'s `kvCacheWrite`) to the mirror of `cache`, if it mirrors the
+   * allocation's contents before the write (`before`), so that it stays equal at version `after`.
+   */
+  kvCacheWritten(
+    owner: ResidentOwner,
+    before: number,
+    after: number,
+    src: Float32Array,
+    cache: Float32Array,
+    lengths: Int32Array,
+    width: number,
+    s: CacheShape,
+  ): void {
+    const entry = this.#resident.get(owner)?.get(cache.byteOffset);
+    if (!entry || entry.length !== cache.length || entry.version !== before) return;
+    const { batch, queryLen, capacity } = s, base = entry.at >> 2;
+    for (let b = 0; b < batch; b++) {
+      const from = b * queryLen * width;
+      this.#f32.set(src.subarray(from, from + queryLen * width), base + (b * capacity + lengths[b]) * width);
+    }
+    entry.version = after;
+  }
+
+  // A block of `bytes` in the resident region: a freed allocation's (best fit), else new space past the end
+  // (emptying the region when it would exceed its bound); null when even an empty region is too small.
+  #residentBlock(bytes: number): number | null {
+    if (bytes > RESIDENT_MAX_BYTES) return null;
+    for (const [owner, forms] of this.#resident) {
+      if (!owner.freed) continue;
+      for (const e of forms.values()) this.#residentFree.push({ at: e.at, bytes: e.bytes });
+      this.#resident.delete(owner);
+    }
+    let best = -1;
+    this.#residentFree.forEach((b, i) => {
+      if (b.bytes >= bytes && (best < 0 || b.bytes < this.#residentFree[best].bytes)) best = i;
+    });
+    if (best >= 0) {
+      const block = this.#residentFree[best], at = block.at;
+      if (block.bytes === bytes) this.#residentFree.splice(best, 1);
+      else {
+        block.at += bytes;
+        block.bytes -= bytes;
+      }
+      return at;
+    }
+    if (this.#residentEnd + bytes - this.#residentBase > RESIDENT_MAX_BYTES) {
+      this.#resident.clear();
+      this.#residentFree = [];
+      this.#residentEnd = this.#residentBase;
+    }
+    if (!this.#reserve(this.#residentEnd + bytes + 65536)) return null;
+    const at = this.#residentEnd;
+    this.#residentEnd += bytes;
+    this.#opsBase = Math.max(this.#opsBase, this.#residentEnd);
+    return at;
+  }
+
+  /**
    * Runs elementwise kernel `kernel` (an index of `ELEMENTWISE` in `simd.ts`) over `count` floats of up to five
    * arrays, `arrays[q]` becoming its pointer `q`; the arrays flagged in `outputs` are copied back afterwards (and
    * not copied in). Returns false (doing nothing) when they do not fit in WebAssembly memory.
@@ -499,12 +606,22 @@ export class CpuEngine {
     lengths: Int32Array,
     out: Float32Array,
     s: CacheShape & { heads: number; kvHeads: number; headDim: number },
+    caches?: { keys: OperandKey & { owner: ResidentOwner }; values: OperandKey & { owner: ResidentOwner } },
   ): boolean {
     const { batch, queryLen: Q, capacity: cap, heads: H, kvHeads: KV, headDim: D } = s;
     if (D % 4 !== 0) return false;
     const rowsQ = batch * Q * H * D, cacheLen = batch * cap * KV * D;
-    const qOff = this.#opsBase, kOff = qOff + align64(rowsQ * 4), vOff = kOff + align64(cacheLen * 4);
-    const lenOff = vOff + align64(cacheLen * 4), oOff = lenOff + align64(batch * 4);
+    const keys = caches
+      ? this.#mirror(caches.keys.owner, caches.keys.version, kCache.subarray(0, cacheLen))
+      : null;
+    const values = caches && keys !== null
+      ? this.#mirror(caches.values.owner, caches.values.version, vCache.subarray(0, cacheLen))
+      : null;
+    const staged = keys === null || values === null;
+    const qOff = this.#opsBase, kOff = staged ? qOff + align64(rowsQ * 4) : keys;
+    const vOff = staged ? kOff + align64(cacheLen * 4) : values;
+    const lenOff = staged ? vOff + align64(cacheLen * 4) : qOff + align64(rowsQ * 4);
+    const oOff = lenOff + align64(batch * 4);
     const work = oOff + align64(rowsQ * 4), workBytes = align64((2 * Q + cap + 4) * 4);
     const mem = this.#reserve(work + this.threads * workBytes);
     if (!mem) return false;
@@ -514,13 +631,17 @@ export class CpuEngine {
     for (let b = 0; b < batch; b++) {
       // Only the slots this call reads: each sequence's first lengths[b] + queryLen.
       const from = b * cap * width, n = (lengths[b] + Q) * width;
-      mem.set(kCache.subarray(from, from + n), (kOff >> 2) + from);
-      mem.set(vCache.subarray(from, from + n), (vOff >> 2) + from);
+      if (staged) {
+        mem.set(kCache.subarray(from, from + n), (kOff >> 2) + from);
+        mem.set(vCache.subarray(from, from + n), (vOff >> 2) + from);
+      }
       span += lengths[b] + Q;
     }
     new Int32Array(mem.buffer, lenOff, batch).set(lengths.subarray(0, batch));
     const parallel = this.#parallel(span * H * D, CACHED_PARALLEL_MIN, ATTENTION_PARALLEL_MIN);
-    this.#pool.run(ATTENTION_CACHED, batch, (i32, _f32, a) => {
+    // Sequences per task: a few tasks per thread when threaded (sequences differ in length), else one task.
+    const seqs = parallel ? Math.ceil(batch / (4 * this.threads)) : batch;
+    this.#pool.run(ATTENTION_CACHED, Math.ceil(batch / seqs), (i32, _f32, a) => {
       const fields: [number, number][] = [
         [AT.Q, qOff],
         [AT.K, kOff],
@@ -533,6 +654,7 @@ export class CpuEngine {
         [AT.D, D],
         [AT.QLEN, Q],
         [AT.CAPACITY, cap],
+        [AT.SEQS, seqs],
         [AT.WORK, work],
         [AT.WORK_BYTES, workBytes],
         [AT.SCRATCH_BASE, this.#scratchBase],

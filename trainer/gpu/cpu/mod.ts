@@ -245,7 +245,10 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     kvCacheWrite(p) {
       check.kvCacheWrite(p);
-      att.kvCacheWrite(f32(p.src), out32(p.cache), i32(p.lengths), p.width, p);
+      const c = cpu(p.cache), owner = c.root ?? c, before = owner.version;
+      const [src, cache, lengths] = [f32(p.src), out32(p.cache), i32(p.lengths)];
+      att.kvCacheWrite(src, cache, lengths, p.width, p);
+      engine?.kvCacheWritten(owner, before, owner.version, src, cache, lengths, p.width, p);
     },
     attentionCached(p) {
       check.attentionCached(p);
@@ -264,7 +267,12 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
           );
         }
       }
-      if (engine?.attentionCached(q, kc, vc, lengths, out, p)) return;
+      const key = (t: Tensor) => {
+        const c = cpu(t), owner = c.root ?? c;
+        return { owner, version: owner.version };
+      };
+      const caches = { keys: key(p.kCache), values: key(p.vCache) };
+      if (engine?.attentionCached(q, kc, vc, lengths, out, p, caches)) return;
       att.attentionCached(q, kc, vc, lengths, out, p);
     },
     swigluForward(p) {

@@ -45,6 +45,7 @@ import {
   get,
   I32,
   i32,
+  i32Load,
   iAdd4,
   ifElse,
   ifF32,
@@ -419,13 +420,17 @@ function gemvNT(relaxed: boolean): Func {
 
 // dots(q, k, kstride, count, d, out): out[u] = dot(q[0..d), k[u*kstride/4 ..][0..d)) for u < count (d a multiple
 // of 4; kstride in bytes): one query against cached keys. Four keys per pass, each on its own accumulator, so
-// the multiply-adds of different keys overlap (one chain per key would wait on each one's latency); every
-// key's sum runs in the same order either way.
+// the multiply-adds of different keys overlap (one chain per key would wait on each one's latency); their lanes
+// are then summed pairwise across the four accumulators at once, (l0 + l1) + (l2 + l3) as `vHsum` sums one, and
+// stored as one vector. Every key's sum runs in the same order either way.
 function dots(relaxed: boolean): Func {
   const [q, k, kstride, count, d, out, u, x, db, acc0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
   const keys = 4;
   const row = (j: number): Code => add(get(k), mul(get(kstride), i32(j)));
+  // [a0 + a1, a2 + a3, b0 + b1, b2 + b3] of vectors a and b.
+  const pairSums = (a: Code, b: Code): Code =>
+    vAdd(vShuffle(a, b, lanes(0, 2, 4, 6)), vShuffle(a, b, lanes(1, 3, 5, 7)));
   const four = [
     ...Array.from({ length: keys }, (_, j) => set(acc0 + j, vZero)).flat(),
     ...forLoop(x, i32(0), get(db), 16, [
@@ -434,10 +439,9 @@ function dots(relaxed: boolean): Func {
         (_, j) => set(acc0 + j, madd(vLoad(add(get(q), get(x))), vLoad(add(row(j), get(x))), get(acc0 + j))),
       ).flat(),
     ]),
-    ...Array.from(
-      { length: keys },
-      (_, j) => f32Store(add(get(out), mul(add(get(u), i32(j)), i32(4))), vHsum(get(acc0 + j))),
-    ).flat(),
+    ...set(acc0, pairSums(get(acc0), get(acc0 + 1))),
+    ...set(acc0 + 2, pairSums(get(acc0 + 2), get(acc0 + 3))),
+    ...vStore(add(get(out), mul(get(u), i32(4))), pairSums(get(acc0), get(acc0 + 2))),
     ...inc(k, mul(get(kstride), i32(keys))),
   ];
   const one = [
@@ -601,6 +605,7 @@ const FUNCTION_NAMES = [
   "attn_stats",
   "attn_out",
   "attn_back_block",
+  "attn_cached",
 ] as const;
 const fn = (name: typeof FUNCTION_NAMES[number]) => FUNCTION_NAMES.indexOf(name);
 
@@ -682,6 +687,57 @@ function attnRows(): Func {
     name: "attn_rows",
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
     locals: [I32, I32, I32, I32, I32],
+    body,
+  };
+}
+
+// attn_cached(q, k, v, o, lengths, stat, scores, b0, b1, rows, kvHeads, group, capacity, d, scale): cached
+// attention of sequences b0..b1 (every head), each `attn_rows` over its `rows` query rows (laid out [b][row][head]
+// [d]) and its first lengths[b] + rows cache slots (laid out [b][slot][kvHead][d], `capacity` slots per sequence);
+// query head h reads key/value head h / group. One call per block of sequences keeps the per-head dispatch in
+// WebAssembly.
+function attnCached(): Func {
+  const [q, k, v, o, lens, stat, scores, b0, b1, rows, kvHeads, group, capacity, d, scale] = Array.from(
+    { length: 15 },
+    (_, i) => i,
+  );
+  const [b, kh, g, qstride, kvstride, qb, kb, hoff, first] = Array.from({ length: 9 }, (_, i) => 15 + i);
+  const head = (kvOffset: Code): Code =>
+    call(
+      fn("attn_rows"),
+      add(get(q), add(get(qb), get(hoff))),
+      add(get(k), add(get(kb), kvOffset)),
+      add(get(v), add(get(kb), kvOffset)),
+      add(get(o), add(get(qb), get(hoff))),
+      get(stat),
+      get(scores),
+      get(rows),
+      get(first),
+      get(qstride),
+      get(kvstride),
+      get(d),
+      get(scale),
+    );
+  const body = [
+    ...set(kvstride, mul(mul(get(kvHeads), get(d)), i32(4))),
+    ...set(qstride, mul(get(kvstride), get(group))),
+    ...forLoop(b, get(b0), get(b1), 1, [
+      ...set(qb, mul(mul(get(b), get(rows)), get(qstride))),
+      ...set(kb, mul(mul(get(b), get(capacity)), get(kvstride))),
+      ...set(first, i32Load(add(get(lens), mul(get(b), i32(4))))),
+      ...set(hoff, i32(0)),
+      ...forLoop(kh, i32(0), get(kvHeads), 1, [
+        ...forLoop(g, i32(0), get(group), 1, [
+          ...head(mul(mul(get(kh), get(d)), i32(4))),
+          ...inc(hoff, mul(get(d), i32(4))),
+        ]),
+      ]),
+    ]),
+  ];
+  return {
+    name: "attn_cached",
+    params: [...new Array(14).fill(I32), F32],
+    locals: new Array(9).fill(I32),
     body,
   };
 }
@@ -986,6 +1042,7 @@ export interface KernelExports {
     scale: number,
   ): void;
   attn_back_block(...args: number[]): void;
+  attn_cached(...args: number[]): void;
   /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
   [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
 }
@@ -1020,6 +1077,7 @@ export function kernelModule(shared: boolean): KernelModule | null {
       attnStats(),
       attnOut(),
       attnBackBlock(),
+      attnCached(),
     ];
     if (funcs.some((f, i) => f.name !== FUNCTION_NAMES[i])) {
       throw new Error("simd: function order out of date");
