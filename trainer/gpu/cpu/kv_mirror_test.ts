@@ -1,0 +1,102 @@
+import type { Backend, Tensor } from "../backend.ts";
+import { attentionCached as referenceCached } from "./attention.ts";
+import { cpuF32, CpuTensor, createCpuBackend } from "./mod.ts";
+import { assertAllClose, randn } from "./testing.ts";
+
+// The engine mirrors KV caches in its memory between decoding steps: kvCacheWrite updates the mirror, any other
+// write leaves it stale (copied again at the next cached attention). These tests write into the caches by every
+// path the backend has, and reuse freed caches' space, checking each cached attention against the TypeScript
+// reference on the host arrays.
+
+const [B, H, KV, D, CAP] = [5, 4, 2, 8, 12];
+const WIDTH = KV * D;
+
+interface Caches {
+  keys: Tensor;
+  values: Tensor;
+}
+
+function attend(be: Backend, c: Caches, lengths: number[], q: Tensor, what: string): void {
+  const len = be.alloc(B, "i32"), out = be.alloc(B * H * D);
+  be.upload(len, Int32Array.from(lengths));
+  const shape = { batch: B, queryLen: 1, capacity: CAP, heads: H, kvHeads: KV, headDim: D };
+  be.attentionCached({ q, kCache: c.keys, vCache: c.values, lengths: len, out, ...shape });
+  const expected = new Float32Array(B * H * D);
+  // Read without cpuF32, which counts as a write.
+  const host = (t: Tensor) => (t as CpuTensor).data as Float32Array;
+  referenceCached(
+    host(q),
+    host(c.keys),
+    host(c.values),
+    Int32Array.from(lengths),
+    expected,
+    shape,
+  );
+  assertAllClose(what, host(out), expected);
+  be.free(len);
+  be.free(out);
+}
+
+function write(be: Backend, c: Caches, lengths: number[], seed: number): void {
+  const len = be.alloc(B, "i32"), k = be.alloc(B * WIDTH), v = be.alloc(B * WIDTH);
+  be.upload(len, Int32Array.from(lengths));
+  be.upload(k, randn(seed, B * WIDTH));
+  be.upload(v, randn(seed + 1, B * WIDTH));
+  const shape = { batch: B, queryLen: 1, capacity: CAP, width: WIDTH };
+  be.kvCacheWrite({ src: k, cache: c.keys, lengths: len, ...shape });
+  be.kvCacheWrite({ src: v, cache: c.values, lengths: len, ...shape });
+  for (const t of [len, k, v]) be.free(t);
+}
+
+Deno.test("cpu backend: mirrored KV caches follow every write into them, 1 and 2 threads", () => {
+  for (const threads of [1, 2]) {
+    const be = createCpuBackend({ threads });
+    try {
+      const q = be.alloc(B * H * D);
+      be.upload(q, randn(1, B * H * D));
+      // The model's caches are allocations of their own; `other` is two views of one allocation.
+      const c = { keys: be.alloc(B * CAP * WIDTH), values: be.alloc(B * CAP * WIDTH) };
+      be.upload(c.keys, randn(2, B * CAP * WIDTH));
+      be.upload(c.values, randn(3, B * CAP * WIDTH));
+      const store = be.alloc(2 * B * CAP * WIDTH);
+      const view = (i: number) => be.view(store, i * B * CAP * WIDTH, B * CAP * WIDTH);
+      const other = { keys: view(0), values: view(1) };
+      be.upload(store, randn(4, 2 * B * CAP * WIDTH));
+      const lengths = [0, 3, 7, 1, 8];
+      const at = (what: string) => `${what}, threads=${threads}`;
+      attend(be, c, lengths, q, at("first call"));
+      // Decoding steps: the mirror is kept current by the writes.
+      for (let step = 0; step < 2; step++) {
+        write(be, c, lengths, 10 + step);
+        attend(be, c, lengths, q, at(`after kvCacheWrite ${step}`));
+        lengths.forEach((_, b) => lengths[b]++);
+      }
+      // Writes that bypass kvCacheWrite.
+      be.upload(c.keys, randn(20, 2 * WIDTH), CAP * WIDTH);
+      attend(be, c, lengths, q, at("after an upload"));
+      cpuF32(c.values)[3] = 40;
+      attend(be, c, lengths, q, at("after a host write"));
+      be.copy(other.keys, c.keys);
+      attend(be, c, lengths, q, at("after a copy"));
+      attend(be, other, lengths, q, at("two views of one allocation"));
+      write(be, other, lengths, 30);
+      attend(be, other, lengths, q, at("two views of one allocation, after kvCacheWrite"));
+      be.fill(other.values, 0.5);
+      attend(be, other, lengths, q, at("two views of one allocation, after a fill"));
+      for (const t of [c.keys, c.values, store]) be.free(t);
+      // Freed caches give their space to new ones, which must not see the old contents.
+      for (let round = 0; round < 3; round++) {
+        const fresh = { keys: be.alloc(B * CAP * WIDTH), values: be.alloc(B * CAP * WIDTH) };
+        be.upload(fresh.keys, randn(50 + round, B * CAP * WIDTH));
+        be.upload(fresh.values, randn(60 + round, B * CAP * WIDTH));
+        attend(be, fresh, lengths, q, at(`reused space, round ${round}`));
+        write(be, fresh, lengths, 70 + round);
+        attend(be, fresh, lengths, q, at(`reused space after a write, round ${round}`));
+        be.free(fresh.keys);
+        be.free(fresh.values);
+      }
+    } finally {
+      be.destroy();
+    }
+  }
+});
