@@ -1,6 +1,6 @@
 import type { Backend, Tensor } from "../backend.ts";
 import { attentionCached as referenceCached } from "./attention.ts";
-import { cpuF32, CpuTensor, createCpuBackend } from "./mod.ts";
+import { cpuF32, type CpuTensor, createCpuBackend } from "./mod.ts";
 import { assertAllClose, randn } from "./testing.ts";
 
 // The engine mirrors KV caches in its memory between decoding steps: kvCacheWrite updates the mirror, any other
