@@ -2,7 +2,7 @@
  * CPU backend throughput, on 1 thread and on the machine's cores (or `--threads N`), the two interleaved round by
  * round so that a busy machine slows both alike; every figure is the median of the rounds.
  *
- * - the micro-kernel's ceiling: the 6x8 SIMD micro-kernel on cache-resident packed panels, per core (the
+ * - the micro-kernel's ceiling: the MR x NR SIMD micro-kernel on cache-resident packed panels, per core (the
  *   "measured peak"; a thread count's peak is that times the threads);
  * - GFLOP/s and % of that peak for matmuls (square, and the bench preset's training and decoding shapes),
  *   attention forward/backward and SwiGLU (elements/s);
@@ -85,7 +85,7 @@ function row(label: string, rates: Map<number, number>, unit: string, peak?: num
   console.log(`${label.padEnd(34)} ${unit.padEnd(9)} ${cells.join("   ")}${scale}${torch}`);
 }
 
-// --- The micro-kernel's ceiling: macro() over one packed 72 x 128 block, 256 steps deep, all in cache. ---
+// --- The micro-kernel's ceiling: macro() over one packed 12*MR x 16*NR block, 256 steps deep, all in cache. ---
 function kernelPeak(): number {
   const mod = kernelModule(false)!;
   const memory = new WebAssembly.Memory({ initial: 8 });
@@ -112,7 +112,7 @@ console.log(
     THREADS.join(" and ")
   }; ${ROUNDS} interleaved rounds, medians`,
 );
-console.log(`micro-kernel ceiling (6x8 tile, cache-resident): ${peak.toFixed(1)} GFLOP/s per core\n`);
+console.log(`micro-kernel ceiling (${MR}x${NR} tile, cache-resident): ${peak.toFixed(1)} GFLOP/s per core\n`);
 
 // --- Matmuls ---
 const MATMULS: [string, number, number, number, boolean, boolean, number?][] = [

@@ -215,7 +215,7 @@ export interface EngineOptions {
   rowKernels?: boolean;
 }
 /** Most rows of A that take the unpacked gemv path (A @ B^T with k a multiple of 4), and its columns per task. */
-const GEMV_MAX_ROWS = MR - 1, GEMV_COLUMNS = 64;
+const GEMV_MAX_ROWS = 5, GEMV_COLUMNS = 64;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
 const ATTENTION_PARALLEL_MIN = 1 << 20;
 /** Below this much cached attention work (cached slots read * heads * headDim) it runs on the calling thread only. */

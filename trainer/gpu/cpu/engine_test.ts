@@ -20,7 +20,7 @@ function reference(a: Float32Array, b: Float32Array, c: Float32Array, s: MatmulS
   return out;
 }
 
-// Shapes that are not multiples of the 6 x 8 micro-tile, of the 72 x 128 task tile or of the 256-step reduction
+// Shapes that are not multiples of the 5 x 8 micro-tile, of the 60 x 128 task tile or of the 256-step reduction
 // block, most large enough (> 8 MFLOP) for the work to be split across threads; m <= 5 with k a multiple of 4 takes
 // the unpacked gemv path when B is transposed.
 const SHAPES = [

@@ -77,14 +77,20 @@ import {
   vPmin,
   vShuffle,
   vStore,
-  vStore64Lane,
+  vStore32Lane,
   vSub,
   vToInt,
   vZero,
 } from "./wasm_asm.ts";
 
-/** Rows of one micro-kernel tile. */
-export const MR = 6;
+/**
+ * Rows of one micro-kernel tile. Five, not six: the runtime checks the bounds of every WebAssembly load with
+ * explicit instructions, so the kernel takes rows 0-3 of a step's A from one vector load (broadcast by
+ * shuffles) and only row 4 by a load of its own; a sixth row would need more vector registers than x64 has.
+ */
+export const MR = 5;
+/** Rows of a micro-kernel step broadcast from one vector load of packed A. */
+const SHUFFLED_ROWS = 4;
 /** Columns of one micro-kernel tile (two f32x4 vectors). */
 export const NR = 8;
 const NV = NR / 4;
@@ -105,9 +111,9 @@ function transpose4x4(rows: (i: number) => Code, t0: number, store: (q: number, 
 
 // pack_a(src, si, sp, dst, mcv, mcp, kc): dst[ir/MR][p][r] = A(ir + r, p) = f32[src + (ir+r)*si + p*sp], or 0
 // for rows >= mcv; ir < mcp (a multiple of MR), p < kc. Strides in bytes. Whole panels of a row-major A (sp = 4)
-// go four steps at a time: rows 0-3 turned with a 4 x 4 shuffle transpose, rows 4-5 interleaved in pairs.
+// go four steps at a time: rows 0-3 turned with a 4 x 4 shuffle transpose, row 4 stored a lane at a time.
 function packA(): Func {
-  if (MR !== 6) throw new Error("simd: pack_a's vector path is written for 6-row panels");
+  if (MR !== 5) throw new Error("simd: pack_a's vector path is written for 5-row panels");
   const [src, si, sp, dst, mcv, mcp, kc, ir, p, po] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const v0 = 10, t0 = v0 + MR; // MR row vectors, then 4 shuffle temporaries
   const row = (r: number): Code =>
@@ -125,14 +131,7 @@ function packA(): Func {
   const fourP = [
     ...Array.from({ length: MR }, (_, r) => set(v0 + r, vLoad(add(get(po), mul(get(si), i32(r)))))).flat(),
     ...transpose4x4(v, t0, (q, column) => vStore(get(dst), column, q * 4 * MR)),
-    ...[0, 1].flatMap((h) => {
-      const pairs = vShuffle(v(4), v(5), h ? lanes(2, 6, 3, 7) : lanes(0, 4, 1, 5));
-      return [
-        ...set(t0, pairs),
-        ...vStore64Lane(get(dst), get(t0), 0, (2 * h) * 4 * MR + 16),
-        ...vStore64Lane(get(dst), get(t0), 1, (2 * h + 1) * 4 * MR + 16),
-      ];
-    }),
+    ...[0, 1, 2, 3].flatMap((q) => vStore32Lane(get(dst), v(4), q, q * 4 * MR + 16)),
     ...inc(dst, 4 * 4 * MR),
     ...inc(po, 16),
   ];
@@ -219,14 +218,20 @@ function packB(): Func {
 function macro(relaxed: boolean): Func {
   const [ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [jr, ir, ap, bp, aend, cp, bpan, bpanBytes] = [9, 10, 11, 12, 13, 14, 15, 16];
-  const alphaV = 17, av = 18, bv0 = 19, acc0 = bv0 + NV;
+  const alphaV = 17, av = 18, aRows = 19, bv0 = 20, acc0 = bv0 + NV;
   const acc = (r: number, v: number) => acc0 + r * NV + v;
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  // A(r, step u) broadcast to four lanes: a shuffle of the step's first four rows, or a load of its own.
+  const broadcastA = (r: number, u: number): Code =>
+    r < SHUFFLED_ROWS
+      ? vShuffle(get(aRows), get(aRows), lanes(r, r, r, r))
+      : vLoadSplat(get(ap), 4 * r + 4 * MR * u);
   // Reduction step `u` of a pass (operands at offsets from ap and bp, which the pass advances afterwards).
   const step = (u: number): Code => [
     ...Array.from({ length: NV }, (_, v) => set(bv0 + v, vLoad(get(bp), 16 * v + 4 * NR * u))).flat(),
+    ...set(aRows, vLoad(get(ap), 4 * MR * u)),
     ...Array.from({ length: MR }, (_, r) => [
-      ...set(av, vLoadSplat(get(ap), 4 * r + 4 * MR * u)),
+      ...set(av, broadcastA(r, u)),
       ...Array.from({ length: NV }, (_, v) => set(acc(r, v), madd(get(av), get(bv0 + v), get(acc(r, v)))))
         .flat(),
     ]).flat(),
@@ -268,7 +273,7 @@ function macro(relaxed: boolean): Func {
   return {
     name: "macro",
     params: [I32, I32, I32, I32, I32, I32, I32, F32, I32],
-    locals: [...new Array(8).fill(I32), V128, V128, ...new Array(NV + MR * NV).fill(V128)],
+    locals: [...new Array(8).fill(I32), V128, V128, V128, ...new Array(NV + MR * NV).fill(V128)],
     body,
   };
 }

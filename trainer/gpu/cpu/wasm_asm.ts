@@ -86,11 +86,11 @@ export const vStore = (addr: Code, value: Code, offset = 0): Code => [
   ...simd(0x0b),
   ...memarg(offset),
 ];
-/** `v128.store64_lane`: lane `lane` (0 or 1) of `value` as 64 bits (two f32) at `addr + offset`. */
-export const vStore64Lane = (addr: Code, value: Code, lane: number, offset = 0): Code => [
+/** `v128.store32_lane`: lane `lane` (0-3) of `value` as one f32 at `addr + offset`. */
+export const vStore32Lane = (addr: Code, value: Code, lane: number, offset = 0): Code => [
   ...addr,
   ...value,
-  ...simd(0x5b),
+  ...simd(0x5a),
   ...memarg(offset),
   lane,
 ];
