@@ -429,7 +429,7 @@ function gemvNT(relaxed: boolean): Func {
 // are then summed pairwise across the four accumulators at once, (l0 + l1) + (l2 + l3) as `vHsum` sums one, and
 // stored as one vector. Every key's sum runs in the same order either way.
 function dots(relaxed: boolean): Func {
-  const [q, k, kstride, count, d, out, u, x, db, acc0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [q, k, kstride, count, d, out, u, x, db, qx, acc0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
   const keys = 4;
   const row = (j: number): Code => add(get(k), mul(get(kstride), i32(j)));
@@ -439,9 +439,11 @@ function dots(relaxed: boolean): Func {
   const four = [
     ...Array.from({ length: keys }, (_, j) => set(acc0 + j, vZero)).flat(),
     ...forLoop(x, i32(0), get(db), 16, [
+      // The query's vector once for the four keys (every load costs a bounds check).
+      ...set(qx, vLoad(add(get(q), get(x)))),
       ...Array.from(
         { length: keys },
-        (_, j) => set(acc0 + j, madd(vLoad(add(get(q), get(x))), vLoad(add(row(j), get(x))), get(acc0 + j))),
+        (_, j) => set(acc0 + j, madd(get(qx), vLoad(add(row(j), get(x))), get(acc0 + j))),
       ).flat(),
     ]),
     ...set(acc0, pairSums(get(acc0), get(acc0 + 1))),
@@ -465,7 +467,7 @@ function dots(relaxed: boolean): Func {
   return {
     name: "dots",
     params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32, ...new Array(keys).fill(V128)],
+    locals: [I32, I32, I32, V128, ...new Array(keys).fill(V128)],
     body,
   };
 }
