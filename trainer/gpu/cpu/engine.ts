@@ -70,19 +70,21 @@ const CACHE_BYTES = 32 << 20;
  */
 const RESIDENT_MAX_BYTES = 256 << 20;
 
-/** A host array mirrored in the resident region: equal to it while `version` is its allocation's version. */
+/** An allocation mirrored in the resident region: equal to it while `version` is the allocation's version. */
 interface ResidentEntry {
-  owner: ResidentOwner;
-  length: number;
   version: number;
   at: number;
   bytes: number;
 }
 
-/** The allocation a mirrored array lies in: freed ones give their resident space back. */
+/** An allocation the engine may mirror (a KV cache): its whole memory, and whether it was freed. */
 export interface ResidentOwner {
+  readonly data: Float32Array | Int32Array;
   readonly freed: boolean;
 }
+
+/** A view's allocation and that allocation's version: `key.owner.data` contains the view. */
+export type ResidentKey = OperandKey & { owner: ResidentOwner };
 
 /** A packed B operand kept in the cache region (or seen once, `at` null). */
 interface CacheEntry {
@@ -241,8 +243,8 @@ export class CpuEngine {
   readonly #cacheBase: number;
   readonly #residentBase: number;
   #residentEnd: number;
-  // Mirrored arrays per allocation and byte offset, and the blocks freed allocations gave back.
-  readonly #resident = new Map<ResidentOwner, Map<number, ResidentEntry>>();
+  // Mirrored allocations, and the blocks freed ones gave back.
+  readonly #resident = new Map<ResidentOwner, ResidentEntry>();
   #residentFree: { at: number; bytes: number }[] = [];
   #cacheUsed = 0;
   // Bumped when the cache region is emptied; entries of an older generation are gone.
@@ -454,31 +456,39 @@ export class CpuEngine {
   }
 
   /**
-   * The offset of a mirror of `data` (of allocation `owner` at `version`) in the resident region, copied there
-   * unless the mirror is already at that version; null when the region cannot hold it (the caller stages it).
+   * The offset in memory of `view` (of allocation `key.owner`) in the allocation's mirror, copied there unless
+   * the mirror is at `key.version` already; null when the resident region cannot hold the allocation (the
+   * caller stages the view).
    */
-  #mirror(owner: ResidentOwner, version: number, data: Float32Array): number | null {
-    const entry = this.#resident.get(owner)?.get(data.byteOffset);
-    if (entry && entry.length === data.length) {
-      if (entry.version !== version) {
-        this.#f32.set(data, entry.at >> 2);
-        entry.version = version;
-      }
-      return entry.at;
+  #mirrored(key: ResidentKey, view: Float32Array): number | null {
+    const { owner, version } = key;
+    let entry = this.#resident.get(owner);
+    if (!entry) {
+      const bytes = align64(owner.data.byteLength);
+      const at = this.#residentBlock(bytes);
+      if (at === null) return null;
+      this.#resident.set(owner, entry = { version: version - 1, at, bytes });
     }
-    const bytes = align64(data.length * 4);
-    const at = this.#residentBlock(bytes);
-    if (at === null) return null;
-    let forms = this.#resident.get(owner);
-    if (!forms) this.#resident.set(owner, forms = new Map());
-    forms.set(data.byteOffset, { owner, length: data.length, version, at, bytes });
-    this.#f32.set(data, at >> 2);
-    return at;
+    if (entry.version !== version) {
+      new Uint8Array(this.#f32.buffer, entry.at, owner.data.byteLength).set(
+        new Uint8Array(owner.data.buffer, owner.data.byteOffset, owner.data.byteLength),
+      );
+      entry.version = version;
+    }
+    return entry.at + view.byteOffset - owner.data.byteOffset;
+  }
+
+  // The mirror of `owner` if it was current at version `before` (now advanced to `after`), else null (dropped).
+  #follow(owner: ResidentOwner, before: number, after: number): ResidentEntry | null {
+    const entry = this.#resident.get(owner);
+    if (!entry || entry.version !== before) return null;
+    entry.version = after;
+    return entry;
   }
 
   /**
-   * Applies a KV-cache write (`attention.ts`'s `kvCacheWrite`) to the mirror of `cache`, if it mirrors the
-   * allocation's contents before the write (`before`), so that it stays equal at version `after`.
+   * Applies a KV-cache write (`attention.ts`'s `kvCacheWrite` into `cache`, a view of allocation `owner`) to the
+   * allocation's mirror if the mirror was current before the write (`before`), so that it is at `after` now.
    */
   kvCacheWritten(
     owner: ResidentOwner,
@@ -490,23 +500,44 @@ export class CpuEngine {
     width: number,
     s: CacheShape,
   ): void {
-    const entry = this.#resident.get(owner)?.get(cache.byteOffset);
-    if (!entry || entry.length !== cache.length || entry.version !== before) return;
-    const { batch, queryLen, capacity } = s, base = entry.at >> 2;
+    const entry = this.#follow(owner, before, after);
+    if (!entry) return;
+    const { batch, queryLen, capacity } = s;
+    const base = (entry.at + cache.byteOffset - owner.data.byteOffset) >> 2;
     for (let b = 0; b < batch; b++) {
       const from = b * queryLen * width;
       this.#f32.set(src.subarray(from, from + queryLen * width), base + (b * capacity + lengths[b]) * width);
     }
-    entry.version = after;
+  }
+
+  /**
+   * Applies a copy between two views of allocation `owner` (a KV cache's sequence moved to another slot) to the
+   * allocation's mirror if it was current before the copy (`before`), so that it is at `after` now.
+   */
+  copiedWithin(
+    owner: ResidentOwner,
+    before: number,
+    after: number,
+    src: Float32Array,
+    dst: Float32Array,
+  ): void {
+    const entry = this.#follow(owner, before, after);
+    if (!entry) return;
+    const base = entry.at - owner.data.byteOffset;
+    new Uint8Array(this.#f32.buffer).copyWithin(
+      base + dst.byteOffset,
+      base + src.byteOffset,
+      base + src.byteOffset + src.byteLength,
+    );
   }
 
   // A block of `bytes` in the resident region: a freed allocation's (best fit), else new space past the end
   // (emptying the region when it would exceed its bound); null when even an empty region is too small.
   #residentBlock(bytes: number): number | null {
     if (bytes > RESIDENT_MAX_BYTES) return null;
-    for (const [owner, forms] of this.#resident) {
+    for (const [owner, e] of this.#resident) {
       if (!owner.freed) continue;
-      for (const e of forms.values()) this.#residentFree.push({ at: e.at, bytes: e.bytes });
+      this.#residentFree.push({ at: e.at, bytes: e.bytes });
       this.#resident.delete(owner);
     }
     let best = -1;
@@ -606,17 +637,13 @@ export class CpuEngine {
     lengths: Int32Array,
     out: Float32Array,
     s: CacheShape & { heads: number; kvHeads: number; headDim: number },
-    caches?: { keys: OperandKey & { owner: ResidentOwner }; values: OperandKey & { owner: ResidentOwner } },
+    caches?: { keys: ResidentKey; values: ResidentKey },
   ): boolean {
     const { batch, queryLen: Q, capacity: cap, heads: H, kvHeads: KV, headDim: D } = s;
     if (D % 4 !== 0) return false;
     const rowsQ = batch * Q * H * D, cacheLen = batch * cap * KV * D;
-    const keys = caches
-      ? this.#mirror(caches.keys.owner, caches.keys.version, kCache.subarray(0, cacheLen))
-      : null;
-    const values = caches && keys !== null
-      ? this.#mirror(caches.values.owner, caches.values.version, vCache.subarray(0, cacheLen))
-      : null;
+    const keys = caches ? this.#mirrored(caches.keys, kCache) : null;
+    const values = caches && keys !== null ? this.#mirrored(caches.values, vCache) : null;
     const staged = keys === null || values === null;
     const qOff = this.#opsBase, kOff = staged ? qOff + align64(rowsQ * 4) : keys;
     const vOff = staged ? kOff + align64(cacheLen * 4) : values;

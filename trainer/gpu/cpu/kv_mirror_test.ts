@@ -16,12 +16,14 @@ interface Caches {
   values: Tensor;
 }
 
+// Attention of the first lengths.length sequences.
 function attend(be: Backend, c: Caches, lengths: number[], q: Tensor, what: string): void {
-  const len = be.alloc(B, "i32"), out = be.alloc(B * H * D);
+  const batch = lengths.length;
+  const len = be.alloc(batch, "i32"), out = be.alloc(batch * H * D);
   be.upload(len, Int32Array.from(lengths));
-  const shape = { batch: B, queryLen: 1, capacity: CAP, heads: H, kvHeads: KV, headDim: D };
+  const shape = { batch, queryLen: 1, capacity: CAP, heads: H, kvHeads: KV, headDim: D };
   be.attentionCached({ q, kCache: c.keys, vCache: c.values, lengths: len, out, ...shape });
-  const expected = new Float32Array(B * H * D);
+  const expected = new Float32Array(batch * H * D);
   // Read without cpuF32, which counts as a write.
   const host = (t: Tensor) => (t as CpuTensor).data as Float32Array;
   referenceCached(
@@ -71,6 +73,21 @@ Deno.test("cpu backend: mirrored KV caches follow every write into them, 1 and 2
         attend(be, c, lengths, q, at(`after kvCacheWrite ${step}`));
         lengths.forEach((_, b) => lengths[b]++);
       }
+      // The decoder's compaction: a sequence moved to another slot by copies within the allocation, then
+      // attention over the first sequences only (views of a prefix of the allocation).
+      const slot = (t: Tensor, b: number) => be.view(t, b * CAP * WIDTH, lengths[4] * WIDTH);
+      for (const t of [c.keys, c.values]) be.copy(slot(t, 4), slot(t, 1));
+      lengths[1] = lengths[4];
+      const prefix = (t: Tensor) => be.view(t, 0, 3 * CAP * WIDTH);
+      attend(
+        be,
+        { keys: prefix(c.keys), values: prefix(c.values) },
+        lengths.slice(0, 3),
+        q,
+        at("after a move"),
+      );
+      write(be, c, lengths, 15);
+      attend(be, c, lengths, q, at("after a move and kvCacheWrite"));
       // Writes that bypass kvCacheWrite.
       be.upload(c.keys, randn(20, 2 * WIDTH), CAP * WIDTH);
       attend(be, c, lengths, q, at("after an upload"));

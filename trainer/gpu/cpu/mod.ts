@@ -158,9 +158,13 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     copy(src: Tensor, dst: Tensor): void {
       check.copy(src, dst);
-      const d = cpu(dst);
-      d.data.set(cpu(src).data);
-      (d.root ?? d).version++;
+      const s = cpu(src), d = cpu(dst), owner = d.root ?? d, before = owner.version;
+      d.data.set(s.data);
+      owner.version++;
+      // A KV cache's sequence moved to another slot: its mirror in kernel memory follows.
+      if ((s.root ?? s) === owner && s.data instanceof Float32Array && d.data instanceof Float32Array) {
+        engine?.copiedWithin(owner, before, owner.version, s.data, d.data);
+      }
     },
     scale(x: Tensor, alpha: number): void {
       check.scale(x, alpha);
