@@ -199,10 +199,9 @@ export function kvCacheWrite(
         `kvCacheWrite: sequence ${b} has ${len} cached + ${queryLen} new > capacity ${capacity}`,
       );
     }
-    for (let i = 0; i < queryLen; i++) {
-      const from = (b * queryLen + i) * width;
-      cache.set(src.subarray(from, from + width), (b * capacity + len + i) * width);
-    }
+    // One element loop per sequence: a subarray and a set per row cost more than copying its few floats.
+    const from = b * queryLen * width, to = (b * capacity + len) * width;
+    for (let i = 0; i < queryLen * width; i++) cache[to + i] = src[from + i];
   }
 }
 

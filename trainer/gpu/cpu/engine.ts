@@ -502,11 +502,12 @@ export class CpuEngine {
   ): void {
     const entry = this.#follow(owner, before, after);
     if (!entry) return;
-    const { batch, queryLen, capacity } = s;
+    const { batch, queryLen, capacity } = s, mem = this.#f32, n = queryLen * width;
     const base = (entry.at + cache.byteOffset - owner.data.byteOffset) >> 2;
+    // Element loops: a subarray and a set per sequence cost more than copying its few floats.
     for (let b = 0; b < batch; b++) {
-      const from = b * queryLen * width;
-      this.#f32.set(src.subarray(from, from + queryLen * width), base + (b * capacity + lengths[b]) * width);
+      const from = b * n, to = base + (b * capacity + lengths[b]) * width;
+      for (let i = 0; i < n; i++) mem[to + i] = src[from + i];
     }
   }
 

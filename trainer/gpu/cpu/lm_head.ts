@@ -9,8 +9,16 @@
 import type { CpuEngine } from "./engine.ts";
 import { matmulF32 } from "./matmul.ts";
 
-/** Rows processed per chunk (bounds scratch memory to `CHUNK_ROWS * vocab` floats). */
-export const CHUNK_ROWS = 16;
+/** Logits held per chunk of rows (256 KiB: a chunk stays in cache between its products and its softmax). */
+const CHUNK_LOGITS = 1 << 16;
+
+/**
+ * Rows processed per chunk: as many as `CHUNK_LOGITS` logits hold, and at least 16. Small vocabularies get large
+ * chunks, so that the products are not split into thousands of tiny calls.
+ */
+export function chunkRows(vocab: number): number {
+  return Math.max(16, Math.floor(CHUNK_LOGITS / vocab));
+}
 
 /** Shape of an LM-head call. */
 export interface LmHeadShape {
@@ -34,10 +42,10 @@ export function lmHeadForward(
   s: LmHeadShape,
   engine?: CpuEngine | null,
 ): void {
-  const { rows, dim, vocab } = s;
-  const logits = new Float32Array(Math.min(CHUNK_ROWS, rows) * vocab);
-  for (let r0 = 0; r0 < rows; r0 += CHUNK_ROWS) {
-    const n = Math.min(CHUNK_ROWS, rows - r0);
+  const { rows, dim, vocab } = s, chunk = chunkRows(vocab);
+  const logits = new Float32Array(Math.min(chunk, rows) * vocab);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
     matmulF32(hidden.subarray(r0 * dim, (r0 + n) * dim), weight, logits, {
       m: n,
       n: vocab,
@@ -87,10 +95,10 @@ export function lmHeadBackward(
   s: LmHeadShape,
   engine?: CpuEngine | null,
 ): void {
-  const { rows, dim, vocab } = s;
-  const logits = new Float32Array(Math.min(CHUNK_ROWS, rows) * vocab);
-  for (let r0 = 0; r0 < rows; r0 += CHUNK_ROWS) {
-    const n = Math.min(CHUNK_ROWS, rows - r0);
+  const { rows, dim, vocab } = s, chunk = chunkRows(vocab);
+  const logits = new Float32Array(Math.min(chunk, rows) * vocab);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
     const h = hidden.subarray(r0 * dim, (r0 + n) * dim);
     matmulF32(
       h,
