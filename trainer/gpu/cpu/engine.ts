@@ -182,6 +182,14 @@ const elementwiseTile: Task = (ex, i32, _f32, at, tile) => {
   ex["ew" + i32[at]](p(0), p(1), p(2), p(3), p(4), Math.min(chunk, count - start));
 };
 
+// Rows [tile*chunk, +chunk) of a row job: args are the kernel index, the chunk, the rows, dim, aux, the f32
+// param and five byte pointers.
+const rowsTile: Task = (ex, i32, f32, at, tile) => {
+  const chunk = i32[at + 1], r0 = tile * chunk, r1 = Math.min(i32[at + 2], r0 + chunk);
+  const p = (q: number) => i32[at + 6 + q];
+  ex["rk" + i32[at]](p(0), p(1), p(2), p(3), p(4), r0, r1, i32[at + 3], i32[at + 4], f32[at + 5]);
+};
+
 // Columns [tile*NC, +NC) of a gemv job (a few rows of A against B stored [n, k], read in place).
 const gemvTile: Task = (ex, i32, f32, at, tile) => {
   const pa = i32[at], pb = i32[at + 1], pc = i32[at + 2], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5];
@@ -201,9 +209,10 @@ const TASKS: readonly Task[] = [
   attentionRowsCachedTile,
   attentionRowsForwardTile,
   attentionRowsBackwardTile,
+  rowsTile,
 ];
 const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3, PACK = 4, GEMV = 5;
-const ATTENTION_CACHED = 6, ATTENTION_ROWS_FORWARD = 7, ATTENTION_ROWS_BACKWARD = 8;
+const ATTENTION_CACHED = 6, ATTENTION_ROWS_FORWARD = 7, ATTENTION_ROWS_BACKWARD = 8, ROWS = 9;
 /**
  * Widest head (a multiple of 4) whose causal attention runs on the row kernels, which give the blocked path's
  * results bit for bit: up to it they are faster (measured: 1.6x forward, 1.3x backward at 16 x 48 tokens, 4 heads
@@ -222,6 +231,12 @@ const GEMV_MAX_ROWS = 5, GEMV_COLUMNS = 64;
 const ATTENTION_PARALLEL_MIN = 1 << 20;
 /** Below this much cached attention work (cached slots read * heads * headDim) it runs on the calling thread only. */
 const CACHED_PARALLEL_MIN = 1 << 16;
+
+/** How a row job treats an operand: read it, write it (not read), or both. */
+export type RowOperand = "in" | "out" | "inout";
+
+/** Floats of a row job from which its rows are split across threads (by chunks of whole rows). */
+const ROWS_PARALLEL_MIN = 1 << 15, ROWS_CONTENDED_MIN = 1 << 18;
 
 /** Most floats per chunk of an elementwise job, and the fewest floats worth threading. */
 const EW_CHUNK = 16384, EW_PARALLEL_MIN = 1 << 14, EW_CONTENDED_MIN = 1 << 17;
@@ -590,6 +605,55 @@ export class CpuEngine {
     }, parallel);
     arrays.forEach((a, q) => {
       if (outputs[q]) a.set(mem.subarray(ptr(q) >> 2, (ptr(q) >> 2) + count));
+    });
+    return true;
+  }
+
+  /**
+   * Runs row kernel `kernel` (an index of `ROW_KERNELS` in `simd.ts`) over rows [0, rows): operand q is
+   * `arrays[q]`'s first `lengths[q]` elements, staged in (unless "out") and copied back (unless "in"). Rows are
+   * split across threads when `split` and the job is large enough (`work` floats); the kernels that sum over rows
+   * are called unsplit, so their results do not depend on the thread count. Returns false (doing nothing) when
+   * the operands do not fit in WebAssembly memory.
+   */
+  rows(
+    kernel: number,
+    operands: { array: Float32Array | Int32Array; length: number; use: RowOperand }[],
+    rows: number,
+    dim: number,
+    aux: number,
+    param: number,
+    split: boolean,
+    work: number,
+  ): boolean {
+    if (rows === 0) return true;
+    const offsets: number[] = [];
+    let at = this.#opsBase;
+    for (const o of operands) {
+      offsets.push(at);
+      at += align64(o.length * 4);
+    }
+    const mem = this.#reserve(at);
+    if (!mem) return false;
+    operands.forEach((o, q) => {
+      if (o.use === "out") return;
+      if (o.array instanceof Float32Array) mem.set(o.array.subarray(0, o.length), offsets[q] >> 2);
+      else new Int32Array(mem.buffer, offsets[q], o.length).set(o.array.subarray(0, o.length));
+    });
+    const parallel = split && this.#parallel(work, ROWS_PARALLEL_MIN, ROWS_CONTENDED_MIN);
+    const chunk = parallel ? Math.ceil(rows / (4 * this.threads)) : rows;
+    this.#pool.run(ROWS, Math.ceil(rows / chunk), (i32, f32, a) => {
+      i32[a] = kernel;
+      i32[a + 1] = chunk;
+      i32[a + 2] = rows;
+      i32[a + 3] = dim;
+      i32[a + 4] = aux;
+      f32[a + 5] = param;
+      for (let q = 0; q < 5; q++) i32[a + 6 + q] = q < offsets.length ? offsets[q] : 0;
+    }, parallel);
+    operands.forEach((o, q) => {
+      if (o.use === "in") return;
+      (o.array as Float32Array).set(mem.subarray(offsets[q] >> 2, (offsets[q] >> 2) + o.length));
     });
     return true;
   }

@@ -97,7 +97,7 @@ export function ropeInvFreq(headDim: number, theta: number): Float32Array {
 }
 
 /** Cosines and sines of `pos * invFreq[j]` for positions below `positions`, row `pos` at `pos * half`. */
-interface RopeTable {
+export interface RopeTable {
   cos: Float32Array;
   sin: Float32Array;
   positions: number;
@@ -105,11 +105,14 @@ interface RopeTable {
 
 const ropeTables = new Map<string, RopeTable>();
 /** Positions from which rows compute their angles directly instead of growing the table further. */
-const ROPE_TABLE_MAX = 1 << 16;
+export const ROPE_TABLE_MAX = 1 << 16;
 
-// The table for (headDim, theta) covering position `maxPos`, grown (to a power of two) when needed: the angles
-// are recomputed only when a new position shows up, not for every row of every call.
-function ropeTable(headDim: number, theta: number, maxPos: number): RopeTable {
+/**
+ * The table for (headDim, theta) covering position `maxPos` (below {@linkcode ROPE_TABLE_MAX}), grown (to a power
+ * of two) when needed: the angles are recomputed only when a new position shows up, not for every row of every
+ * call.
+ */
+export function ropeTable(headDim: number, theta: number, maxPos: number): RopeTable {
   const key = `${headDim}:${theta}`;
   const have = ropeTables.get(key);
   if (have && have.positions > maxPos) return have;

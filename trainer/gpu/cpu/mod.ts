@@ -15,6 +15,7 @@ import { matmulF32 } from "./matmul.ts";
 import * as k from "./kernels.ts";
 import * as att from "./attention.ts";
 import { lmHeadBackward, lmHeadForward } from "./lm_head.ts";
+import { addBiasRows, biasGradRows, rmsNormBackwardRows, rmsNormForwardRows, ropeRows } from "./row_ops.ts";
 
 /** A CPU tensor: its elements live in `data`. */
 export class CpuTensor implements Tensor {
@@ -215,11 +216,12 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     rmsNormForward(p) {
       check.rmsNormForward(p);
-      k.rmsNormForward(f32(p.x), f32(p.weight), out32(p.out), out32(p.rstd), p.rows, p.dim, p.eps);
+      const args = [f32(p.x), f32(p.weight), out32(p.out), out32(p.rstd), p.rows, p.dim, p.eps] as const;
+      if (!(engine && rmsNormForwardRows(engine, ...args))) k.rmsNormForward(...args);
     },
     rmsNormBackward(p) {
       check.rmsNormBackward(p);
-      k.rmsNormBackward(
+      const args = [
         f32(p.x),
         f32(p.weight),
         f32(p.rstd),
@@ -228,11 +230,21 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
         out32(p.dWeight),
         p.rows,
         p.dim,
-      );
+      ] as const;
+      if (!(engine && rmsNormBackwardRows(engine, ...args))) k.rmsNormBackward(...args);
     },
     rope(p) {
       check.rope(p);
-      k.rope(out32(p.x), i32(p.positions), p.rows, p.heads, p.headDim, p.theta, p.inverse ?? false);
+      const args = [
+        out32(p.x),
+        i32(p.positions),
+        p.rows,
+        p.heads,
+        p.headDim,
+        p.theta,
+        p.inverse ?? false,
+      ] as const;
+      if (!(engine && ropeRows(engine, ...args))) k.rope(...args);
     },
     attentionForward(p) {
       check.attentionForward(p);
@@ -297,11 +309,13 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     addBias(p) {
       check.addBias(p);
-      k.addBias(out32(p.x), f32(p.bias), p.rows, p.dim);
+      const args = [out32(p.x), f32(p.bias), p.rows, p.dim] as const;
+      if (!(engine && addBiasRows(engine, ...args))) k.addBias(...args);
     },
     biasGrad(p) {
       check.biasGrad(p);
-      k.biasGrad(f32(p.dOut), out32(p.dBias), p.rows, p.dim);
+      const args = [f32(p.dOut), out32(p.dBias), p.rows, p.dim] as const;
+      if (!(engine && biasGradRows(engine, ...args))) k.biasGrad(...args);
     },
     gatherRows(p) {
       check.gatherRows(p);

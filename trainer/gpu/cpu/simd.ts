@@ -41,11 +41,13 @@ import {
   fDiv,
   fMul,
   forLoop,
+  fSqrt,
   type Func,
   get,
   I32,
   i32,
   i32Load,
+  i32ToF32,
   iAdd4,
   ifElse,
   ifF32,
@@ -382,6 +384,146 @@ function swigluBackward(): Func {
   });
 }
 
+/**
+ * Row kernels: each is exported as `rk<index>` with parameters (p0..p4, r0, r1, dim, aux, param): byte pointers,
+ * the rows [r0, r1) to process, the row width `dim` (a multiple of 4), an i32 and an f32 parameter. Kernels whose
+ * rows are independent may be split across threads; the column sums run as one call over all rows, so that each
+ * column adds its rows in order whatever the thread count.
+ */
+export const ROW_KERNELS = {
+  /** x, weight, out, rstd; param eps: RMSNorm forward. */
+  rmsNormForward: 0,
+  /** x, weight, rstd, dOut, dx: dx += RMSNorm's input gradient. */
+  rmsNormDx: 1,
+  /** x, rstd, dOut, dWeight: dWeight += sum_r dOut * x * rstd (column sums). */
+  rmsNormDWeight: 2,
+  /** x, bias: x[r] += bias. */
+  addBias: 3,
+  /** dOut, dBias: dBias += sum_r dOut[r] (column sums). */
+  columnSums: 4,
+  /** x, positions, cos, sin; dim = heads, aux = head width, param = +1 or -1 (inverse): rotary embedding. */
+  rope: 5,
+} as const;
+
+// The parameters of a row kernel, and its body over row r (the loop and the locals r, rb (= r * dim * 4), db
+// (= dim * 4) and c are the wrapper's; `l(k)` are the kernel's extra locals, numbered from 0).
+const [R0, R1, DIM, AUX, PARAM] = [5, 6, 7, 8, 9];
+const [ROW, RB, DB, COL] = [10, 11, 12, 13];
+function rowKernel(
+  index: number,
+  extra: number[],
+  perRow: (l: (k: number) => number) => Code,
+  dimBytes: Code = mul(get(DIM), i32(4)),
+): Func {
+  return {
+    name: `rk${index}`,
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    locals: [I32, I32, I32, I32, ...extra],
+    body: [
+      ...set(DB, dimBytes),
+      ...forLoop(ROW, get(R0), get(R1), 1, [...set(RB, mul(get(ROW), get(DB))), ...perRow((k) => 14 + k)]),
+    ],
+  };
+}
+const ptr = (q: number): Code => get(q);
+const rowAt = (q: number): Code => add(get(q), get(RB));
+const perColumn = (body: Code): Code => forLoop(COL, i32(0), get(DB), 16, body);
+const colOf = (q: number): Code => add(get(q), get(COL));
+const rowCol = (q: number): Code => add(rowAt(q), get(COL));
+
+// out = weight * (x * s), s = 1 / sqrt(mean(x^2) + eps), rstd[r] = s (sums of squares in f32, four lanes).
+function rmsNormForwardRows(relaxed: boolean): Func {
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  return rowKernel(ROW_KERNELS.rmsNormForward, [V128, F32], (l) => [
+    ...set(l(0), vZero),
+    ...perColumn(set(l(0), madd(vLoad(rowCol(0)), vLoad(rowCol(0)), get(l(0))))),
+    ...set(l(1), fDiv(f32(1), fSqrt(fAdd(fDiv(vHsum(get(l(0))), i32ToF32(get(DIM))), get(PARAM))))),
+    ...f32Store(add(ptr(3), mul(get(ROW), i32(4))), get(l(1))),
+    ...set(l(0), splat(get(l(1)))),
+    ...perColumn(vStore(rowCol(2), vMul(vLoad(colOf(1)), vMul(vLoad(rowCol(0)), get(l(0)))))),
+  ]);
+}
+
+// dx += s * (dOut * w - x * s * dot), dot = s * sum(dOut * w * x) / dim.
+function rmsNormDxRows(relaxed: boolean): Func {
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const [acc, sv, dv, sf] = [0, 1, 2, 3];
+  return rowKernel(ROW_KERNELS.rmsNormDx, [V128, V128, V128, F32], (l) => [
+    ...set(l(sf), f32Load(add(ptr(2), mul(get(ROW), i32(4))))),
+    ...set(l(acc), vZero),
+    ...perColumn(set(l(acc), madd(vMul(vLoad(rowCol(3)), vLoad(colOf(1))), vLoad(rowCol(0)), get(l(acc))))),
+    ...set(l(dv), splat(fDiv(fMul(vHsum(get(l(acc))), get(l(sf))), i32ToF32(get(DIM))))),
+    ...set(l(sv), splat(get(l(sf)))),
+    ...perColumn(vStore(
+      rowCol(4),
+      vAdd(
+        vLoad(rowCol(4)),
+        vMul(
+          get(l(sv)),
+          vSub(vMul(vLoad(rowCol(3)), vLoad(colOf(1))), vMul(vMul(vLoad(rowCol(0)), get(l(sv))), get(l(dv)))),
+        ),
+      ),
+    )),
+  ]);
+}
+
+// dWeight[c] += dOut[r][c] * (x[r][c] * s_r), rows in order.
+function rmsNormDWeightRows(relaxed: boolean): Func {
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  return rowKernel(ROW_KERNELS.rmsNormDWeight, [V128], (l) => [
+    ...set(l(0), vLoadSplat(add(ptr(1), mul(get(ROW), i32(4))))),
+    ...perColumn(
+      vStore(colOf(3), madd(vLoad(rowCol(2)), vMul(vLoad(rowCol(0)), get(l(0))), vLoad(colOf(3)))),
+    ),
+  ]);
+}
+
+function addBiasRows(): Func {
+  return rowKernel(
+    ROW_KERNELS.addBias,
+    [],
+    () => perColumn(vStore(rowCol(0), vAdd(vLoad(rowCol(0)), vLoad(colOf(1))))),
+  );
+}
+
+function columnSumsRows(): Func {
+  return rowKernel(
+    ROW_KERNELS.columnSums,
+    [],
+    () => perColumn(vStore(colOf(1), vAdd(vLoad(colOf(1)), vLoad(rowCol(0))))),
+  );
+}
+
+// Rotary embedding of row r's `heads` heads of `aux` floats (rotate_half layout): with c, s the row's cos and sin
+// (rows of aux / 2 in the tables, at the row's position), x1' = x1 c - x2 (sign s), x2' = x2 c + x1 (sign s).
+function ropeRows(): Func {
+  const [h, head, cb, sb, hb, x1, x2, cv, sv, sign] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  return rowKernel(ROW_KERNELS.rope, [I32, I32, I32, I32, I32, V128, V128, V128, V128, V128], (l) => [
+    ...set(l(hb), mul(get(AUX), i32(2))), // half a head in bytes
+    ...set(l(cb), add(ptr(2), mul(i32Load(add(ptr(1), mul(get(ROW), i32(4)))), get(l(hb))))),
+    ...set(l(sb), add(ptr(3), sub(get(l(cb)), ptr(2)))),
+    ...set(l(sign), splat(get(PARAM))),
+    ...set(l(head), rowAt(0)),
+    ...forLoop(l(h), i32(0), get(DIM), 1, [
+      ...forLoop(COL, i32(0), get(l(hb)), 16, [
+        ...set(l(x1), vLoad(add(get(l(head)), get(COL)))),
+        ...set(l(x2), vLoad(add(add(get(l(head)), get(l(hb))), get(COL)))),
+        ...set(l(cv), vLoad(add(get(l(cb)), get(COL)))),
+        ...set(l(sv), vMul(vLoad(add(get(l(sb)), get(COL))), get(l(sign)))),
+        ...vStore(
+          add(get(l(head)), get(COL)),
+          vSub(vMul(get(l(x1)), get(l(cv))), vMul(get(l(x2)), get(l(sv)))),
+        ),
+        ...vStore(
+          add(add(get(l(head)), get(l(hb))), get(COL)),
+          vAdd(vMul(get(l(x2)), get(l(cv))), vMul(get(l(x1)), get(l(sv)))),
+        ),
+      ]),
+      ...inc(l(head), mul(get(l(hb)), i32(2))),
+    ]),
+  ], mul(mul(get(DIM), get(AUX)), i32(4)));
+}
+
 // gemv_nt(a, b, c, m, n, k, ldc, alpha, accumulate): C[i, j] (=|+=) alpha * dot(A[i, :], B[j, :]) for A [m, k]
 // and B [n, k] row-major (k a multiple of 4), C rows ldc bytes apart: a few rows against a weight matrix read in
 // place (no packing), for decoding.
@@ -639,6 +781,7 @@ const FUNCTION_NAMES = [
   "attn_out",
   "attn_back_block",
   "attn_cached",
+  ...Object.values(ROW_KERNELS).map((i) => `rk${i}` as const),
 ] as const;
 const fn = (name: typeof FUNCTION_NAMES[number]) => FUNCTION_NAMES.indexOf(name);
 
@@ -1076,6 +1219,8 @@ export interface KernelExports {
   ): void;
   attn_back_block(...args: number[]): void;
   attn_cached(...args: number[]): void;
+  /** Row kernel `rk<i>` (see {@linkcode ROW_KERNELS}): byte pointers p0..p4, rows r0..r1, dim, aux, param. */
+  [rk: `rk${number}`]: (...args: number[]) => void;
   /** Elementwise kernel `ew<i>` (see {@linkcode ELEMENTWISE}): byte pointers p0..p4 and a count of floats. */
   [ew: `ew${number}`]: (p0: number, p1: number, p2: number, p3: number, p4: number, count: number) => void;
 }
@@ -1111,6 +1256,12 @@ export function kernelModule(shared: boolean): KernelModule | null {
       attnOut(),
       attnBackBlock(),
       attnCached(),
+      rmsNormForwardRows(relaxed),
+      rmsNormDxRows(relaxed),
+      rmsNormDWeightRows(relaxed),
+      addBiasRows(),
+      columnSumsRows(),
+      ropeRows(),
     ];
     if (funcs.some((f, i) => f.name !== FUNCTION_NAMES[i])) {
       throw new Error("simd: function order out of date");

@@ -139,6 +139,9 @@ export function vHsum(v: Code): Code {
 export const fAdd = (a: Code, b: Code): Code => [...a, ...b, 0x92];
 export const fMul = (a: Code, b: Code): Code => [...a, ...b, 0x94];
 export const fDiv = (a: Code, b: Code): Code => [...a, ...b, 0x95];
+export const fSqrt = (a: Code): Code => [...a, 0x91];
+/** `f32.convert_i32_s`. */
+export const i32ToF32 = (a: Code): Code => [...a, 0xb2];
 
 /** f64 arithmetic, and conversions between f32 and f64. */
 export const dAdd = (a: Code, b: Code): Code => [...a, ...b, 0xa0];
