@@ -8,6 +8,7 @@
 
 import type { CpuEngine } from "./engine.ts";
 import { matmulF32 } from "./matmul.ts";
+import { ROW_KERNELS } from "./simd.ts";
 
 /** Logits held per chunk of rows (256 KiB: a chunk stays in cache between its products and its softmax). */
 const CHUNK_LOGITS = 1 << 16;
@@ -44,6 +45,7 @@ export function lmHeadForward(
 ): void {
   const { rows, dim, vocab } = s, chunk = chunkRows(vocab);
   const logits = new Float32Array(Math.min(chunk, rows) * vocab);
+  const stats = new Float32Array(3 * Math.min(chunk, rows));
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
     matmulF32(hidden.subarray(r0 * dim, (r0 + n) * dim), weight, logits, {
@@ -55,6 +57,31 @@ export function lmHeadForward(
       alpha: 1,
       beta: 0,
     }, engine);
+    if (engine && vocab % 4 === 0) {
+      // The row sums on the SIMD kernel (f32, four lanes); the logarithm and the target's logit here.
+      engine.rows(
+        ROW_KERNELS.softmaxStats,
+        [
+          { array: logits, length: n * vocab, use: "in" },
+          { array: stats, length: 3 * n, use: "out" },
+        ],
+        n,
+        vocab,
+        0,
+        0,
+        true,
+        n * vocab,
+      );
+      for (let i = 0; i < n; i++) {
+        const r = r0 + i, target = targets[r];
+        checkTarget(target, r, vocab);
+        const sum = stats[3 * i + 1], l = stats[3 * i] + Math.log(sum);
+        lse[r] = l;
+        logprobs[r] = logits[i * vocab + target] - l;
+        entropies[r] = l - stats[3 * i + 2] / sum;
+      }
+      continue;
+    }
     for (let i = 0; i < n; i++) {
       const r = r0 + i;
       const target = targets[r];
@@ -107,12 +134,26 @@ export function lmHeadBackward(
       { m: n, n: vocab, k: dim, transA: false, transB: true, alpha: 1, beta: 0 },
       engine,
     );
+    const simd = engine && vocab % 4 === 0 && engine.rows(
+      ROW_KERNELS.softmaxGrad,
+      [
+        { array: logits, length: n * vocab, use: "inout" },
+        { array: lse.subarray(r0, r0 + n), length: n, use: "in" },
+        { array: coeffs.subarray(r0, r0 + n), length: n, use: "in" },
+      ],
+      n,
+      vocab,
+      0,
+      0,
+      true,
+      n * vocab,
+    );
     for (let i = 0; i < n; i++) {
       const r = r0 + i;
       const g = coeffs[r];
       const l = lse[r];
       const o = i * vocab;
-      for (let v = 0; v < vocab; v++) logits[o + v] = -g * Math.exp(logits[o + v] - l);
+      if (!simd) { for (let v = 0; v < vocab; v++) logits[o + v] = -g * Math.exp(logits[o + v] - l); }
       const target = targets[r];
       checkTarget(target, r, vocab);
       logits[o + target] += g;

@@ -403,6 +403,10 @@ export const ROW_KERNELS = {
   columnSums: 4,
   /** x, positions, cos, sin; dim = heads, aux = head width, param = +1 or -1 (inverse): rotary embedding. */
   rope: 5,
+  /** logits, stats: per row the maximum m, sum_v e_v and sum_v e_v z_v with e_v = exp(z_v - m) (3 floats). */
+  softmaxStats: 6,
+  /** logits, lse, coeffs: z_v = -coeffs[r] * exp(z_v - lse[r]) in place (the LM head's dLogits but the target). */
+  softmaxGrad: 7,
 } as const;
 
 // The parameters of a row kernel, and its body over row r (the loop and the locals r, rb (= r * dim * 4), db
@@ -414,12 +418,14 @@ function rowKernel(
   extra: number[],
   perRow: (l: (k: number) => number) => Code,
   dimBytes: Code = mul(get(DIM), i32(4)),
+  prologue: (l: (k: number) => number) => Code = () => [],
 ): Func {
   return {
     name: `rk${index}`,
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
     locals: [I32, I32, I32, I32, ...extra],
     body: [
+      ...prologue((k) => 14 + k),
       ...set(DB, dimBytes),
       ...forLoop(ROW, get(R0), get(R1), 1, [...set(RB, mul(get(ROW), get(DB))), ...perRow((k) => 14 + k)]),
     ],
@@ -522,6 +528,60 @@ function ropeRows(): Func {
       ...inc(l(head), mul(get(l(hb)), i32(2))),
     ]),
   ], mul(mul(get(DIM), get(AUX)), i32(4)));
+}
+
+// Per row of logits z: m = max z, then sums of e = exp(z - m) and of e z (f32, four lanes), to stats[3r..3r+2].
+function softmaxStatsRows(relaxed: boolean): Func {
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const [mv, sum, zsum, x, t, n, z, k] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const lane = (v: number, i: number): Code => [...get(v), 0xfd, 0x1f, i];
+  const fmax = (a: Code, b: Code): Code => [...a, ...b, 0x97];
+  const out: Code = add(ptr(1), mul(get(ROW), i32(12)));
+  return rowKernel(
+    ROW_KERNELS.softmaxStats,
+    [...new Array(k).fill(V128), ...new Array(EXP_LOCALS).fill(V128)],
+    (l) => [
+      ...set(l(mv), vConst(-Infinity)),
+      ...perColumn(set(l(mv), vMax(get(l(mv)), vLoad(rowCol(0))))),
+      ...set(l(mv), splat(fmax(fmax(lane(l(mv), 0), lane(l(mv), 1)), fmax(lane(l(mv), 2), lane(l(mv), 3))))),
+      ...set(l(sum), vZero),
+      ...set(l(zsum), vZero),
+      ...perColumn([
+        ...set(l(z), vLoad(rowCol(0))),
+        ...set(l(x), vSub(get(l(z)), get(l(mv)))),
+        ...vExp(l(x), l(t), l(n), l(k)),
+        ...set(l(x)),
+        ...set(l(sum), vAdd(get(l(sum)), get(l(x)))),
+        ...set(l(zsum), madd(get(l(x)), get(l(z)), get(l(zsum)))),
+      ]),
+      ...f32Store(out, lane(l(mv), 0)),
+      ...f32Store(out, vHsum(get(l(sum))), 4),
+      ...f32Store(out, vHsum(get(l(zsum))), 8),
+    ],
+    mul(get(DIM), i32(4)),
+    (l) => expConstants(l(k)),
+  );
+}
+
+// Per row: z = -g * exp(z - l), with l = lse[r] and g = coeffs[r].
+function softmaxGradRows(): Func {
+  const [lv, gv, x, t, n, k] = [0, 1, 2, 3, 4, 5];
+  return rowKernel(
+    ROW_KERNELS.softmaxGrad,
+    [...new Array(k).fill(V128), ...new Array(EXP_LOCALS).fill(V128)],
+    (l) => [
+      ...set(l(lv), vLoadSplat(add(ptr(1), mul(get(ROW), i32(4))))),
+      ...set(l(gv), vNeg(vLoadSplat(add(ptr(2), mul(get(ROW), i32(4)))))),
+      ...perColumn([
+        ...set(l(x), vSub(vLoad(rowCol(0)), get(l(lv)))),
+        ...vExp(l(x), l(t), l(n), l(k)),
+        ...set(l(x)),
+        ...vStore(rowCol(0), vMul(get(l(gv)), get(l(x)))),
+      ]),
+    ],
+    mul(get(DIM), i32(4)),
+    (l) => expConstants(l(k)),
+  );
 }
 
 // gemv_nt(a, b, c, m, n, k, ldc, alpha, accumulate): C[i, j] (=|+=) alpha * dot(A[i, :], B[j, :]) for A [m, k]
@@ -1262,6 +1322,8 @@ export function kernelModule(shared: boolean): KernelModule | null {
       addBiasRows(),
       columnSumsRows(),
       ropeRows(),
+      softmaxStatsRows(relaxed),
+      softmaxGradRows(),
     ];
     if (funcs.some((f, i) => f.name !== FUNCTION_NAMES[i])) {
       throw new Error("simd: function order out of date");
