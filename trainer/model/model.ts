@@ -22,6 +22,12 @@ export interface CreateModelOptions {
 }
 
 /** AdamW's moment decay rates and epsilon (PyTorch's defaults): every optimiser step of the trainer uses them. */
+/**
+ * Most floats one AdamW call updates: adjacent parameter tensors share a call up to this size (64 MiB, within a
+ * WebGPU storage binding's default limit); a larger tensor gets a call of its own.
+ */
+const ADAMW_GROUP = 1 << 24;
+
 export const ADAMW_DEFAULTS: Readonly<{ beta1: number; beta2: number; eps: number }> = Object.freeze({
   beta1: 0.9,
   beta2: 0.999,
@@ -114,6 +120,8 @@ export class Model {
   #m: Tensor | null = null;
   #v: Tensor | null = null;
   #momentViews: { m: Tensor; v: Tensor }[] | null = null;
+  /** Views of parameters, gradients and moments over runs of adjacent tensors, one AdamW call each. */
+  #updateGroups: { params: Tensor; grads: Tensor; m: Tensor; v: Tensor }[] | null = null;
   #step = 0;
   #p = new Map<string, Tensor>();
   #g = new Map<string, Tensor>();
@@ -277,14 +285,11 @@ export class Model {
       throw new Error(`step: gradient norm is ${gradNorm}; parameters left unchanged`);
     }
     const gradScale = maxGradNorm > 0 ? Math.min(1, maxGradNorm / (gradNorm + 1e-6)) : 1;
-    const moments = this.#moments();
+    this.#moments();
     this.#step++;
-    for (const [i, s] of this.layout.specs.entries()) {
+    for (const group of this.#updateGroups!) {
       be.adamw({
-        params: this.#p.get(s.name)!,
-        grads: this.#g.get(s.name)!,
-        m: moments[i].m,
-        v: moments[i].v,
+        ...group,
         lr,
         beta1,
         beta2,
@@ -499,6 +504,24 @@ export class Model {
         m: be.view(m, s.offset, s.size),
         v: be.view(v, s.offset, s.size),
       }));
+      // Adjacent tensors updated together (the padding between them holds zeros, and stays so), up to
+      // ADAMW_GROUP floats a call: one call for a small model instead of one per tensor.
+      this.#updateGroups = [];
+      const specs = this.layout.specs;
+      for (let i = 0; i < specs.length;) {
+        const start = specs[i].offset;
+        let j = i + 1;
+        while (j < specs.length && specs[j].offset + specs[j].size - start <= ADAMW_GROUP) j++;
+        const length = specs[j - 1].offset + specs[j - 1].size - start;
+        const view = (t: Tensor) => be.view(t, start, length);
+        this.#updateGroups.push({
+          params: view(this.params),
+          grads: view(this.grads),
+          m: view(m),
+          v: view(v),
+        });
+        i = j;
+      }
     }
     return this.#momentViews;
   }
