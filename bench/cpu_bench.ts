@@ -2,10 +2,13 @@
  * CPU backend throughput, on 1 thread and on the machine's cores (or `--threads N`), the two interleaved round by
  * round so that a busy machine slows both alike; every figure is the median of the rounds.
  *
+ * - the machine's SIMD multiply-add issue rate per core: twelve independent f32x4 FMA chains with no memory
+ *   access, the most any WebAssembly SIMD128 kernel can reach on one core;
  * - the micro-kernel's ceiling: the MR x NR SIMD micro-kernel on cache-resident packed panels, per core (the
- *   "measured peak"; a thread count's peak is that times the threads);
+ *   "measured peak"; a thread count's peak is that times the threads), and its share of the issue rate;
  * - GFLOP/s and % of that peak for matmuls (square, and the bench preset's training and decoding shapes),
- *   attention forward/backward and SwiGLU (elements/s);
+ *   attention forward/backward, cached attention at the tiny preset's decoding shapes, SwiGLU, RMSNorm, RoPE
+ *   (elements/s) and the LM head's log-softmax (rows/s);
  * - tokens/s of a training step (forward, backward, AdamW) for the bench and the small preset, and new tokens/s
  *   of sampling with the KV cache (bench preset, batch 1 / 16 / 64);
  * - the ratio to the PyTorch figures recorded in issue 12 (PyTorch 2.13 CPU, 2 threads, on the issue's machine:
@@ -19,6 +22,20 @@
 import { benchFlags } from "./flags.ts";
 import { createCpuBackend, defaultThreads } from "../trainer/gpu/cpu/mod.ts";
 import { CpuEngine, type KernelExports, kernelModule, MR, NR, randn } from "../trainer/gpu/cpu/testing.ts";
+import {
+  buildModule,
+  doWhile,
+  f32,
+  get,
+  I32,
+  i32,
+  set,
+  splat,
+  sub,
+  V128,
+  vMaddRelaxed,
+  vZero,
+} from "../trainer/gpu/cpu/wasm_asm.ts";
 import type { Backend } from "../trainer/gpu/backend.ts";
 import { presetConfig } from "../trainer/model/config.ts";
 import { createModel, type Model } from "../trainer/model/model.ts";
@@ -105,14 +122,70 @@ function kernelPeak(): number {
   return median(rates);
 }
 
+// --- The multiply-add issue rate: `reps` passes of twelve independent FMA chains (a * b + acc), no memory. ---
+function fmaIssueRate(): number {
+  const chains = 12, [reps, a, b, acc0] = [0, 1, 2, 3];
+  const body = [
+    ...set(a, splat(f32(0.999))),
+    ...set(b, splat(f32(0.001))),
+    ...Array.from({ length: chains }, (_, i) => set(acc0 + i, vZero)).flat(),
+    ...doWhile([
+      ...Array.from(
+        { length: 8 * chains },
+        (_, i) => set(acc0 + (i % chains), vMaddRelaxed(get(a), get(b), get(acc0 + (i % chains)))),
+      ).flat(),
+      ...set(reps, sub(get(reps), i32(1))),
+    ], get(reps)),
+    // The chains' sum to memory, so that none is dead code.
+    ...[
+      0x41,
+      0,
+      ...get(acc0),
+      ...Array.from({ length: chains - 1 }, (_, i) => [...get(acc0 + 1 + i), 0xfd, 0xe4, 0x01]).flat(),
+      0xfd,
+      0x0b,
+      0x04,
+      0x00,
+    ],
+  ];
+  const bytes = buildModule([{
+    name: "run",
+    params: [I32],
+    locals: [V128, V128, ...new Array(chains).fill(V128)],
+    body,
+  }], false);
+  if (!WebAssembly.validate(bytes)) return NaN; // no relaxed SIMD
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const run = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } }).exports
+    .run as (
+      n: number,
+    ) => void;
+  run(1000);
+  const rates: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const n = 500_000, t0 = performance.now();
+    run(n);
+    rates.push((n * 8 * chains * 8) / ((performance.now() - t0) * 1e6));
+  }
+  return median(rates);
+}
+
 const engines = new Map(THREADS.map((t) => [t, CpuEngine.create(t)!]));
+const issue = fmaIssueRate();
 const peak = kernelPeak();
 console.log(
   `CPU backend: ${engines.get(N)!.isa}; threads ${
     THREADS.join(" and ")
   }; ${ROUNDS} interleaved rounds, medians`,
 );
-console.log(`micro-kernel ceiling (${MR}x${NR} tile, cache-resident): ${peak.toFixed(1)} GFLOP/s per core\n`);
+console.log(
+  `SIMD multiply-add issue rate: ${issue.toFixed(1)} GFLOP/s per core (f32x4 FMA, no memory access)`,
+);
+console.log(
+  `micro-kernel ceiling (${MR}x${NR} tile, cache-resident): ${peak.toFixed(1)} GFLOP/s per core, ${
+    (100 * peak / issue).toFixed(0)
+  }% of the issue rate\n`,
+);
 
 // --- Matmuls ---
 const MATMULS: [string, number, number, number, boolean, boolean, number?][] = [
@@ -180,9 +253,92 @@ const backends = new Map(THREADS.map((t) => [t, createCpuBackend({ threads: t })
     be.fill(up, 0.5);
     const ms = await time(() => be.swigluForward({ gate, up, out, length: n }));
     for (const x of [gate, up, out]) be.free(x);
-    return n / (ms * 1e6);
+    return n / (ms * 1e3);
   });
-  row("swiglu forward 1024x384", swiglu, "Gelem/s");
+  row("swiglu forward 1024x384", swiglu, "Melem/s");
+}
+
+// --- Row operations and cached attention at the shapes of `deno task train` (tiny preset: width 64, heads of 16;
+// training batches of about 10,240 tokens, decoding steps of 128 sequences) ---
+{
+  const tiny = presetConfig("tiny");
+  const [rows, dim, heads, kvHeads, headDim, vocab] = [10240, 64, 4, 2, 16, tiny.vocab_size];
+  const perBackend = new Map([...backends].map(([t, be]) => {
+    const up = (a: Float32Array | Int32Array) => {
+      const x = be.alloc(a.length, a instanceof Int32Array ? "i32" : "f32");
+      be.upload(x, a);
+      return x;
+    };
+    const positions = Int32Array.from({ length: rows }, (_, i) => i % 80);
+    return [t, {
+      x: up(randn(5, rows * dim)),
+      weight: up(randn(6, dim)),
+      out: be.alloc(rows * dim),
+      rstd: be.alloc(rows),
+      positions: up(positions),
+      lmWeight: up(randn(7, vocab * dim)),
+      targets: up(Int32Array.from({ length: rows }, (_, i) => i % vocab)),
+      stats: [be.alloc(rows), be.alloc(rows), be.alloc(rows)],
+    }];
+  }));
+  type Operands = NonNullable<ReturnType<typeof perBackend.get>>;
+  // Millions of `count` units a second (elements, or rows for the LM head).
+  const rate = async (label: string, unit: string, count: number, op: (be: Backend, x: Operands) => void) => {
+    const rates = await interleaved(async (t) => {
+      const ms = await time(() => op(backends.get(t)!, perBackend.get(t)!));
+      return count / (ms * 1e3);
+    });
+    row(label, rates, unit);
+  };
+  await rate(
+    "rmsnorm forward 10240x64",
+    "Melem/s",
+    rows * dim,
+    (be, x) =>
+      be.rmsNormForward({ x: x.x, weight: x.weight, out: x.out, rstd: x.rstd, rows, dim, eps: 1e-6 }),
+  );
+  await rate(
+    "rope 10240x4 heads of 16",
+    "Melem/s",
+    rows * dim,
+    (be, x) => be.rope({ x: x.out, positions: x.positions, rows, heads, headDim, theta: 10000 }),
+  );
+  await rate("lm head fwd 10240x64, vocab 100", "Mrows/s", rows, (be, x) => {
+    const [logprobs, entropies, lse] = x.stats;
+    be.lmHeadForward({
+      hidden: x.x,
+      weight: x.lmWeight,
+      targets: x.targets,
+      logprobs,
+      entropies,
+      lse,
+      rows,
+      dim,
+      vocab,
+    });
+  });
+  // Cached attention: 128 sequences with 56 cached keys each, one new query row.
+  const [batch, cap, len] = [128, 80, 56];
+  const cached = new Map([...backends].map(([t, be]) => {
+    const up = (a: Float32Array | Int32Array) => {
+      const x = be.alloc(a.length, a instanceof Int32Array ? "i32" : "f32");
+      be.upload(x, a);
+      return x;
+    };
+    return [t, {
+      q: up(randn(8, batch * heads * headDim)),
+      kCache: up(randn(9, batch * cap * kvHeads * headDim)),
+      vCache: up(randn(10, batch * cap * kvHeads * headDim)),
+      lengths: up(new Int32Array(batch).fill(len)),
+      out: be.alloc(batch * heads * headDim),
+    }];
+  }));
+  const rates = await interleaved(async (t) => {
+    const s = { batch, queryLen: 1, capacity: cap, heads, kvHeads, headDim };
+    const ms = await time(() => backends.get(t)!.attentionCached({ ...cached.get(t)!, ...s }));
+    return (4 * batch * heads * (len + 1) * headDim) / (ms * 1e6);
+  });
+  row("cached attn 128 seqs x 57, 4x16", rates, "GFLOP/s", peak);
 }
 
 // --- Training steps and sampling ---
