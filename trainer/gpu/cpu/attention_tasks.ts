@@ -216,7 +216,7 @@ export function jobArgs(ex: any, i32: Int32Array, at: number, scratch: number) {
 }
 
 /** Helpers the attention tasks call (sent to workers with them). */
-export const ATTENTION_HELPERS = [gemmSerial, gatherHead, scatterHead, blockProbs, jobArgs];
+export const ATTENTION_HELPERS = [gemmSerial, gatherHead, scatterHead, blockProbs, jobArgs, rowsStride];
 
 /** Forward of one (sequence, head): writes its rows of O and LSE. Slots as in {@linkcode AT}. */
 export const attentionForwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
@@ -326,6 +326,11 @@ export const attentionBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) =>
 // The training kernels give the blocked tasks' results bit for bit (see simd.ts). Slots as in AT; the work area
 // holds the per-row statistics and score rows (forward), or two score rows and the block's dK and dV sums.
 
+/** Floats per stored score row of the row kernels' forward over `T` keys (room for T rounded up to 4). */
+export function rowsStride(T: number): number {
+  return Math.ceil(T / 4) * 4;
+}
+
 /** Forward of one (sequence, head) on the row kernels: writes its rows of O and LSE. */
 export const attentionRowsForwardTile: Task = (ex, i32, _f32, at, tile, scratch) => {
   const { mem, arg, scale, work } = jobArgs(ex, i32, at, scratch);
@@ -333,10 +338,14 @@ export const attentionRowsForwardTile: Task = (ex, i32, _f32, at, tile, scratch)
   const b = Math.floor(tile / H), h = tile - b * H, kvh = Math.floor(h / (H / KV));
   const qo = (b * T * H + h) * D * 4, ko = (b * T * KV + kvh) * D * 4;
   const [q, k, v, o] = [arg(0) + qo, arg(1) + ko, arg(2) + ko, arg(3) + qo];
-  const stat = work, scores = work + 2 * T + 4, lse = (arg(4) >> 2) + (b * H + h) * T;
-  ex.attn_stats(q, k, stat * 4, scores * 4, T, H * D * 4, KV * D * 4, D, scale);
+  // The score rows (one per query row, padded to 4) computed by the statistics pass are reused by the output pass.
+  const stat = work,
+    scores = work + 2 * T + 4,
+    lse = (arg(4) >> 2) + (b * H + h) * T,
+    sstride = rowsStride(T);
+  ex.attn_stats(q, k, stat * 4, scores * 4, T, H * D * 4, KV * D * 4, D, scale, sstride * 4);
   for (let t = 0; t < T; t++) mem[lse + t] = mem[stat + 2 * t] + Math.log(mem[stat + 2 * t + 1]);
-  ex.attn_out(q, k, v, o, lse * 4, scores * 4, stat * 4, T, H * D * 4, KV * D * 4, D, scale);
+  ex.attn_out(v, o, lse * 4, scores * 4, stat * 4, T, H * D * 4, KV * D * 4, D, scale, sstride * 4);
 };
 
 /** Backward of one (sequence, key/value head) on the row kernels, over the heads of its group. */

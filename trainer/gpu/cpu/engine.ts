@@ -21,6 +21,7 @@ import {
   attentionRowsCachedTile,
   attentionRowsForwardTile,
   QB,
+  rowsStride,
 } from "./attention_tasks.ts";
 import { CONTROL_BYTES, MAX_THREADS, type Task, ThreadPool } from "./pool.ts";
 import { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
@@ -778,8 +779,10 @@ export class CpuEngine {
     // Row kernels for small heads; sequences longer than one reduction block take the blocked path (which splits
     // its sums there), so the two agree bit for bit.
     const rows = this.#rowKernels && D % 4 === 0 && D <= ROWS_MAX_HEAD_DIM && T <= KC;
+    // Row kernels: the forward's statistics and its T stored score rows, or the backward's two score rows and
+    // the block's key and value gradient sums.
     const workBytes = rows
-      ? align64((2 * T + 24 + 2 * T * D) * 4)
+      ? align64((2 * T + 24 + Math.max(2 * T * D, T * rowsStride(T) + 4)) * 4)
       : align64((8 * tp * dp + 2 * qbp * t8 + 3 * 64) * 4);
     const work = at;
     const mem = this.#reserve(work + this.threads * workBytes);

@@ -1035,15 +1035,17 @@ function minI32(a: Code, b: Code): Code {
   return [...a, ...b, ...lt(a, b), 0x1b];
 }
 
-// attn_stats(q, k, stat, scores, rows, qstride, kvstride, d, scale): for causal query rows r < rows (row r at
-// q + r*qstride attends to keys 0..r), the scaled row maximum at stat + 8r and the sum of exp(scale s - max) at
-// stat + 8r + 4, as the blocked path's first softmax pass.
+// attn_stats(q, k, stat, scores, rows, qstride, kvstride, d, scale, sstride): for causal query rows r < rows (row r
+// at q + r*qstride attends to keys 0..r), the scaled row maximum at stat + 8r and the sum of exp(scale s - max) at
+// stat + 8r + 4, as the blocked path's first softmax pass. Row r's scores stay at scores + r*sstride, padded with
+// -Infinity to a multiple of 4, for `attn_out`.
 function attnStats(): Func {
-  const [q, k, stat, scores, rows, qstride, kvstride, d, scale] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [r, count, u, sp] = [9, 10, 11, 12];
+  const [q, k, stat, scores, rows, qstride, kvstride, d, scale, sstride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [r, count, u, sp, row] = [10, 11, 12, 13, 14];
   const body = forLoop(r, i32(0), get(rows), 1, [
     ...set(count, add(get(r), i32(1))),
     ...set(sp, add(get(stat), mul(get(r), i32(8)))),
+    ...set(row, add(get(scores), mul(get(r), get(sstride)))),
     ...call(
       fn("dots_seq"),
       add(get(q), mul(get(r), get(qstride))),
@@ -1051,13 +1053,13 @@ function attnStats(): Func {
       get(kvstride),
       get(count),
       get(d),
-      get(scores),
+      get(row),
     ),
-    ...padRow(scores, count, u),
-    ...call(fn("rows_max"), get(scores), i32(0), i32(1), get(count), get(scale), get(sp)),
+    ...padRow(row, count, u),
+    ...call(fn("rows_max"), get(row), i32(0), i32(1), get(count), get(scale), get(sp)),
     ...call(
       fn("rows_exp"),
-      get(scores),
+      get(row),
       i32(0),
       i32(1),
       get(count),
@@ -1069,28 +1071,27 @@ function attnStats(): Func {
   ]);
   return {
     name: "attn_stats",
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32],
-    locals: [I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32, I32],
+    locals: [I32, I32, I32, I32, I32],
     body,
   };
 }
 
-// attn_out(q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale): row r's output
-// sum_u exp(scale s_u - lse[r]) v[u] over keys 0..r (lse at lse + 4r), written to o + r*qstride.
+// attn_out(v, o, lse, scores, junk, rows, qstride, kvstride, d, scale, sstride): row r's output
+// sum_u exp(scale s_u - lse[r]) v[u] over keys 0..r (lse at lse + 4r), written to o + r*qstride, from the scores
+// `attn_stats` left at scores + r*sstride (overwritten with the exponentials).
 function attnOut(): Func {
-  const [q, k, v, o, lse, scores, junk, rows, qstride, kvstride, d, scale] = Array.from(
-    { length: 12 },
+  const [v, o, lse, scores, junk, rows, qstride, kvstride, d, scale, sstride] = Array.from(
+    { length: 11 },
     (_, i) => i,
   );
-  const [r, count, u, off] = [12, 13, 14, 15];
+  const [r, count, row] = [11, 12, 13];
   const body = forLoop(r, i32(0), get(rows), 1, [
     ...set(count, add(get(r), i32(1))),
-    ...set(off, mul(get(r), get(qstride))),
-    ...call(fn("dots_seq"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(scores)),
-    ...padRow(scores, count, u),
+    ...set(row, add(get(scores), mul(get(r), get(sstride)))),
     ...call(
       fn("rows_exp"),
-      get(scores),
+      get(row),
       i32(0),
       i32(1),
       get(count),
@@ -1101,19 +1102,19 @@ function attnOut(): Func {
     ),
     ...call(
       fn("wsum"),
-      get(scores),
+      get(row),
       get(v),
       get(kvstride),
       get(count),
       get(d),
-      add(get(o), get(off)),
+      add(get(o), mul(get(r), get(qstride))),
       f32(1),
     ),
   ]);
   return {
     name: "attn_out",
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32],
-    locals: [I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, I32],
+    locals: [I32, I32, I32],
     body,
   };
 }
@@ -1262,10 +1263,9 @@ export interface KernelExports {
     kvstride: number,
     d: number,
     scale: number,
+    sstride: number,
   ): void;
   attn_out(
-    q: number,
-    k: number,
     v: number,
     o: number,
     lse: number,
@@ -1276,6 +1276,7 @@ export interface KernelExports {
     kvstride: number,
     d: number,
     scale: number,
+    sstride: number,
   ): void;
   attn_back_block(...args: number[]): void;
   attn_cached(...args: number[]): void;
