@@ -861,8 +861,9 @@ const padRow = (p: number, count: number, u: number): Code =>
 function axpyRows(relaxed: boolean): Func {
   const [c, x, dst, stride, count, d, scale, u, o, row, cv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
-  const body = forLoop(u, i32(0), get(count), 1, [
-    ...set(cv, splat(fMul(f32Load(add(get(c), mul(get(u), i32(4)))), get(scale)))),
+  const coefficient = set(cv, splat(fMul(f32Load(add(get(c), mul(get(u), i32(4)))), get(scale))));
+  const general = forLoop(u, i32(0), get(count), 1, [
+    ...coefficient,
     ...set(row, add(get(dst), mul(get(u), get(stride)))),
     ...forLoop(o, i32(0), mul(get(d), i32(4)), 16, [
       ...vStore(
@@ -871,11 +872,24 @@ function axpyRows(relaxed: boolean): Func {
       ),
     ]),
   ]);
+  // Heads of 16: x's four vectors stay in locals (each load is bounds-checked), the same multiply-adds.
+  const x0 = 11;
+  const sixteen = [
+    ...[0, 1, 2, 3].flatMap((j) => set(x0 + j, vLoad(get(x), 16 * j))),
+    ...set(row, get(dst)),
+    ...forLoop(u, i32(0), get(count), 1, [
+      ...coefficient,
+      ...[0, 1, 2, 3].flatMap((j) =>
+        vStore(get(row), madd(get(cv), get(x0 + j), vLoad(get(row), 16 * j)), 16 * j)
+      ),
+      ...inc(row, get(stride)),
+    ]),
+  ];
   return {
     name: "axpy_rows",
     params: [I32, I32, I32, I32, I32, I32, F32],
-    locals: [I32, I32, I32, V128],
-    body,
+    locals: [I32, I32, I32, V128, V128, V128, V128, V128],
+    body: ifElse(eq(get(d), i32(16)), sixteen, general),
   };
 }
 
