@@ -326,7 +326,10 @@ export const attentionBackwardTile: Task = (ex, i32, _f32, at, tile, scratch) =>
 // The training kernels give the blocked tasks' results bit for bit (see simd.ts). Slots as in AT; the work area
 // holds the per-row statistics and score rows (forward), or two score rows and the block's dK and dV sums.
 
-/** Floats per stored score row of the row kernels' forward over `T` keys (room for T rounded up to 4). */
+/**
+ * Floats per stored score row of the row kernels' forward over `T` keys (room for T rounded up to 4); also the keys
+ * `transpose_keys` lays out for `T` keys, per float of the head width.
+ */
 export function rowsStride(T: number): number {
   return Math.ceil(T / 4) * 4;
 }
@@ -339,11 +342,10 @@ export const attentionRowsForwardTile: Task = (ex, i32, _f32, at, tile, scratch)
   const qo = (b * T * H + h) * D * 4, ko = (b * T * KV + kvh) * D * 4;
   const [q, k, v, o] = [arg(0) + qo, arg(1) + ko, arg(2) + ko, arg(3) + qo];
   // The score rows (one per query row, padded to 4) computed by the statistics pass are reused by the output pass.
-  const stat = work,
-    scores = work + 2 * T + 4,
-    lse = (arg(4) >> 2) + (b * H + h) * T,
-    sstride = rowsStride(T);
-  ex.attn_stats(q, k, stat * 4, scores * 4, T, H * D * 4, KV * D * 4, D, scale, sstride * 4);
+  const stat = work, scores = work + 2 * T + 4, sstride = rowsStride(T), kt = scores + T * sstride;
+  const lse = (arg(4) >> 2) + (b * H + h) * T;
+  ex.transpose_keys(k, KV * D * 4, T, D, kt * 4);
+  ex.attn_stats(q, kt * 4, stat * 4, scores * 4, T, H * D * 4, D, scale, sstride * 4);
   for (let t = 0; t < T; t++) mem[lse + t] = mem[stat + 2 * t] + Math.log(mem[stat + 2 * t + 1]);
   ex.attn_out(v, o, lse * 4, scores * 4, stat * 4, T, H * D * 4, KV * D * 4, D, scale, sstride * 4);
 };
@@ -355,6 +357,10 @@ export const attentionRowsBackwardTile: Task = (ex, i32, _f32, at, tile, scratch
   const b = Math.floor(tile / KV), kvh = tile - b * KV, group = H / KV;
   const ko = (b * T * KV + kvh) * D * 4, row = (T + 8) * 4;
   const p = work * 4, dp = p + row, kb = dp + row, vb = kb + T * D * 4;
+  // The group's keys and values transposed once for the dot products of all its heads.
+  const kt = vb + T * D * 4, vt = kt + rowsStride(T) * D * 4;
+  ex.transpose_keys(arg(1) + ko, KV * D * 4, T, D, kt);
+  ex.transpose_keys(arg(2) + ko, KV * D * 4, T, D, vt);
   for (let h = kvh * group; h < (kvh + 1) * group; h++) {
     const qo = (b * T * H + h) * D * 4, lse = arg(4) + (b * H + h) * T * 4;
     for (let t0 = 0; t0 < T; t0 += 64) { // the blocked path's query blocks (QB)
@@ -379,6 +385,8 @@ export const attentionRowsBackwardTile: Task = (ex, i32, _f32, at, tile, scratch
         D,
         scale,
         scale,
+        kt,
+        vt,
       );
     }
   }

@@ -779,10 +779,10 @@ export class CpuEngine {
     // Row kernels for small heads; sequences longer than one reduction block take the blocked path (which splits
     // its sums there), so the two agree bit for bit.
     const rows = this.#rowKernels && D % 4 === 0 && D <= ROWS_MAX_HEAD_DIM && T <= KC;
-    // Row kernels: the forward's statistics and its T stored score rows, or the backward's two score rows and
-    // the block's key and value gradient sums.
+    // Row kernels: the forward's statistics, its T stored score rows and the transposed keys, or the backward's
+    // two score rows, the block's key and value gradient sums and the transposed keys and values.
     const workBytes = rows
-      ? align64((2 * T + 24 + Math.max(2 * T * D, T * rowsStride(T) + 4)) * 4)
+      ? align64((2 * T + 24 + Math.max(2 * T * D, T * rowsStride(T) + 4) + 2 * rowsStride(T) * D) * 4)
       : align64((8 * tp * dp + 2 * qbp * t8 + 3 * 64) * 4);
     const work = at;
     const mem = this.#reserve(work + this.threads * workBytes);

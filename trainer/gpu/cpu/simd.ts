@@ -841,6 +841,7 @@ const FUNCTION_NAMES = [
   "attn_out",
   "attn_back_block",
   "attn_cached",
+  "transpose_keys",
   ...Object.values(ROW_KERNELS).map((i) => `rk${i}` as const),
 ] as const;
 const fn = (name: typeof FUNCTION_NAMES[number]) => FUNCTION_NAMES.indexOf(name);
@@ -999,48 +1000,68 @@ function attnCached(): Func {
 // double precision as the blocked path's TypeScript does, and the key and value gradients are summed per block of
 // 64 query rows and then added, as the blocked path's products do.
 
-// dots_seq(q, k, kstride, count, d, out): out[u] = sum_p q[p] * k[u][p] as one multiply-add chain over p in order
-// (d a multiple of 4): four keys at a time, one per lane, their 4 x 4 blocks transposed with shuffles; a last
-// partial group reads the last key again for its spare lanes and writes them past `count`, so `out` needs room
-// for count rounded up to 4.
-function dotsSeq(relaxed: boolean): Func {
-  const [q, k, kstride, count, d, out, u, p, r0, r1, r2, r3] = Array.from({ length: 12 }, (_, i) => i);
-  const [acc, a, b, c, e, x0, x1] = Array.from({ length: 7 }, (_, i) => 12 + i);
-  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+// transpose_keys(k, kstride, count, d, kt): key rows k[u] (kstride bytes apart, d floats, d a multiple of 4) in
+// blocks of four keys, each block d vectors: kt + (u/4)*16d + 16p holds entry p of keys u..u+3 (a last partial
+// block repeats the last key). `dots_seq` streams this layout with one load per vector.
+function transposeKeys(): Func {
+  const [k, kstride, count, d, kt, u, p, r0, r1, r2, r3, dst] = Array.from({ length: 12 }, (_, i) => i);
+  const v0 = 12, t0 = v0 + 4;
   const last = sub(get(count), i32(1));
   const rowOf = (j: number): Code => add(get(k), mul(minI32(add(get(u), i32(j)), last), get(kstride)));
-  const shuffle = (lo: number, hi: number, pick: number[]): Code =>
-    vShuffle(get(lo), get(hi), lanes(...pick));
-  const step = (j: number, column: Code): Code =>
-    set(acc, madd(vLoadSplat(add(get(q), get(p)), 4 * j), column, get(acc)));
   const body = forLoop(u, i32(0), get(count), 4, [
-    ...set(r0, add(get(k), mul(get(u), get(kstride)))),
-    ...set(r1, rowOf(1)),
-    ...set(r2, rowOf(2)),
-    ...set(r3, rowOf(3)),
-    ...set(acc, vZero),
+    ...[r0, r1, r2, r3].flatMap((r, j) => set(r, rowOf(j))),
     ...forLoop(p, i32(0), mul(get(d), i32(4)), 16, [
-      // Keys u..u+3 at p..p+3 in a, b, c, e; transposed, column j holds the four keys' entry p + j.
-      ...set(a, vLoad(add(get(r0), get(p)))),
-      ...set(b, vLoad(add(get(r1), get(p)))),
-      ...set(c, vLoad(add(get(r2), get(p)))),
-      ...set(e, vLoad(add(get(r3), get(p)))),
-      ...set(x0, shuffle(a, b, [0, 4, 1, 5])),
-      ...set(x1, shuffle(a, b, [2, 6, 3, 7])),
-      ...set(a, shuffle(c, e, [0, 4, 1, 5])),
-      ...set(b, shuffle(c, e, [2, 6, 3, 7])),
-      ...step(0, shuffle(x0, a, [0, 1, 4, 5])),
-      ...step(1, shuffle(x0, a, [2, 3, 6, 7])),
-      ...step(2, shuffle(x1, b, [0, 1, 4, 5])),
-      ...step(3, shuffle(x1, b, [2, 3, 6, 7])),
+      ...[r0, r1, r2, r3].flatMap((r, j) => set(v0 + j, vLoad(add(get(r), get(p))))),
+      ...transpose4x4((j) => get(v0 + j), t0, (q, column) => vStore(get(dst), column, 16 * q)),
+      ...inc(dst, 64),
+    ]),
+  ]);
+  return {
+    name: "transpose_keys",
+    params: [I32, I32, I32, I32, I32],
+    locals: [...new Array(7).fill(I32), ...new Array(8).fill(V128)],
+    body: [...set(dst, get(kt)), ...body],
+  };
+}
+
+// dots_seq(q, kt, count, d, out): out[u] = sum_p q[p] * k[u][p] as one multiply-add chain over p in order (d a
+// multiple of 4), four keys per vector, from the keys as `transpose_keys` lays them out; a last partial group
+// writes its spare lanes past `count`, so `out` needs room for count rounded up to 4. Heads of 16 keep the query in
+// locals and broadcast its entries by shuffles (each load is bounds-checked).
+function dotsSeq(relaxed: boolean): Func {
+  const [q, kt, count, d, out, u, p, col] = Array.from({ length: 8 }, (_, i) => i);
+  const [acc, q0] = [8, 9];
+  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
+  const general = forLoop(u, i32(0), get(count), 4, [
+    ...set(acc, vZero),
+    ...forLoop(p, i32(0), mul(get(d), i32(4)), 4, [
+      ...set(acc, madd(vLoadSplat(add(get(q), get(p))), vLoad(get(col)), get(acc))),
+      ...inc(col, 16),
     ]),
     ...vStore(add(get(out), mul(get(u), i32(4))), get(acc)),
   ]);
+  const sixteen = [
+    ...[0, 1, 2, 3].flatMap((j) => set(q0 + j, vLoad(get(q), 16 * j))),
+    ...forLoop(u, i32(0), get(count), 4, [
+      ...set(acc, vZero),
+      ...Array.from({ length: 16 }, (_, x) =>
+        set(
+          acc,
+          madd(
+            vShuffle(get(q0 + (x >> 2)), get(q0 + (x >> 2)), lanes(x & 3, x & 3, x & 3, x & 3)),
+            vLoad(get(col), 16 * x),
+            get(acc),
+          ),
+        )).flat(),
+      ...inc(col, 256),
+      ...vStore(add(get(out), mul(get(u), i32(4))), get(acc)),
+    ]),
+  ];
   return {
     name: "dots_seq",
-    params: [I32, I32, I32, I32, I32, I32],
-    locals: [...new Array(6).fill(I32), ...new Array(7).fill(V128)],
-    body,
+    params: [I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, V128, V128, V128, V128, V128],
+    body: [...set(col, get(kt)), ...ifElse(eq(get(d), i32(16)), sixteen, general)],
   };
 }
 
@@ -1049,26 +1070,18 @@ function minI32(a: Code, b: Code): Code {
   return [...a, ...b, ...lt(a, b), 0x1b];
 }
 
-// attn_stats(q, k, stat, scores, rows, qstride, kvstride, d, scale, sstride): for causal query rows r < rows (row r
-// at q + r*qstride attends to keys 0..r), the scaled row maximum at stat + 8r and the sum of exp(scale s - max) at
-// stat + 8r + 4, as the blocked path's first softmax pass. Row r's scores stay at scores + r*sstride, padded with
-// -Infinity to a multiple of 4, for `attn_out`.
+// attn_stats(q, kt, stat, scores, rows, qstride, d, scale, sstride): for causal query rows r < rows (row r at
+// q + r*qstride attends to keys 0..r, laid out in kt by `transpose_keys`), the scaled row maximum at stat + 8r and
+// the sum of exp(scale s - max) at stat + 8r + 4, as the blocked path's first softmax pass. Row r's scores stay at
+// scores + r*sstride, padded with -Infinity to a multiple of 4, for `attn_out`.
 function attnStats(): Func {
-  const [q, k, stat, scores, rows, qstride, kvstride, d, scale, sstride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [r, count, u, sp, row] = [10, 11, 12, 13, 14];
+  const [q, kt, stat, scores, rows, qstride, d, scale, sstride] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [r, count, u, sp, row] = [9, 10, 11, 12, 13];
   const body = forLoop(r, i32(0), get(rows), 1, [
     ...set(count, add(get(r), i32(1))),
     ...set(sp, add(get(stat), mul(get(r), i32(8)))),
     ...set(row, add(get(scores), mul(get(r), get(sstride)))),
-    ...call(
-      fn("dots_seq"),
-      add(get(q), mul(get(r), get(qstride))),
-      get(k),
-      get(kvstride),
-      get(count),
-      get(d),
-      get(row),
-    ),
+    ...call(fn("dots_seq"), add(get(q), mul(get(r), get(qstride))), get(kt), get(count), get(d), get(row)),
     ...padRow(row, count, u),
     ...call(fn("rows_max"), get(row), i32(0), i32(1), get(count), get(scale), get(sp)),
     ...call(
@@ -1085,7 +1098,7 @@ function attnStats(): Func {
   ]);
   return {
     name: "attn_stats",
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32, F32, I32],
     locals: [I32, I32, I32, I32, I32],
     body,
   };
@@ -1133,26 +1146,49 @@ function attnOut(): Func {
   };
 }
 
-// attn_back_block(q, k, v, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled):
+// attn_back_block(q, k, v, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled,
+// kt, vt) (kt, vt: the keys and values as `transpose_keys` lays them out):
 // the causal attention backward of query rows [t0, t0+nq) of one head (row t attends to keys 0..t): per row,
 // P = exp(scale S - lse), dP = dO V^T, dS = (P (dP - rowsum(dO O))) scaled (in f64, `scaled` the double
 // scale), dQ = dS K (written); the block's dK = dS^T Q and dV = P^T dO are summed in kb, vb (rows d*4 bytes
 // apart) and then added to dk, dv. `p`, `dp` hold a row (t0 + nq rounded up to 4, plus 4 floats).
 function attnBackBlock(): Func {
-  const [q, k, v, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled] =
-    Array
-      .from({ length: 20 }, (_, i) => i);
-  const [t, count, u, x, off, nk, db, rowDot] = [20, 21, 22, 23, 24, 25, 26, 27];
+  const [
+    q,
+    k,
+    v,
+    o,
+    lse,
+    dout,
+    dq,
+    dk,
+    dv,
+    p,
+    dp,
+    kb,
+    vb,
+    t0,
+    nq,
+    qstride,
+    kvstride,
+    d,
+    scale,
+    scaled,
+    kt,
+    vt,
+  ] = Array
+    .from({ length: 22 }, (_, i) => i);
+  const [t, count, u, x, off, nk, db, rowDot] = [22, 23, 24, 25, 26, 27, 28, 29];
   const at4 = (base: number, idx: number): Code => add(get(base), mul(get(idx), i32(4)));
   const row = (base: number, idx: number): Code => add(get(base), mul(get(idx), get(db)));
   const kvRow = (base: number, idx: number): Code => add(get(base), mul(get(idx), get(kvstride)));
   const perRow: Code = [
     ...set(count, add(get(t), i32(1))),
     ...set(off, mul(get(t), get(qstride))),
-    ...call(fn("dots_seq"), add(get(q), get(off)), get(k), get(kvstride), get(count), get(d), get(p)),
+    ...call(fn("dots_seq"), add(get(q), get(off)), get(kt), get(count), get(d), get(p)),
     ...padRow(p, count, u),
     ...call(fn("rows_exp"), get(p), i32(0), i32(1), get(count), get(scale), at4(lse, t), get(dp), i32(1)),
-    ...call(fn("dots_seq"), add(get(dout), get(off)), get(v), get(kvstride), get(count), get(d), get(dp)),
+    ...call(fn("dots_seq"), add(get(dout), get(off)), get(vt), get(count), get(d), get(dp)),
     ...set(rowDot, f64(0)),
     ...forLoop(x, i32(0), get(d), 1, [
       ...set(
@@ -1204,7 +1240,7 @@ function attnBackBlock(): Func {
   ];
   return {
     name: "attn_back_block",
-    params: [...new Array(18).fill(I32), F32, F64],
+    params: [...new Array(18).fill(I32), F32, F64, I32, I32],
     locals: [I32, I32, I32, I32, I32, I32, I32, F64],
     body,
   };
@@ -1266,15 +1302,15 @@ export interface KernelExports {
     d: number,
     scale: number,
   ): void;
-  dots_seq(q: number, k: number, kstride: number, count: number, d: number, out: number): void;
+  dots_seq(q: number, kt: number, count: number, d: number, out: number): void;
+  transpose_keys(k: number, kstride: number, count: number, d: number, kt: number): void;
   attn_stats(
     q: number,
-    k: number,
+    kt: number,
     stat: number,
     scores: number,
     rows: number,
     qstride: number,
-    kvstride: number,
     d: number,
     scale: number,
     sstride: number,
@@ -1331,6 +1367,7 @@ export function kernelModule(shared: boolean): KernelModule | null {
       attnOut(),
       attnBackBlock(),
       attnCached(),
+      transposeKeys(),
       rmsNormForwardRows(relaxed),
       rmsNormDxRows(relaxed),
       rmsNormDWeightRows(relaxed),
