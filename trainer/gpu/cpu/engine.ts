@@ -6,8 +6,11 @@
  * time), runs the register-tiled micro-kernel over one task per output tile `[MC rows, NC columns]`, and copies
  * the result back. A B operand whose allocation nothing has written since the last call (a weight, between
  * optimizer steps) keeps its packed form in a region of the memory, so decoding packs each weight once, not at
- * every step. Every output's reduction runs in the same order whatever the tiling, so results do not depend on
- * the thread count.
+ * every step. KV caches are mirrored in a resident region between decoding steps (`kvCacheWritten` and
+ * `copiedWithin` keep a mirror current; any other write leaves it stale, and the next cached attention copies the
+ * cache again). Row operations (RMSNorm, RoPE, biases, the LM head's softmax) run as row jobs split by whole rows.
+ * Every output's reduction runs in the same order whatever the tiling, so results do not depend on the thread
+ * count.
  *
  * @module
  */
