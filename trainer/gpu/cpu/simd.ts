@@ -661,41 +661,47 @@ function dots(relaxed: boolean): Func {
     ...f32Store(add(get(out), mul(get(u), i32(4))), vHsum(get(acc0))),
     ...inc(k, get(kstride)),
   ];
-  // Heads of 16 (the tiny preset's): the query's four vectors stay in locals and each key's four steps are
+  // Heads of 16 and 32 (the tiny and bench presets'): the query's vectors stay in locals and each key's steps are
   // unrolled, the same multiply-adds in the same order as the general loop.
   const [r1, r2, r3, q0] = [acc0 + keys, acc0 + keys + 1, acc0 + keys + 2, acc0 + keys + 3];
   const keyRow = (j: number): Code => get(j === 0 ? k : [r1, r2, r3][j - 1]);
-  const four16 = [
-    ...set(r1, add(get(k), get(kstride))),
-    ...set(r2, add(get(r1), get(kstride))),
-    ...set(r3, add(get(r2), get(kstride))),
-    ...Array.from({ length: keys }, (_, j) => [
-      ...set(acc0 + j, vZero),
-      ...[0, 1, 2, 3].flatMap((x) =>
-        set(acc0 + j, madd(get(q0 + x), vLoad(keyRow(j), 16 * x), get(acc0 + j)))
-      ),
-    ]).flat(),
-    ...set(acc0, pairSums(get(acc0), get(acc0 + 1))),
-    ...set(acc0 + 2, pairSums(get(acc0 + 2), get(acc0 + 3))),
-    ...vStore(add(get(out), mul(get(u), i32(4))), pairSums(get(acc0), get(acc0 + 2))),
-    ...inc(k, mul(get(kstride), i32(keys))),
-  ];
+  const unrolled = (width: number): Code => {
+    const steps = Array.from({ length: width / 4 }, (_, x) => x);
+    const four = [
+      ...set(r1, add(get(k), get(kstride))),
+      ...set(r2, add(get(r1), get(kstride))),
+      ...set(r3, add(get(r2), get(kstride))),
+      ...Array.from({ length: keys }, (_, j) => [
+        ...set(acc0 + j, vZero),
+        ...steps.flatMap((x) => set(acc0 + j, madd(get(q0 + x), vLoad(keyRow(j), 16 * x), get(acc0 + j)))),
+      ]).flat(),
+      ...set(acc0, pairSums(get(acc0), get(acc0 + 1))),
+      ...set(acc0 + 2, pairSums(get(acc0 + 2), get(acc0 + 3))),
+      ...vStore(add(get(out), mul(get(u), i32(4))), pairSums(get(acc0), get(acc0 + 2))),
+      ...inc(k, mul(get(kstride), i32(keys))),
+    ];
+    return [
+      ...steps.flatMap((x) => set(q0 + x, vLoad(get(q), 16 * x))),
+      ...forLoop(u, i32(0), sub(get(count), i32(keys - 1)), keys, four),
+    ];
+  };
   const body = [
     ...set(db, mul(get(d), i32(4))),
     ...ifElse(
       eq(get(d), i32(16)),
-      [
-        ...[0, 1, 2, 3].flatMap((x) => set(q0 + x, vLoad(get(q), 16 * x))),
-        ...forLoop(u, i32(0), sub(get(count), i32(keys - 1)), keys, four16),
-      ],
-      forLoop(u, i32(0), sub(get(count), i32(keys - 1)), keys, four),
+      unrolled(16),
+      ifElse(
+        eq(get(d), i32(32)),
+        unrolled(32),
+        forLoop(u, i32(0), sub(get(count), i32(keys - 1)), keys, four),
+      ),
     ),
     ...forLoop(u, get(u), get(count), 1, one),
   ];
   return {
     name: "dots",
     params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32, V128, ...new Array(keys).fill(V128), I32, I32, I32, V128, V128, V128, V128],
+    locals: [I32, I32, I32, V128, ...new Array(keys).fill(V128), I32, I32, I32, ...new Array(8).fill(V128)],
     body,
   };
 }
