@@ -69,10 +69,11 @@ export interface OperandKey {
 const CACHE_BYTES = 32 << 20;
 
 /**
- * Most bytes of the resident region, where KV caches are mirrored between decoding steps (evaluating 1000
- * prompts of the tiny preset holds about 50 MB there).
+ * Default bound of the resident region, where KV caches are mirrored between decoding steps (evaluating 1000
+ * prompts of the tiny preset holds about 50 MB there). When a new mirror would pass it, every mirror is dropped
+ * and the region starts over.
  */
-const RESIDENT_MAX_BYTES = 256 << 20;
+const RESIDENT_BYTES = 256 << 20;
 
 /** An allocation mirrored in the resident region: equal to it while `version` is the allocation's version. */
 interface ResidentEntry {
@@ -228,6 +229,8 @@ export const ROWS_MAX_HEAD_DIM = 16;
 export interface EngineOptions {
   /** Whether small heads' causal attention may run on the row kernels (default true; tests compare the paths). */
   rowKernels?: boolean;
+  /** Bound of the region that mirrors KV caches (default 256 MiB; tests make it small to exercise its refills). */
+  residentBytes?: number;
 }
 /** Most rows of A that take the unpacked gemv path (A @ B^T with k a multiple of 4), and its columns per task. */
 const GEMV_MAX_ROWS = 5, GEMV_COLUMNS = 64;
@@ -261,6 +264,7 @@ export class CpuEngine {
   readonly #scratchBase: number;
   readonly #cacheBase: number;
   readonly #residentBase: number;
+  readonly #residentBytes: number;
   #residentEnd: number;
   // Mirrored allocations, and the blocks freed ones gave back.
   readonly #resident = new Map<ResidentOwner, ResidentEntry>();
@@ -273,6 +277,7 @@ export class CpuEngine {
 
   private constructor(threads: number, opts: EngineOptions) {
     this.#rowKernels = opts.rowKernels ?? true;
+    this.#residentBytes = opts.residentBytes ?? RESIDENT_BYTES;
     const mod = kernelModule(threads > 1);
     if (!mod) throw new Error("no WebAssembly SIMD");
     this.threads = threads;
@@ -554,7 +559,7 @@ export class CpuEngine {
   // A block of `bytes` in the resident region: a freed allocation's (best fit), else new space past the end
   // (emptying the region when it would exceed its bound); null when even an empty region is too small.
   #residentBlock(bytes: number): number | null {
-    if (bytes > RESIDENT_MAX_BYTES) return null;
+    if (bytes > this.#residentBytes) return null;
     for (const [owner, e] of this.#resident) {
       if (!owner.freed) continue;
       this.#residentFree.push({ at: e.at, bytes: e.bytes });
@@ -573,7 +578,7 @@ export class CpuEngine {
       }
       return at;
     }
-    if (this.#residentEnd + bytes - this.#residentBase > RESIDENT_MAX_BYTES) {
+    if (this.#residentEnd + bytes - this.#residentBase > this.#residentBytes) {
       this.#resident.clear();
       this.#residentFree = [];
       this.#residentEnd = this.#residentBase;

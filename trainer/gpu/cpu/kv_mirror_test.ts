@@ -1,5 +1,6 @@
 import type { Backend, Tensor } from "../backend.ts";
 import { attentionCached as referenceCached } from "./attention.ts";
+import { CpuEngine } from "./engine.ts";
 import { cpuF32, type CpuTensor, createCpuBackend } from "./mod.ts";
 import { assertAllClose, randn } from "./testing.ts";
 
@@ -114,6 +115,44 @@ Deno.test("cpu backend: mirrored KV caches follow every write into them, 1 and 2
       }
     } finally {
       be.destroy();
+    }
+  }
+});
+
+Deno.test("cpu engine: a full resident region drops its mirrors and stays correct (bound of three caches)", () => {
+  const cacheFloats = B * CAP * WIDTH, bytes = cacheFloats * 4;
+  for (const threads of [1, 2]) {
+    // Room for three mirrors: a fourth cache empties the region, and freed caches give their space back.
+    const engine = CpuEngine.create(threads, { residentBytes: 3 * bytes + 64 })!;
+    try {
+      const shape = { batch: B, queryLen: 1, capacity: CAP, heads: H, kvHeads: KV, headDim: D };
+      const q = randn(1, B * H * D), lengths = Int32Array.from([0, 3, 7, 1, 8]);
+      const caches = Array.from({ length: 5 }, (_, i) => ({
+        data: randn(100 + i, cacheFloats),
+        freed: false,
+        version: 0,
+      }));
+      const check = (i: number, j: number, what: string) => {
+        const [k, v] = [caches[i], caches[j]], out = new Float32Array(B * H * D);
+        const keys = { owner: k, version: k.version }, values = { owner: v, version: v.version };
+        engine.attentionCached(q, k.data, v.data, lengths, out, shape, { keys, values });
+        const expected = new Float32Array(B * H * D);
+        referenceCached(q, k.data, v.data, lengths, expected, shape);
+        assertAllClose(`${what}, threads=${threads}`, out, expected);
+      };
+      // Pairs that overflow the region on their first mirror and come back after it was emptied.
+      const pairs = [[0, 1], [2, 3], [0, 1], [4, 0], [1, 2], [3, 4], [0, 1]];
+      pairs.forEach(([i, j], n) => check(i, j, `pair ${n}: caches ${i} and ${j}`));
+      // A write that bypasses the mirror (a new version) after the region was refilled.
+      caches[0].data.set(randn(200, 2 * WIDTH), CAP * WIDTH);
+      caches[0].version++;
+      check(0, 1, "after a write to a mirrored cache");
+      // Freed caches' blocks are reused by new ones.
+      for (const c of caches.slice(2)) (c as { freed: boolean }).freed = true;
+      caches.push({ data: randn(300, cacheFloats), freed: false, version: 0 });
+      check(5, 0, "a new cache in a freed block");
+    } finally {
+      engine.destroy();
     }
   }
 });
