@@ -100,8 +100,9 @@ class HfBackedTokenizer implements Tokenizer {
     return this.#hf.decode(list, { skip_special_tokens: false, clean_up_tokenization_spaces: this.#cleanUp });
   }
 
+  /** The tokenizer.json object, frozen (see {@linkcode ownedFrozenCopy}): shared, never copied. */
   toJSON(): unknown {
-    return structuredClone(this.json);
+    return this.json;
   }
 
   createStreamDecoder(): StreamDecoder {
@@ -130,6 +131,22 @@ function vocabOf(json: Record<string, unknown>): Map<string, number> {
 }
 
 /**
+ * A deep copy of JSON object `json` that no caller holds, frozen all the way down, so that `toJSON` can hand out
+ * the tokenizer's own object. For Qwen's 151k-token tokenizer.json the copy and the freeze cost about what one
+ * structuredClone did (0.5 s), once per load, where `toJSON` used to clone it twice per checkpoint save.
+ */
+function ownedFrozenCopy(json: object): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(json));
+  const stack: object[] = [copy];
+  while (stack.length > 0) {
+    const o = stack.pop() as object;
+    Object.freeze(o);
+    for (const v of Object.values(o)) if (typeof v === "object" && v !== null) stack.push(v);
+  }
+  return copy;
+}
+
+/**
  * Loads a Hugging Face tokenizer.json object (and optionally its tokenizer_config.json) as a
  * {@linkcode Tokenizer}. The character-tokenizer layout this project writes comes back as the native character
  * tokenizer; anything else (byte-level BPE, WordPiece, Unigram...) runs through `@huggingface/tokenizers`.
@@ -147,7 +164,7 @@ export function tokenizerFromJson(
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new TypeError("tokenizerFromJson: expected a tokenizer.json object");
   }
-  const obj = structuredClone(json) as Record<string, unknown>;
+  const obj = ownedFrozenCopy(json);
   const vocab = vocabOf(obj);
   const ids = new Set(vocab.values());
   for (const id of moreStopIds) {
