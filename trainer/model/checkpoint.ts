@@ -232,8 +232,9 @@ async function readJsonOrUndefined(path: string): Promise<unknown> {
  * `tokenizer_config.json`, `generation_config.json`, `config.json` and `chat_template.jinja` are read when there.
  */
 export async function loadFolderTokenizer(dir: string): Promise<FolderTokenizer> {
-  const tokenizer = await readJsonOrUndefined(`${dir}/tokenizer.json`);
-  if (tokenizer === undefined) throw new Error(`${dir}/tokenizer.json not found`);
+  // As text: tokenizerFromFiles then parses it once and keeps the object without copying it.
+  const tokenizer = await readTextOrNull(`${dir}/tokenizer.json`);
+  if (tokenizer === null) throw new Error(`${dir}/tokenizer.json not found`);
   return tokenizerFromFiles({
     tokenizer,
     tokenizerConfig: await readJsonOrUndefined(`${dir}/tokenizer_config.json`),
