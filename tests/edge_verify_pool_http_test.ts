@@ -6,6 +6,7 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { VerifyPool } from "../edge/verify_pool/pool.ts";
+import { spinItem } from "./edge_spin_release.ts";
 import { startServer } from "./edge_harness.ts";
 
 const SPIN_WORKER = new URL("./edge_spin_verify_worker.ts", import.meta.url);
@@ -20,6 +21,7 @@ Deno.test("http: /healthz and other verifications answer while a verification is
     verify: (gold, response, options) => pool.verify(gold, response, options),
     limits: { verifyTimeMs: 1000 },
   });
+  const spin = await spinItem();
   try {
     // Wait until the workers have loaded, so that what follows measures a stuck worker, not a loading one.
     await pool.ready();
@@ -28,7 +30,7 @@ Deno.test("http: /healthz and other verifications answer while a verification is
       1,
     );
     let stuckDone = false;
-    const stuck = postVerify(server.url, { gold: "1", response: "SPIN" }).then(async (res) => {
+    const stuck = postVerify(server.url, { gold: "1", response: spin.response }).then(async (res) => {
       stuckDone = true;
       return { status: res.status, body: await res.json() };
     });
@@ -55,6 +57,7 @@ Deno.test("http: /healthz and other verifications answer while a verification is
   } finally {
     await server.close();
     pool.close();
+    await spin.release();
   }
 });
 
@@ -64,10 +67,11 @@ Deno.test("http: a batch with a stuck item answers every other item and times ou
     verify: (gold, response, options) => pool.verify(gold, response, options),
     limits: { verifyTimeMs: 1000 },
   });
+  const spin = await spinItem();
   try {
     await pool.ready();
     const items = Array.from({ length: 20 }, (_, i) => ({ gold: `${i}`, response: `\\boxed{${i}}` }));
-    items[3] = { gold: "3", response: "SPIN" };
+    items[3] = { gold: "3", response: spin.response };
     const res = await postVerify(server.url, { items });
     assertEquals(res.status, 200);
     const { results } = await res.json();
@@ -78,5 +82,6 @@ Deno.test("http: a batch with a stuck item answers every other item and times ou
   } finally {
     await server.close();
     pool.close();
+    await spin.release();
   }
 });

@@ -7,12 +7,15 @@
  * @module
  */
 
-import { type TokenizerConfig, tokenizerFromJson } from "./hf.ts";
+import { type TokenizerConfig, tokenizerFromJson, tokenizerFromOwnedJson } from "./hf.ts";
 import type { Tokenizer } from "./types.ts";
 
 /** The parsed files of a model folder (a missing file is undefined). */
 export interface TokenizerFiles {
-  /** tokenizer.json. */
+  /**
+   * tokenizer.json: its text (cheapest: parsed once, with no copy, and cheap to post to a worker) or its parsed
+   * object.
+   */
   tokenizer: unknown;
   /** tokenizer_config.json. */
   tokenizerConfig?: unknown;
@@ -72,6 +75,14 @@ function chatTemplateOf(config: Record<string, unknown>, jinja: string | undefin
   return null;
 }
 
+function parseTokenizerJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new TypeError(`tokenizer.json is not valid JSON: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
 /**
  * The tokenizer, chat template and stop ids of a folder's files. EOS is tokenizer_config.json's `eos_token`
  * (else guessed from the vocabulary, see `tokenizerFromJson`); the stop ids add every `eos_token_id` of
@@ -89,7 +100,9 @@ export function tokenizerFromFiles(files: TokenizerFiles): FolderTokenizer {
     ...eosIdList(object(files.config, "config.json").eos_token_id, "config.json"),
   ];
   return {
-    tokenizer: tokenizerFromJson(files.tokenizer, tokenizerConfig, more),
+    tokenizer: typeof files.tokenizer === "string"
+      ? tokenizerFromOwnedJson(parseTokenizerJson(files.tokenizer), tokenizerConfig, more)
+      : tokenizerFromJson(files.tokenizer, tokenizerConfig, more),
     chatTemplate: chatTemplateOf(tokenizerConfig, files.chatTemplate),
     tokenizerConfig,
     generationConfig,

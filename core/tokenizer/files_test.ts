@@ -1,6 +1,7 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { createCharTokenizer } from "./char.ts";
 import { tokenizerFromFiles } from "./files.ts";
+import { byteLevelBpeJson } from "./testing.ts";
 
 const tokenizer = createCharTokenizer().toJSON();
 
@@ -26,7 +27,23 @@ Deno.test("tokenizerFromFiles: EOS from tokenizer_config, every eos_token_id as 
   ]);
 });
 
+Deno.test("tokenizerFromFiles: tokenizer.json as text gives the tokenizer its parsed object gives", () => {
+  const bpe = byteLevelBpeJson({ merges: [["h", "e"]], specials: ["<|endoftext|>", "<|im_end|>"] });
+  for (const json of [tokenizer, bpe]) {
+    const fromObject = tokenizerFromFiles({ tokenizer: json }).tokenizer;
+    const fromText = tokenizerFromFiles({ tokenizer: JSON.stringify(json) }).tokenizer;
+    const text = "<|im_end|>\nhe said";
+    assertEquals(fromText.encode(text), fromObject.encode(text));
+    assertEquals([fromText.eosId, fromText.vocabSize], [fromObject.eosId, fromObject.vocabSize]);
+    assertEquals(fromText.toJSON(), json);
+  }
+  // The object form is copied: the caller's object is neither frozen nor shared.
+  tokenizerFromFiles({ tokenizer: bpe });
+  assert(!Object.isFrozen(bpe) && !Object.isFrozen(bpe.model));
+});
+
 Deno.test("tokenizerFromFiles: malformed files name themselves", () => {
+  assertThrows(() => tokenizerFromFiles({ tokenizer: "{" }), TypeError, "tokenizer.json is not valid JSON");
   assertThrows(
     () => tokenizerFromFiles({ tokenizer, generationConfig: { eos_token_id: "x" } }),
     TypeError,

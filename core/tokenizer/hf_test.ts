@@ -37,6 +37,12 @@ Deno.test("tokenizerFromJson: decode round trip, special tokens kept, bad ids th
   assertEquals(tok.decode(tok.encode(text)), text);
   assertThrows(() => tok.decode([5, 264]), RangeError, "position 1");
   assertEquals(tok.toJSON(), qwenLike());
+  // toJSON hands out the tokenizer's own object, frozen so that no caller can change the tokenizer through it.
+  const json = tok.toJSON() as { model: { vocab: Record<string, number> } };
+  assert(json === tok.toJSON() && Object.isFrozen(json) && Object.isFrozen(json.model.vocab));
+  assertThrows(() => {
+    json.model.vocab.h = 0;
+  }, TypeError);
 });
 
 Deno.test("tokenizerFromJson: streaming never emits half a character", () => {

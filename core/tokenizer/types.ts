@@ -28,7 +28,10 @@ export interface Tokenizer {
   readonly stopIds: readonly number[];
   /** Padding id. */
   readonly padId: number;
-  /** The Hugging Face `tokenizer.json` object (JSON-serialisable) that loads back into the same tokenizer. */
+  /**
+   * The Hugging Face `tokenizer.json` object (JSON-serialisable) that loads back into the same tokenizer. It may
+   * be frozen and shared between calls: copy it to change it.
+   */
   toJSON(): unknown;
   /** A fresh incremental decoder for streaming generated tokens. */
   createStreamDecoder(): StreamDecoder;

@@ -78,7 +78,8 @@ export async function loadModelDir(dir: string, options: LoadModelOptions = {}):
   const configJson = await readJson(`${base}/config.json`);
   const parsed = parseDecoderConfig(configJson);
   const files = {
-    tokenizer: await readJson(`${base}/tokenizer.json`),
+    // As text: parsed once with no copy, and cheap to post to the encoder worker (its object graph is not).
+    tokenizer: await Deno.readTextFile(`${base}/tokenizer.json`),
     tokenizerConfig: await readOptionalJson(`${base}/tokenizer_config.json`),
     generationConfig: await readOptionalJson(`${base}/generation_config.json`),
     config: configJson,

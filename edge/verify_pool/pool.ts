@@ -291,9 +291,9 @@ export class VerifyPool {
   #startTicker(): void {
     if (this.#ticker !== undefined) return;
     const every = Math.max(5, Math.min(50, Math.floor(this.#rebalanceAfterMs / 2)));
-    const ticker = setInterval(() => this.#tick(), every);
-    Deno.unrefTimer(ticker);
-    this.#ticker = ticker;
+    // Not unref'd: it runs only while items wait or run, and it is what answers them once their time is up
+    // (when every worker failed to load, nothing else keeps the program alive until then).
+    this.#ticker = setInterval(() => this.#tick(), every);
   }
 
   #stopTicker(): void {

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
+import { spinItem } from "../../tests/edge_spin_release.ts";
 import { VerifyPool, VerifyPoolBusyError } from "./pool.ts";
 
 const SPIN_WORKER = new URL("../../tests/edge_spin_verify_worker.ts", import.meta.url);
@@ -19,8 +20,9 @@ Deno.test("VerifyPool: verdicts match core/verify, in any number of concurrent i
 
 Deno.test("VerifyPool: a worker stuck past the deadline is replaced; its item is a timeout, the rest are answered", async () => {
   const pool = new VerifyPool({ workers: 1, graceMs: 100, maxBatch: 8, workerUrl: SPIN_WORKER });
+  const spin = await spinItem();
   try {
-    const stuck = pool.verify("1", "SPIN", { timeoutMs: 100 });
+    const stuck = pool.verify("1", spin.response, { timeoutMs: 100 });
     // Items behind the stuck one in its batch go back to the queue and are answered by the replacement.
     const others = Array.from(
       { length: 5 },
@@ -33,6 +35,7 @@ Deno.test("VerifyPool: a worker stuck past the deadline is replaced; its item is
     assertEquals(pool.restarts, 1);
   } finally {
     pool.close();
+    await spin.release();
   }
 });
 
@@ -74,9 +77,10 @@ Deno.test("VerifyPool: a worker that fails to load is restarted with a growing d
 
 Deno.test("VerifyPool: while every worker is stuck and items wait, another worker is started", async () => {
   const pool = new VerifyPool({ workers: 1, maxWorkers: 2, graceMs: 0, workerUrl: SPIN_WORKER });
+  const spin = await spinItem();
   try {
     await pool.ready();
-    const stuck = pool.verify("1", "SPIN", { timeoutMs: 20_000 });
+    const stuck = pool.verify("1", spin.response, { timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 150));
     // Answered by the second worker, long before the stuck item's deadline.
     assertEquals((await pool.verify("2", "\\boxed{2}")).status, "correct");
@@ -85,5 +89,6 @@ Deno.test("VerifyPool: while every worker is stuck and items wait, another worke
     await assertRejects(() => stuck, Error, "closed");
   } finally {
     pool.close();
+    await spin.release();
   }
 });
