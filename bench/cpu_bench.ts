@@ -21,21 +21,15 @@
 
 import { benchFlags } from "./flags.ts";
 import { createCpuBackend, defaultThreads } from "../trainer/gpu/cpu/mod.ts";
-import { CpuEngine, type KernelExports, kernelModule, MR, NR, randn } from "../trainer/gpu/cpu/testing.ts";
 import {
-  buildModule,
-  doWhile,
-  f32,
-  get,
-  I32,
-  i32,
-  set,
-  splat,
-  sub,
-  V128,
-  vMaddRelaxed,
-  vZero,
-} from "../trainer/gpu/cpu/wasm_asm.ts";
+  CpuEngine,
+  fmaIssueRate,
+  type KernelExports,
+  kernelModule,
+  MR,
+  NR,
+  randn,
+} from "../trainer/gpu/cpu/testing.ts";
 import type { Backend } from "../trainer/gpu/backend.ts";
 import { presetConfig } from "../trainer/model/config.ts";
 import { createModel, type Model } from "../trainer/model/model.ts";
@@ -122,56 +116,9 @@ function kernelPeak(): number {
   return median(rates);
 }
 
-// --- The multiply-add issue rate: `reps` passes of twelve independent FMA chains (a * b + acc), no memory. ---
-function fmaIssueRate(): number {
-  const chains = 12, [reps, a, b, acc0] = [0, 1, 2, 3];
-  const body = [
-    ...set(a, splat(f32(0.999))),
-    ...set(b, splat(f32(0.001))),
-    ...Array.from({ length: chains }, (_, i) => set(acc0 + i, vZero)).flat(),
-    ...doWhile([
-      ...Array.from(
-        { length: 8 * chains },
-        (_, i) => set(acc0 + (i % chains), vMaddRelaxed(get(a), get(b), get(acc0 + (i % chains)))),
-      ).flat(),
-      ...set(reps, sub(get(reps), i32(1))),
-    ], get(reps)),
-    // The chains' sum to memory, so that none is dead code.
-    ...[
-      0x41,
-      0,
-      ...get(acc0),
-      ...Array.from({ length: chains - 1 }, (_, i) => [...get(acc0 + 1 + i), 0xfd, 0xe4, 0x01]).flat(),
-      0xfd,
-      0x0b,
-      0x04,
-      0x00,
-    ],
-  ];
-  const bytes = buildModule([{
-    name: "run",
-    params: [I32],
-    locals: [V128, V128, ...new Array(chains).fill(V128)],
-    body,
-  }], false);
-  if (!WebAssembly.validate(bytes)) return NaN; // no relaxed SIMD
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const run = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } }).exports
-    .run as (
-      n: number,
-    ) => void;
-  run(1000);
-  const rates: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const n = 500_000, t0 = performance.now();
-    run(n);
-    rates.push((n * 8 * chains * 8) / ((performance.now() - t0) * 1e6));
-  }
-  return median(rates);
-}
-
+// Before any engine exists: a pool's workers compiling their kernels would share the cores with it.
+const issue = fmaIssueRate(ROUNDS);
 const engines = new Map(THREADS.map((t) => [t, CpuEngine.create(t)!]));
-const issue = fmaIssueRate();
 const peak = kernelPeak();
 console.log(
   `CPU backend: ${engines.get(N)!.isa}; threads ${

@@ -367,7 +367,7 @@ export const attentionRowsBackwardTile: Task = (ex, i32, _f32, at, tile, scratch
       ex.attn_back_block(
         arg(0) + qo,
         arg(1) + ko,
-        arg(2) + ko,
+        vt,
         arg(3) + qo,
         lse,
         arg(5) + qo,
@@ -386,7 +386,6 @@ export const attentionRowsBackwardTile: Task = (ex, i32, _f32, at, tile, scratch
         scale,
         scale,
         kt,
-        vt,
       );
     }
   }

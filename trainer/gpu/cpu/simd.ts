@@ -1152,8 +1152,8 @@ function attnOut(): Func {
   };
 }
 
-// attn_back_block(q, k, v, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled,
-// kt, vt) (kt, vt: the keys and values as `transpose_keys` lays them out):
+// attn_back_block(q, k, vt, o, lse, dout, dq, dk, dv, p, dp, kb, vb, t0, nq, qstride, kvstride, d, scale, scaled,
+// kt) (kt, vt: the keys and values as `transpose_keys` lays them out; k: the keys' rows):
 // the causal attention backward of query rows [t0, t0+nq) of one head (row t attends to keys 0..t): per row,
 // P = exp(scale S - lse), dP = dO V^T, dS = (P (dP - rowsum(dO O))) scaled (in f64, `scaled` the double
 // scale), dQ = dS K (written); the block's dK = dS^T Q and dV = P^T dO are summed in kb, vb (rows d*4 bytes
@@ -1162,7 +1162,7 @@ function attnBackBlock(): Func {
   const [
     q,
     k,
-    v,
+    vt,
     o,
     lse,
     dout,
@@ -1181,10 +1181,9 @@ function attnBackBlock(): Func {
     scale,
     scaled,
     kt,
-    vt,
   ] = Array
-    .from({ length: 22 }, (_, i) => i);
-  const [t, count, u, x, off, nk, db, rowDot] = [22, 23, 24, 25, 26, 27, 28, 29];
+    .from({ length: 21 }, (_, i) => i);
+  const [t, count, u, x, off, nk, db, rowDot] = [21, 22, 23, 24, 25, 26, 27, 28];
   const at4 = (base: number, idx: number): Code => add(get(base), mul(get(idx), i32(4)));
   const row = (base: number, idx: number): Code => add(get(base), mul(get(idx), get(db)));
   const kvRow = (base: number, idx: number): Code => add(get(base), mul(get(idx), get(kvstride)));
@@ -1246,7 +1245,7 @@ function attnBackBlock(): Func {
   ];
   return {
     name: "attn_back_block",
-    params: [...new Array(18).fill(I32), F32, F64, I32, I32],
+    params: [...new Array(18).fill(I32), F32, F64, I32],
     locals: [I32, I32, I32, I32, I32, I32, I32, F64],
     body,
   };

@@ -9,6 +9,7 @@
 export { CpuEngine } from "./engine.ts";
 export { type KernelExports, kernelModule, MR, NR } from "./simd.ts";
 export { rope } from "./kernels.ts";
+export { fmaIssueRate } from "./issue_rate.ts";
 
 import { createRng } from "../../../core/random/mod.ts";
 import type { Backend, Tensor } from "../backend.ts";
