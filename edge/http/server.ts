@@ -9,8 +9,8 @@
  * - cuts a connection whose response write stays blocked for `writeTimeMs` (a client that stopped reading),
  *   cancelling the response body so that whatever feeds it stops;
  * - answers 503 and closes when `maxConnections` are open (keep it below the descriptor limit; `serve` does),
- *   and if the process does run out of descriptors it closes idle keep-alive connections and keeps accepting,
- *   instead of exiting.
+ *   and if the process does run out of descriptors it closes idle keep-alive connections, answers the waiting
+ *   connection 503 through a descriptor it holds in reserve, and keeps accepting, instead of exiting.
  *
  * Requests are parsed strictly: one Content-Length or `Transfer-Encoding: chunked` (both is a 400), no
  * obsolete line folding, a method token and an origin-form target; anything else is a 400 and a closed
@@ -615,6 +615,21 @@ export function serveHttp(
   const isOutOfDescriptors = (err: unknown) =>
     err instanceof Error && /too many open files|os error 2[34]\b/i.test(err.message);
 
+  // One descriptor held in reserve (where the process may open /dev/null): when the process runs out, it is
+  // given up to accept the waiting connection and answer it 503 at once, instead of leaving it in the backlog.
+  const openReserve = () => {
+    try {
+      return Deno.openSync("/dev/null");
+    } catch {
+      return null;
+    }
+  };
+  let reserve = openReserve();
+  const closeReserve = () => {
+    reserve?.close();
+    reserve = null;
+  };
+
   const acceptLoop = async () => {
     for (;;) {
       let conn: Deno.Conn;
@@ -628,6 +643,14 @@ export function serveHttp(
           if (performance.now() - lastFdWarning > 10_000) {
             lastFdWarning = performance.now();
             console.error("edge: out of file descriptors; closing idle connections and retrying");
+          }
+          if (reserve) {
+            closeReserve();
+            try {
+              await refuse(await listener.accept());
+            } catch { /* still out of descriptors, or the listener closed */ }
+            if (!stopping) reserve = openReserve();
+            continue;
           }
         } else {
           console.error("edge: accepting a connection failed:", err instanceof Error ? err.message : err);
@@ -664,6 +687,7 @@ export function serveHttp(
       } catch { /* already closed */ }
       for (const conn of [...open]) close(conn);
       await finished;
+      closeReserve();
     },
     finished,
   };
