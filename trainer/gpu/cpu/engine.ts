@@ -6,9 +6,9 @@
  * time), runs the register-tiled micro-kernel over one task per output tile `[MC rows, NC columns]`, and copies
  * the result back. A B operand whose allocation nothing has written since the last call (a weight, between
  * optimizer steps) keeps its packed form in a region of the memory, so decoding packs each weight once, not at
- * every step. KV caches are mirrored in a resident region between decoding steps (`kvCacheWritten` and
- * `copiedWithin` keep a mirror current; any other write leaves it stale, and the next cached attention copies the
- * cache again). Row operations (RMSNorm, RoPE, biases, the LM head's softmax) run as row jobs split by whole rows.
+ * every step. KV caches are mirrored in a resident region between decoding steps (writes applied to the mirror
+ * through `followMirror` keep it current; any other write leaves it stale, and the next cached attention copies
+ * the cache again). Row operations (RMSNorm, RoPE, biases, the LM head's softmax) run as row jobs split by whole rows.
  * Every output's reduction runs in the same order whatever the tiling, so results do not depend on the thread
  * count.
  *
@@ -502,58 +502,22 @@ export class CpuEngine {
     return entry.at + view.byteOffset - owner.data.byteOffset;
   }
 
-  // The mirror of `owner` if it was current at version `before` (now advanced to `after`), else null (dropped).
-  #follow(owner: ResidentOwner, before: number, after: number): ResidentEntry | null {
+  /**
+   * For a write into allocation `owner` that took its version from `before` to `after`: if the allocation's
+   * mirror was current before the write, it counts as current at `after`, and this returns the map from a view of
+   * the allocation to the same floats of the mirror, for the caller to apply the same write there (a KV-cache
+   * write, or a sequence moved to another slot). Otherwise null, and the mirror is copied again when next used.
+   */
+  followMirror(
+    owner: ResidentOwner,
+    before: number,
+    after: number,
+  ): ((view: Float32Array) => Float32Array) | null {
     const entry = this.#resident.get(owner);
     if (!entry || entry.version !== before) return null;
     entry.version = after;
-    return entry;
-  }
-
-  /**
-   * Applies a KV-cache write (`attention.ts`'s `kvCacheWrite` into `cache`, a view of allocation `owner`) to the
-   * allocation's mirror if the mirror was current before the write (`before`), so that it is at `after` now.
-   */
-  kvCacheWritten(
-    owner: ResidentOwner,
-    before: number,
-    after: number,
-    src: Float32Array,
-    cache: Float32Array,
-    lengths: Int32Array,
-    width: number,
-    s: CacheShape,
-  ): void {
-    const entry = this.#follow(owner, before, after);
-    if (!entry) return;
-    const { batch, queryLen, capacity } = s, mem = this.#f32, n = queryLen * width;
-    const base = (entry.at + cache.byteOffset - owner.data.byteOffset) >> 2;
-    // Element loops: a subarray and a set per sequence cost more than copying its few floats.
-    for (let b = 0; b < batch; b++) {
-      const from = b * n, to = base + (b * capacity + lengths[b]) * width;
-      for (let i = 0; i < n; i++) mem[to + i] = src[from + i];
-    }
-  }
-
-  /**
-   * Applies a copy between two views of allocation `owner` (a KV cache's sequence moved to another slot) to the
-   * allocation's mirror if it was current before the copy (`before`), so that it is at `after` now.
-   */
-  copiedWithin(
-    owner: ResidentOwner,
-    before: number,
-    after: number,
-    src: Float32Array,
-    dst: Float32Array,
-  ): void {
-    const entry = this.#follow(owner, before, after);
-    if (!entry) return;
-    const base = entry.at - owner.data.byteOffset;
-    new Uint8Array(this.#f32.buffer).copyWithin(
-      base + dst.byteOffset,
-      base + src.byteOffset,
-      base + src.byteOffset + src.byteLength,
-    );
+    const mem = this.#f32, base = (entry.at - owner.data.byteOffset) >> 2;
+    return (view) => mem.subarray(base + (view.byteOffset >> 2), base + (view.byteOffset >> 2) + view.length);
   }
 
   // A block of `bytes` in the resident region: a freed allocation's (best fit), else new space past the end

@@ -44,6 +44,17 @@ export class CpuTensor implements Tensor {
   get length(): number {
     return this.data.length;
   }
+
+  /** The allocation this tensor's memory belongs to (itself, or a view's root). */
+  get allocation(): CpuTensor {
+    return this.root ?? this;
+  }
+
+  /** The allocation and its version now: what identifies this tensor's contents to the engine's caches. */
+  get key(): { owner: CpuTensor; version: number } {
+    const owner = this.allocation;
+    return { owner, version: owner.version };
+  }
 }
 
 function cpu(t: Tensor): CpuTensor {
@@ -61,7 +72,7 @@ function f32(t: Tensor): Float32Array {
 /** The host memory of an f32 tensor an op writes into (counted in its allocation's version). */
 function out32(t: Tensor): Float32Array {
   const a = f32(t), c = t as CpuTensor;
-  (c.root ?? c).version++;
+  c.allocation.version++;
   return a;
 }
 
@@ -127,7 +138,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
       if (offset < 0 || length < 0 || offset + length > c.length) {
         throw new RangeError(`view: [${offset}, ${offset + length}) outside a tensor of ${c.length}`);
       }
-      return new CpuTensor(c.data.subarray(offset, offset + length), c.root ?? c);
+      return new CpuTensor(c.data.subarray(offset, offset + length), c.allocation);
     },
     upload(t: Tensor, data: Float32Array | Int32Array, offset = 0): void {
       const c = cpu(t);
@@ -138,7 +149,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
         throw new RangeError(`upload: ${data.length} elements at ${offset} overflow a tensor of ${c.length}`);
       }
       c.data.set(data, offset);
-      (c.root ?? c).version++;
+      c.allocation.version++;
     },
     download(t: Tensor): Promise<Float32Array> {
       return Promise.resolve(f32(t).slice());
@@ -159,12 +170,13 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     copy(src: Tensor, dst: Tensor): void {
       check.copy(src, dst);
-      const s = cpu(src), d = cpu(dst), owner = d.root ?? d, before = owner.version;
+      const s = cpu(src), d = cpu(dst), owner = d.allocation, before = owner.version;
       d.data.set(s.data);
       owner.version++;
       // A KV cache's sequence moved to another slot: its mirror in kernel memory follows.
-      if ((s.root ?? s) === owner && s.data instanceof Float32Array && d.data instanceof Float32Array) {
-        engine?.copiedWithin(owner, before, owner.version, s.data, d.data);
+      if (s.allocation === owner && s.data instanceof Float32Array && d.data instanceof Float32Array) {
+        const mirror = engine?.followMirror(owner, before, owner.version);
+        if (mirror) mirror(d.data).set(mirror(s.data));
       }
     },
     scale(x: Tensor, alpha: number): void {
@@ -188,7 +200,6 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
 
     matmul(p) {
       check.matmul(p);
-      const b = cpu(p.b), owner = b.root ?? b;
       matmulF32(
         f32(p.a),
         f32(p.b),
@@ -203,7 +214,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
           beta: p.beta ?? 0,
         },
         engine,
-        { owner, version: owner.version },
+        cpu(p.b).key, // after out32: a product written into B's own allocation changes B's version
       );
     },
     embeddingForward(p) {
@@ -261,10 +272,11 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
     },
     kvCacheWrite(p) {
       check.kvCacheWrite(p);
-      const c = cpu(p.cache), owner = c.root ?? c, before = owner.version;
+      const owner = cpu(p.cache).allocation, before = owner.version;
       const [src, cache, lengths] = [f32(p.src), out32(p.cache), i32(p.lengths)];
       att.kvCacheWrite(src, cache, lengths, p.width, p);
-      engine?.kvCacheWritten(owner, before, owner.version, src, cache, lengths, p.width, p);
+      const mirror = engine?.followMirror(owner, before, owner.version);
+      if (mirror) att.kvCacheWrite(src, mirror(cache), lengths, p.width, p);
     },
     attentionCached(p) {
       check.attentionCached(p);
@@ -283,11 +295,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
           );
         }
       }
-      const key = (t: Tensor) => {
-        const c = cpu(t), owner = c.root ?? c;
-        return { owner, version: owner.version };
-      };
-      const caches = { keys: key(p.kCache), values: key(p.vCache) };
+      const caches = { keys: cpu(p.kCache).key, values: cpu(p.vCache).key };
       if (engine?.attentionCached(q, kc, vc, lengths, out, p, caches)) return;
       att.attentionCached(q, kc, vc, lengths, out, p);
     },
