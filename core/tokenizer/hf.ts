@@ -163,11 +163,8 @@ export function tokenizerFromOwnedJson(
   config: TokenizerConfig = {},
   moreStopIds: readonly number[] = [],
 ): Tokenizer {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new TypeError("tokenizerFromJson: expected a tokenizer.json object");
-  }
-  deepFreeze(json);
-  const obj = json as Record<string, unknown>;
+  const obj = tokenizerObject(json);
+  deepFreeze(obj);
   const vocab = vocabOf(obj);
   const ids = new Set(vocab.values());
   for (const id of moreStopIds) {
@@ -192,9 +189,14 @@ export function tokenizerFromJson(
   config: TokenizerConfig = {},
   moreStopIds: readonly number[] = [],
 ): Tokenizer {
+  // A copy of its own (through JSON text: cheaper than structuredClone), so that the caller's object stays theirs.
+  return tokenizerFromOwnedJson(JSON.parse(JSON.stringify(tokenizerObject(json))), config, moreStopIds);
+}
+
+// `json` as a tokenizer.json object, or a TypeError.
+function tokenizerObject(json: unknown): Record<string, unknown> {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new TypeError("tokenizerFromJson: expected a tokenizer.json object");
   }
-  // A copy of its own (through JSON text: cheaper than structuredClone), so that the caller's object stays theirs.
-  return tokenizerFromOwnedJson(JSON.parse(JSON.stringify(json)), config, moreStopIds);
+  return json as Record<string, unknown>;
 }
