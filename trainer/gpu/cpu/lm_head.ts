@@ -57,21 +57,21 @@ export function lmHeadForward(
       alpha: 1,
       beta: 0,
     }, engine);
-    if (engine && vocab % 4 === 0) {
-      // The row sums on the SIMD kernel (f32, four lanes); the logarithm and the target's logit here.
-      engine.rows(
-        ROW_KERNELS.softmaxStats,
-        [
-          { array: logits, length: n * vocab, use: "in" },
-          { array: stats, length: 3 * n, use: "out" },
-        ],
-        n,
-        vocab,
-        0,
-        0,
-        true,
-        n * vocab,
-      );
+    // The row sums on the SIMD kernel (f32, four lanes) where it runs; the logarithm and the target's logit here.
+    const simd = engine && vocab % 4 === 0 && engine.rows(
+      ROW_KERNELS.softmaxStats,
+      [
+        { array: logits, length: n * vocab, use: "in" },
+        { array: stats, length: 3 * n, use: "out" },
+      ],
+      n,
+      vocab,
+      0,
+      0,
+      true,
+      n * vocab,
+    );
+    if (simd) {
       for (let i = 0; i < n; i++) {
         const r = r0 + i, target = targets[r];
         checkTarget(target, r, vocab);
