@@ -16,7 +16,7 @@ import { restoreRng } from "../../core/random/mod.ts";
 import { createCharTokenizer, type FolderTokenizer } from "../../core/tokenizer/mod.ts";
 import type { Backend } from "../gpu/backend.ts";
 import { loadFolderTokenizer, type SaveOptions } from "../model/checkpoint.ts";
-import { type Json, openStore, type Store } from "../store/mod.ts";
+import { createsDatabase, type Json, openStoreThread, type RunStore } from "../store/mod.ts";
 import { latestCheckpoint } from "./checkpoints.ts";
 import { ConfigError, type TrainConfig } from "./config.ts";
 import { runCurveSvg } from "./curve.ts";
@@ -88,9 +88,14 @@ function problemRows(sets: { train: Problem[]; test: Problem[] }, template: Trai
 /** Runs (or resumes) the training run of `config`; returns its summary (also written to `summary.json`). */
 export async function runTraining(config: TrainConfig, env: TrainEnv): Promise<RunSummary> {
   const t0 = performance.now();
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const options = { databaseUrl: config.databaseUrl, dataDir: config.dataDir };
+  const creating = await createsDatabase(options);
+  // The store works on a thread of its own. A database being created (seconds of initdb) holds no run, so the
+  // run goes on meanwhile; an existing one is waited for, so that its errors come before any work.
+  const store = openStoreThread(options);
   try {
-    return await trainInStore(await chooseName(config, store), env, store, t0);
+    if (!creating) await store.ready;
+    return await trainInStore(await chooseName(config, store, creating), env, store, creating, t0);
   } finally {
     await store.close();
   }
@@ -103,14 +108,20 @@ async function holdsRun(out: string): Promise<boolean> {
 
 /**
  * The configuration with its run name: a fresh run with the default name takes the first of `name`, `name-2`,
- * `name-3`, ... that the store does not hold (nor, with the default `--out`, a run folder).
+ * `name-3`, ... that the store does not hold (nor, with the default `--out`, a run folder). A store being created
+ * (`creating`) holds none, and is not asked.
  */
-export async function chooseName(config: TrainConfig, store: Store): Promise<TrainConfig> {
+export async function chooseName(
+  config: TrainConfig,
+  store: RunStore,
+  creating = false,
+): Promise<TrainConfig> {
   if (!config.defaultName || config.resume) return config;
   for (let i = 1;; i++) {
     const name = i === 1 ? config.name : `${config.name}-${i}`;
     const out = config.defaultOut ? `runs/${name}` : config.out;
-    if (await store.findRun(name) !== null || (config.defaultOut && await holdsRun(out))) continue;
+    const stored = !creating && await store.findRun(name) !== null;
+    if (stored || (config.defaultOut && await holdsRun(out))) continue;
     return { ...config, name, out };
   }
 }
@@ -118,7 +129,8 @@ export async function chooseName(config: TrainConfig, store: Store): Promise<Tra
 async function trainInStore(
   config: TrainConfig,
   env: TrainEnv,
-  store: Store,
+  store: RunStore,
+  creating: boolean,
   t0: number,
 ): Promise<RunSummary> {
   const { reporter } = env;
@@ -153,7 +165,9 @@ async function trainInStore(
         `${sets.train.length} train / ${sets.test.length} test problems; store ${store.target}`,
     );
     try {
-      const runId = await openRun(config, store, sets);
+      const runId = openRun(config, store, sets);
+      runId.catch(() => {}); // awaited by the first write, or here
+      if (!creating) await runId;
       const clock = new PhaseClock();
       const setup: RunSetup = {
         config,
@@ -198,7 +212,7 @@ async function trainInStore(
 /** Creates the run in the store (or finds it, on resume), records its problems and marks it running. */
 async function openRun(
   config: TrainConfig,
-  store: Store,
+  store: RunStore,
   sets: { train: Problem[]; test: Problem[] },
 ): Promise<number> {
   const existing = await store.findRun(config.name);
@@ -245,7 +259,7 @@ async function trainSteps(setup: RunSetup, session: RunSession, wallSeconds: () 
   const remote = usesWorkers(config) && state.step < config.steps
     ? await workerBatchSource({
       config,
-      runId: setup.runId,
+      runId: await setup.runId,
       tokenizer,
       hfFiles,
       train: setup.sets.train,
@@ -279,6 +293,10 @@ async function runSteps(
   const rm = ctx.models.rewardModel;
   const out = config.out;
   const stepTimes: number[] = [];
+  const runId = await setup.runId;
+  // A step's store write runs on the store's thread while the next step samples. It must be done before the next
+  // checkpoint commits: a resume re-sends only the latest checkpoint's step.
+  let stored: Promise<unknown> = Promise.resolve();
   for (let step = state.step + 1; step <= config.steps; step++) {
     const tStep = performance.now();
     const { metrics, rollouts } = await trainStep(ctx, step, source);
@@ -309,8 +327,10 @@ async function runSteps(
       };
     }
     state.pending = { rollouts, metrics };
+    await stored;
     await commitStep(out, state, session, hfFiles);
-    await store.writeStep({ runId: setup.runId, step, rollouts, metrics: storeMetrics(metrics) });
+    stored = store.writeStep({ runId, step, rollouts, metrics: storeMetrics(metrics) });
+    stored.catch(() => {}); // awaited before the next commit, or after the loop
     await appendMetrics(`${out}/metrics.jsonl`, metrics);
     await writeFileAtomic(
       `${out}/curve.svg`,
@@ -321,4 +341,5 @@ async function runSteps(
     const eta = (recent.reduce((a, b) => a + b, 0) / recent.length) * (config.steps - step);
     reporter.step(metrics, config.steps, eta);
   }
+  await stored;
 }

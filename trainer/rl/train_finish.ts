@@ -39,7 +39,7 @@ export async function finishRun(setup: RunSetup, state: RunState, facts: RunFact
     best.dispose();
   }
   await store.recordCheckpoint({
-    runId: setup.runId,
+    runId: await setup.runId,
     step: state.best.step,
     path: `${out}/checkpoint`,
     sha256: await sha256File(`${out}/checkpoint/model.safetensors`),
@@ -84,7 +84,7 @@ export async function finishRun(setup: RunSetup, state: RunState, facts: RunFact
     resumed: facts.resumed,
   };
   await writeSummary(`${out}/summary.json`, summary);
-  await store.setRunStatus(setup.runId, "finished");
+  await store.setRunStatus(await setup.runId, "finished");
   setup.reporter.info(finalLine(summary, out));
   return summary;
 }

@@ -35,7 +35,7 @@ export async function resumeRun(
     }
     if (state.pending) {
       await store.writeStep({
-        runId: setup.runId,
+        runId: await setup.runId,
         step: state.step,
         rollouts: state.pending.rollouts,
         metrics: storeMetrics(state.pending.metrics),

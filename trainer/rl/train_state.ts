@@ -11,7 +11,7 @@ import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import type { Backend } from "../gpu/backend.ts";
 import { saveCheckpoint, type SaveOptions } from "../model/checkpoint.ts";
 import type { Model } from "../model/model.ts";
-import type { Json, RolloutRow, Store, StoredStepMetrics } from "../store/mod.ts";
+import type { Json, RolloutRow, RunStore, StoredStepMetrics } from "../store/mod.ts";
 import { commitCheckpoint } from "./checkpoints.ts";
 import type { TrainConfig } from "./config.ts";
 import { evaluate, type Evaluation } from "./evaluate.ts";
@@ -49,8 +49,12 @@ export interface RunSetup {
   /** The tokenizer files and chat template that every saved folder gets. */
   hfFiles: SaveOptions;
   sets: { train: Problem[]; test: Problem[] };
-  store: Store;
-  runId: number;
+  store: RunStore;
+  /**
+   * The run's id in the store. With a store that is still being created (a new PGlite folder), it settles during
+   * the supervised warm start, which does not need it.
+   */
+  runId: Promise<number>;
   clock: PhaseClock;
   /** Evaluates a policy on the test split after RL step `step` (0: the SFT model). */
   evaluate: (policy: Model, step: number) => Promise<Evaluation>;

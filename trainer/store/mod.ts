@@ -34,6 +34,7 @@ export {
   type StoreDatabase,
 } from "./connect.ts";
 export { connectMigrated } from "./migrate.ts";
+export { createsDatabase, openStoreThread, type RunStore, StoreThread } from "./thread.ts";
 export { DEFAULT_STORE_LIMITS, StoreInputError, type StoreLimits } from "./validate.ts";
 export {
   integerFlag,
