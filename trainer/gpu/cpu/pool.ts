@@ -48,6 +48,32 @@ export const CONTENDED_MS = 500;
  */
 export const ABSENT_JOBS = 2;
 
+/** How a parallel job went, as {@linkcode judgeJob} reads it. */
+export interface JobTiming {
+  /** Milliseconds the caller waited on workers: to leave the last job, and to finish this one's tiles. */
+  waitedMs: number;
+  /** Milliseconds the caller spent on its own tiles. */
+  ownMs: number;
+  /** Tiles the caller ran itself, of `tiles`. */
+  mine: number;
+  tiles: number;
+  /** Whether the pool was contended when the job started: its workers then sleep between jobs by design. */
+  quiet: boolean;
+}
+
+/**
+ * Whether a job shows the cores oversubscribed, and the new count of jobs in a row that no worker joined. A worker
+ * that was told to sleep between jobs (`quiet`) is expected to miss one, so such a job does not count as absent:
+ * had it counted, a contended pool's large jobs would keep it contended for good, and every job under
+ * `PARALLEL_CONTENDED_FLOPS` would run on one thread for the rest of the process.
+ */
+export function judgeJob(job: JobTiming, absent: number): { contended: boolean; absent: number } {
+  const alone = job.mine === job.tiles && !job.quiet ? absent + 1 : 0;
+  const late = job.waitedMs > LATE_MS && job.waitedMs > (4 * job.ownMs) / Math.max(job.mine, 1);
+  if (alone >= ABSENT_JOBS || late) return { contended: true, absent: 0 };
+  return { contended: false, absent: alone };
+}
+
 /** The kernel exports a task uses (whatever the module exports). */
 // deno-lint-ignore no-explicit-any
 export type TaskExports = any;
@@ -240,13 +266,16 @@ export class ThreadPool {
     while (d < tiles && performance.now() < until) d = Atomics.load(i32, DONE);
     for (; d < tiles; d = Atomics.load(i32, DONE)) Atomics.wait(i32, DONE, d, 100);
     // Waiting for the workers to leave the last job and to finish this one (not the spawning of workers).
-    const end = performance.now(), waited = end - own + (ready - start);
-    this.#absent = mine === tiles ? this.#absent + 1 : 0;
-    if (
-      this.#absent >= ABSENT_JOBS ||
-      (waited > LATE_MS && waited > (4 * (own - published)) / Math.max(mine, 1))
-    ) {
-      this.#absent = 0;
+    const end = performance.now();
+    const verdict = judgeJob({
+      waitedMs: end - own + (ready - start),
+      ownMs: own - published,
+      mine,
+      tiles,
+      quiet: start < this.#contendedUntil,
+    }, this.#absent);
+    this.#absent = verdict.absent;
+    if (verdict.contended) {
       this.#contendedUntil = end + CONTENDED_MS;
       Atomics.store(i32, QUIET, 1); // a spinning worker would take CPU time from this thread too
     }
