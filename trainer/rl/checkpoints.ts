@@ -116,6 +116,10 @@ export class StepCheckpoints {
     });
     // A file of the reused folder that this step does not have must not pass for one of its files.
     for (const name of before.keys()) if (!files.has(name)) Deno.removeSync(`${tmp}/${name}`);
+    const kept = subfolders(files.keys());
+    for (const sub of subfolders(before.keys())) {
+      if (!kept.has(sub)) Deno.removeSync(`${tmp}/${sub}`, { recursive: true });
+    }
     Deno.renameSync(tmp, dir);
     const latest = `${this.out}/latest.json`;
     Deno.writeTextFileSync(`${latest}.tmp`, JSON.stringify({ step, name: `step-${pad(step)}` }) + "\n");
@@ -126,6 +130,13 @@ export class StepCheckpoints {
     this.#current = { dir, files };
     return dir;
   }
+}
+
+/** The top-level subfolders of relative file paths `names`. */
+function subfolders(names: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const name of names) if (name.includes("/")) out.add(name.slice(0, name.indexOf("/")));
+  return out;
 }
 
 /**
@@ -143,7 +154,7 @@ function writeInPlace(path: string, bytes: Uint8Array, size: number): void {
 }
 
 /** Removes every folder under `out/ckpt` but `keep` (interrupted writes and superseded steps). */
-export function pruneCheckpoints(out: string, keep: string | null): void {
+function pruneCheckpoints(out: string, keep: string | null): void {
   const root = `${out}/ckpt`;
   try {
     for (const entry of Deno.readDirSync(root)) {

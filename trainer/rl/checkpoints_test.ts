@@ -12,22 +12,25 @@ function commitTestStep(checkpoints: StepCheckpoints, step: number): Promise<str
   });
 }
 
-/** Every file under `dir`, by relative path, with its contents. */
+/** Everything under `dir` by relative path: a file with its contents, a folder (`name/`) with no bytes. */
 function folderFiles(dir: string, prefix = ""): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const e of Deno.readDirSync(dir)) {
     if (e.isDirectory) {
+      out.set(`${prefix}${e.name}/`, new Uint8Array());
       for (const [k, v] of folderFiles(`${dir}/${e.name}`, `${prefix}${e.name}/`)) out.set(k, v);
     } else out.set(prefix + e.name, Deno.readFileSync(`${dir}/${e.name}`));
   }
   return out;
 }
 
-/** Asserts that folder `dir` holds exactly the files of step `step`. */
+/** Asserts that folder `dir` holds exactly the files (and their folders) of step `step`. */
 function assertStepFolder(dir: string, step: number): void {
-  const want = new Map(
-    [...stepFiles(step)].map(([k, v]) => [k, typeof v === "string" ? new TextEncoder().encode(v) : v]),
-  );
+  const want = new Map<string, Uint8Array>();
+  for (const [k, v] of stepFiles(step)) {
+    want.set(k, typeof v === "string" ? new TextEncoder().encode(v) : v);
+    if (k.includes("/")) want.set(k.slice(0, k.indexOf("/") + 1), new Uint8Array());
+  }
   const got = folderFiles(dir);
   assertEquals([...got.keys()].sort(), [...want.keys()].sort(), `files of step ${step}`);
   for (const [k, v] of want) assertEquals(got.get(k), v, `${k} of step ${step}`);

@@ -8,12 +8,16 @@
 
 import { latestCheckpoint, StepCheckpoints } from "../checkpoints.ts";
 
-/** The files of step `step`: sizes that grow and shrink, a text that changes every 10 steps, and a file every 3. */
+/**
+ * The files of step `step`: sizes that grow and shrink, a text that changes every 10 steps, a file every third
+ * step and a subfolder every other pair of steps.
+ */
 export function stepFiles(step: number): Map<string, string | Uint8Array> {
   const files = new Map<string, string | Uint8Array>();
   files.set("model/weights.bin", new Uint8Array(1000 + 997 * (step % 7)).fill(step % 251));
   files.set("model/config.json", `{"version": ${Math.floor(step / 10)}}\n`);
   if (step % 3 === 0) files.set("third.txt", `step ${step}`.repeat(step % 5));
+  if (step % 4 < 2) files.set("extra/data.bin", new Uint8Array(step % 3).fill(7));
   files.set("state.json", JSON.stringify({ step }));
   return files;
 }
