@@ -64,18 +64,36 @@ export interface LoadedCheckpoint {
 
 const OPT_FILE = "optimizer.safetensors";
 
+/** One file of a checkpoint folder: its name and contents (text for the JSON files, bytes for the tensors). */
+export interface CheckpointFile {
+  name: string;
+  data: string | Uint8Array;
+}
+
 /** Writes `model` (and optionally its optimiser state and tokenizer) to folder `dir`, created if needed. */
 export async function saveCheckpoint(dir: string, model: Model, opts: SaveOptions = {}): Promise<void> {
-  const dtype = opts.dtype ?? "f32";
   await Deno.mkdir(dir, { recursive: true });
+  for await (const { name, data } of checkpointFiles(model, opts)) {
+    if (typeof data === "string") await Deno.writeTextFile(`${dir}/${name}`, data);
+    else await Deno.writeFile(`${dir}/${name}`, data);
+  }
+  if (!opts.optimizer) await Deno.remove(`${dir}/${OPT_FILE}`).catch(() => {});
+}
+
+/**
+ * The files {@linkcode saveCheckpoint} writes for `model`: `model.safetensors`, `config.json`, with a tokenizer
+ * `tokenizer.json`, `tokenizer_config.json` and `generation_config.json`, and with `optimizer`
+ * `optimizer.safetensors`, one at a time (a large model's files are not all held at once). For writers that
+ * store them their own way (the step checkpoints of a run).
+ */
+export async function* checkpointFiles(model: Model, opts: SaveOptions = {}): AsyncGenerator<CheckpointFile> {
+  const dtype = opts.dtype ?? "f32";
   const tensors: TensorToWrite[] = [];
   for (const spec of model.layout.specs) {
     tensors.push({ name: spec.name, shape: spec.shape, data: await model.getParam(spec.name) });
   }
-  await Deno.writeFile(
-    `${dir}/model.safetensors`,
-    encodeSafetensors(tensors, DTYPES[dtype].file, { format: "pt" }),
-  );
+  yield { name: "model.safetensors", data: encodeSafetensors(tensors, DTYPES[dtype].file, { format: "pt" }) };
+  tensors.length = 0; // the downloaded weights are garbage from here on
   const architecture = model.head === "scalar" ? "Qwen2ForTokenClassification" : "Qwen2ForCausalLM";
   const tok = opts.tokenizer;
   const ids = tok ? specialIds(tok) : {};
@@ -88,20 +106,23 @@ export async function saveCheckpoint(dir: string, model: Model, opts: SaveOption
       ...opts.extraConfig,
     },
   });
-  await writeJson(`${dir}/config.json`, config);
+  yield { name: "config.json", data: jsonText(config) };
   if (tok) {
-    await Deno.writeTextFile(`${dir}/tokenizer.json`, tokenizerJsonText(tok));
-    await writeJson(
-      `${dir}/tokenizer_config.json`,
-      tokenizerConfigFor(tok, {
+    yield { name: "tokenizer.json", data: tokenizerJsonText(tok) };
+    yield {
+      name: "tokenizer_config.json",
+      data: jsonText(tokenizerConfigFor(tok, {
         chatTemplate: opts.chatTemplate ?? undefined,
         modelMaxLength: model.config.max_position_embeddings,
         base: opts.tokenizerConfig,
-      }),
-    );
+      })),
+    };
     // generate() stops at every id listed here (one id is written as a number, as transformers does).
     const eos = tok.stopIds.length === 1 ? tok.stopIds[0] : [...tok.stopIds];
-    await writeJson(`${dir}/generation_config.json`, { ...opts.generationConfig, ...ids, eos_token_id: eos });
+    yield {
+      name: "generation_config.json",
+      data: jsonText({ ...opts.generationConfig, ...ids, eos_token_id: eos }),
+    };
   }
   if (opts.optimizer) {
     const state = await model.optimizerState();
@@ -116,12 +137,7 @@ export async function saveCheckpoint(dir: string, model: Model, opts: SaveOption
         });
       }
     }
-    await Deno.writeFile(
-      `${dir}/${OPT_FILE}`,
-      encodeSafetensors(moments, "F32", { step: String(state.step) }),
-    );
-  } else {
-    await Deno.remove(`${dir}/${OPT_FILE}`).catch(() => {});
+    yield { name: OPT_FILE, data: encodeSafetensors(moments, "F32", { step: String(state.step) }) };
   }
 }
 
@@ -139,8 +155,8 @@ function specialIds(tok: Tokenizer): Record<string, number> {
   return { ...(tok.bosId === null ? {} : { bos_token_id: tok.bosId }), pad_token_id: tok.padId };
 }
 
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await Deno.writeTextFile(path, JSON.stringify(value, null, 2) + "\n");
+function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2) + "\n";
 }
 
 async function readTextOrNull(path: string): Promise<string | null> {

@@ -257,9 +257,9 @@ export async function writeMetrics(path: string, lines: readonly StepMetrics[]):
   await Deno.writeTextFile(path, lines.map((l) => JSON.stringify(l) + "\n").join(""));
 }
 
-/** Appends one step's line to `metrics.jsonl`. */
-export async function appendMetrics(path: string, line: StepMetrics): Promise<void> {
-  await Deno.writeTextFile(path, JSON.stringify(line) + "\n", { append: true });
+/** Appends one step's line to `metrics.jsonl` (synchronously: it is one short write at every step). */
+export function appendMetrics(path: string, line: StepMetrics): void {
+  Deno.writeTextFileSync(path, JSON.stringify(line) + "\n", { append: true });
 }
 
 /** Writes `summary.json` atomically (temporary file, then rename). */

@@ -13,8 +13,8 @@ Deno.test("metrics.jsonl: append, read back, a cut last line is ignored, rewrite
   const path = `${dir}/metrics.jsonl`;
   assertEquals(await readMetrics(path), []);
   const line = (step: number) => ({ step, passRate: step / 10 }) as unknown as StepMetrics;
-  await appendMetrics(path, line(1));
-  await appendMetrics(path, line(2));
+  appendMetrics(path, line(1));
+  appendMetrics(path, line(2));
   await Deno.writeTextFile(path, '{"step": 3, "pa', { append: true });
   assertEquals((await readMetrics(path)).map((m) => m.step), [1, 2]);
   await writeMetrics(path, [line(1)]);

@@ -19,13 +19,13 @@ import { loadFolderTokenizer, type SaveOptions } from "../model/checkpoint.ts";
 import { createsDatabase, type Json, openStoreThread, type RunStore } from "../store/mod.ts";
 import { latestCheckpoint } from "./checkpoints.ts";
 import { ConfigError, type TrainConfig } from "./config.ts";
-import { runCurveSvg } from "./curve.ts";
-import { appendMetrics, PhaseClock, readMetrics, type RunSummary, writeFileAtomic } from "./metrics.ts";
+import { PhaseClock, type RunSummary } from "./metrics.ts";
 import { buildProblems } from "./problems.ts";
 import type { Reporter } from "./reporter.ts";
 import type { RmMemory } from "./rl_step.ts";
 import { RmMonitor } from "./rm_monitor.ts";
 import { RmReplay } from "./rm_replay.ts";
+import { StepLog } from "./step_log.ts";
 import { tokenRm } from "./token_rm.ts";
 import { finishRun } from "./train_finish.ts";
 import { resumeRun } from "./train_resume.ts";
@@ -292,6 +292,7 @@ async function runSteps(
   const { rng, memory } = ctx;
   const rm = ctx.models.rewardModel;
   const out = config.out;
+  const log = new StepLog(out, { title: config.name, k: config.passK, lines: session.lines });
   const stepTimes: number[] = [];
   const runId = await setup.runId;
   // A step's store write runs on the store's thread while the next step samples. It must be done before the next
@@ -328,14 +329,10 @@ async function runSteps(
     }
     state.pending = { rollouts, metrics };
     await stored;
-    await commitStep(out, state, session, hfFiles);
+    await commitStep(session, hfFiles);
     stored = store.writeStep({ runId, step, rollouts, metrics: storeMetrics(metrics) });
     stored.catch(() => {}); // awaited before the next commit, or after the loop
-    await appendMetrics(`${out}/metrics.jsonl`, metrics);
-    await writeFileAtomic(
-      `${out}/curve.svg`,
-      runCurveSvg(`${config.name}`, state.evals, await readMetrics(`${out}/metrics.jsonl`), config.passK),
-    );
+    await log.add(metrics, state.evals, step === config.steps);
     stepTimes.push(metrics.stepSeconds);
     const recent = stepTimes.slice(-5);
     const eta = (recent.reduce((a, b) => a + b, 0) / recent.length) * (config.steps - step);

@@ -6,6 +6,7 @@
  */
 
 import { loadCheckpoint } from "../model/checkpoint.ts";
+import { StepCheckpoints } from "./checkpoints.ts";
 import { readMetrics, writeMetrics } from "./metrics.ts";
 import {
   disposeModels,
@@ -49,6 +50,8 @@ export async function resumeRun(
       reference: models.reference,
       rewardModel: models.rewardModel ?? null,
       state,
+      lines,
+      checkpoints: new StepCheckpoints(out, latest.dir),
     };
   } catch (e) {
     disposeModels(models);

@@ -10,6 +10,7 @@ import { createRng } from "../../core/random/mod.ts";
 import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint.ts";
 import { type ModelConfig, presetConfig } from "../model/config.ts";
 import { createModel } from "../model/model.ts";
+import { StepCheckpoints } from "./checkpoints.ts";
 import type { TrainConfig } from "./config.ts";
 import { writeMetrics } from "./metrics.ts";
 import { formatEval } from "./reporter.ts";
@@ -116,9 +117,11 @@ export async function startRun(setup: RunSetup): Promise<RunSession> {
       reference: models.reference,
       rewardModel: models.rewardModel ?? null,
       state,
+      lines: [],
+      checkpoints: new StepCheckpoints(out),
     };
     await saveBest(out, policy, hfFiles, 0);
-    await commitStep(out, state, session, hfFiles);
+    await commitStep(session, hfFiles);
     return session;
   } catch (e) {
     disposeModels(models);

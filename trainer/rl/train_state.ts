@@ -9,10 +9,10 @@
 import type { Problem } from "../../core/data/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import type { Backend } from "../gpu/backend.ts";
-import { saveCheckpoint, type SaveOptions } from "../model/checkpoint.ts";
+import { checkpointFiles, saveCheckpoint, type SaveOptions } from "../model/checkpoint.ts";
 import type { Model } from "../model/model.ts";
 import type { Json, RolloutRow, RunStore, StoredStepMetrics } from "../store/mod.ts";
-import { commitCheckpoint } from "./checkpoints.ts";
+import type { StepCheckpoints } from "./checkpoints.ts";
 import type { TrainConfig } from "./config.ts";
 import { evaluate, type Evaluation } from "./evaluate.ts";
 import type { EvalPoint, PhaseClock, PhaseTime, StepMetrics } from "./metrics.ts";
@@ -67,9 +67,13 @@ export interface RunModels {
   rewardModel: Model | null;
 }
 
-/** A started or resumed run: its models and the state of its last committed step. */
+/** A started or resumed run: its models, the state of its last committed step and its step lines so far. */
 export interface RunSession extends RunModels {
   state: RunState;
+  /** The lines of `metrics.jsonl` up to the committed step. */
+  lines: StepMetrics[];
+  /** The step checkpoints this process commits. */
+  checkpoints: StepCheckpoints;
 }
 
 /** Frees the models that are set (a run's models on success and on error alike). */
@@ -162,23 +166,23 @@ export async function saveBest(out: string, policy: Model, files: SaveOptions, s
   await saveCheckpoint(dir, policy, files);
 }
 
-/** Commits the step checkpoint (policy and RM with optimizer state, and the run state). */
-export async function commitStep(
-  out: string,
-  state: RunState,
-  models: Pick<RunModels, "policy" | "rewardModel">,
-  files: SaveOptions,
-): Promise<void> {
-  await commitCheckpoint(out, state.step, async (dir) => {
-    await saveCheckpoint(`${dir}/policy`, models.policy, { ...files, optimizer: true });
-    if (models.rewardModel) {
-      await saveCheckpoint(`${dir}/rm`, models.rewardModel, { ...files, optimizer: true });
+/** Commits the step checkpoint of `session` (policy and RM with optimizer state, and the run state). */
+export async function commitStep(session: RunSession, files: SaveOptions): Promise<void> {
+  const { state, checkpoints } = session;
+  await checkpoints.commit(state.step, async (folder) => {
+    const models = [["policy", session.policy], ["rm", session.rewardModel]] as const;
+    for (const [name, model] of models) {
+      if (!model) continue;
+      for await (const f of checkpointFiles(model, { ...files, optimizer: true })) {
+        folder.put(`${name}/${f.name}`, f.data);
+      }
     }
-    await Deno.writeTextFile(`${dir}/state.json`, JSON.stringify(state));
+    folder.put("state.json", JSON.stringify(state));
   });
   // Best folders other than the one the committed state names are from an interrupted step: drop them.
+  const out = checkpoints.out;
   const keep = bestPath(out, state.best.step);
-  for await (const e of Deno.readDir(`${out}/best`)) {
-    if (`${out}/best/${e.name}` !== keep) await Deno.remove(`${out}/best/${e.name}`, { recursive: true });
+  for (const e of Deno.readDirSync(`${out}/best`)) {
+    if (`${out}/best/${e.name}` !== keep) Deno.removeSync(`${out}/best/${e.name}`, { recursive: true });
   }
 }
