@@ -181,6 +181,51 @@ Deno.test("train: SIGKILL mid-run, resume, and the store, metrics and summary ag
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test({
+  name: "train: a new PGlite folder is created while the run starts, and holds the whole run",
+  // With DATABASE_URL the trainer uses the server, so there is no folder to create.
+  ignore: DATABASE_URL !== undefined,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "train_newdb_" });
+    const steps = 3;
+    const args = [
+      ...TINY,
+      "--families",
+      "addition",
+      "--levels",
+      "1",
+      "--sft-steps",
+      "30",
+      "--steps",
+      String(steps),
+      "--max-new-tokens",
+      "12",
+      "--eval-every",
+      "0",
+      "--out",
+      `${dir}/run`,
+      "--data-dir",
+      `${dir}/db`,
+    ];
+    // No --name: the default name is taken without asking the store, which does not exist yet.
+    const text = await runToEnd(args);
+    assert(text.includes(`store ${dir}/db`), text);
+    const store = await openStore({ dataDir: `${dir}/db` });
+    try {
+      const run = await store.findRun("tiny-oreal-s1");
+      if (run === null) throw new Error("the run is not in the store");
+      assertEquals(run.status, "finished");
+      assertEquals((await store.metricsSeries(run.id)).map((p) => p.step), [1, 2, 3]);
+      let count = 0;
+      for await (const _ of store.iterateRollouts(run.id)) count++;
+      assertEquals(count, steps * 4);
+    } finally {
+      await store.close();
+    }
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
 Deno.test("train: the pass rate on a trivially easy problem family rises", async () => {
   const dir = await Deno.makeTempDir({ prefix: "train_easy_" });
   if (!DATABASE_URL) await seedPgliteDir(`${dir}/db`);

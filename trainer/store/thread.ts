@@ -111,7 +111,7 @@ export class StoreThread implements RunStore {
     this.#worker.onerror = (event) => {
       // An error that escaped the worker: it has stopped, so nothing pending will be answered.
       event.preventDefault();
-      this.#stop(new Error(`the store thread stopped: ${event.message}`));
+      this.#stop(new Error(`the store thread stopped: ${event.message}`), true);
     };
     this.ready = this.#send("open", [options]).then(() => {});
     this.ready.catch(() => {}); // also reported by every call
@@ -126,9 +126,10 @@ export class StoreThread implements RunStore {
     });
   }
 
-  #stop(reason: Error): void {
+  /** Fails what is pending and every later call with `reason`; `terminate` ends a thread that did not end itself. */
+  #stop(reason: Error, terminate: boolean): void {
     this.#stopped = reason;
-    this.#worker.terminate();
+    if (terminate) this.#worker.terminate();
     for (const waiting of this.#pending.values()) waiting.reject(reason);
     this.#pending.clear();
   }
@@ -164,16 +165,18 @@ export class StoreThread implements RunStore {
   }
 
   /**
-   * Closes the store once every call sent before has run (PGlite writes its folder out), then ends the thread.
+   * Closes the store once every call sent before has run (PGlite writes its folder out); the thread then ends.
    * A store that never opened closes without error.
    */
   async close(): Promise<void> {
     if (this.#stopped) return;
-    const opened = await this.ready.then(() => true, () => false);
+    const closing = this.#send("close", []);
+    const closed = new Error("the store is closed");
+    this.#stopped = closed;
     try {
-      if (opened) await this.#send("close", []);
+      await closing;
     } finally {
-      this.#stop(new Error("the store is closed"));
+      this.#stop(closed, false);
     }
   }
 }

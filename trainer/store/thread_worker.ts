@@ -1,7 +1,8 @@
 /**
  * The worker side of {@linkcode StoreThread} (`thread.ts`): opens a {@linkcode Store} from the first message,
  * then runs each call message against it, one at a time and in the order sent, and answers with its value or its
- * error (name, message and, for a `StoreInputError`, the field).
+ * error (name, message and, for a `StoreInputError`, the field). A `close` message closes the store and ends the
+ * thread.
  *
  * @module
  */
@@ -28,6 +29,12 @@ async function answer(call: StoreCall): Promise<StoreReply> {
       await store;
       return { id: call.id, ok: true, value: null };
     }
+    if (call.method === "close") {
+      // A store that failed to open has nothing to close; the thread ends either way (see onmessage).
+      const opened = await store?.catch(() => null);
+      await opened?.close();
+      return { id: call.id, ok: true, value: null };
+    }
     if (store === null) throw new Error("the store thread was not opened");
     const opened = await store;
     // deno-lint-ignore no-explicit-any
@@ -39,5 +46,10 @@ async function answer(call: StoreCall): Promise<StoreReply> {
 }
 
 self.onmessage = (event: MessageEvent<StoreCall>) => {
-  queue = queue.then(async () => self.postMessage(await answer(event.data)));
+  queue = queue.then(async () => {
+    self.postMessage(await answer(event.data));
+    // The thread ends itself once the store is closed: terminating it from outside could stop it inside
+    // PGlite's file operations.
+    if (event.data.method === "close") self.close();
+  });
 };
