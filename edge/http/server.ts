@@ -72,6 +72,8 @@ export interface HttpServer {
 
 const CRLF2 = new Uint8Array([13, 10, 13, 10]);
 const LATE = Symbol("late");
+/** Most 503 refusals written at once (each holds a descriptor; `serve` keeps 32 spare below its cap). */
+const REFUSALS_IN_FLIGHT = 8;
 const INTERNAL_ERROR = JSON.stringify({
   error: { message: "internal server error", type: "server_error", param: null, code: "internal_error" },
 });
@@ -407,6 +409,20 @@ export function serveHttp(
       work.then(resolve, reject).finally(() => sweep.remove(deadline));
     });
 
+  // Refusals being written, each holding a descriptor: at most REFUSALS_IN_FLIGHT, the accept loop waits for one
+  // to end before it takes the next connection (the rest wait in the backlog). Unbounded, a burst of connections
+  // past the cap ran the process out of descriptors, which made it shed its idle connections.
+  let refusing = 0;
+  let refusalEnded: (() => void) | null = null;
+  const refuseCounted = (conn: Deno.Conn) => {
+    refusing++;
+    refuse(conn).finally(() => {
+      refusing--;
+      refusalEnded?.();
+      refusalEnded = null;
+    });
+  };
+
   const refuse = async (conn: Deno.Conn) => {
     try {
       await within(
@@ -632,6 +648,7 @@ export function serveHttp(
 
   const acceptLoop = async () => {
     for (;;) {
+      while (refusing >= REFUSALS_IN_FLIGHT) await new Promise<void>((r) => refusalEnded = r);
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
@@ -663,7 +680,7 @@ export function serveHttp(
         return;
       }
       if (open.size >= limits.maxConnections) {
-        refuse(conn);
+        refuseCounted(conn);
         continue;
       }
       open.add(conn);
