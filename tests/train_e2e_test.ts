@@ -44,13 +44,16 @@ const TINY = [
   "2",
 ];
 
-/** Starts a trainer CLI (`deno task train` by default, or `ablate`) with its task's permissions. */
-function spawnTrain(args: string[], cli = CLI): Deno.ChildProcess {
-  return spawnTask(cli === CLI ? "train" : "ablate", cli, args);
+/**
+ * Starts a trainer CLI (`deno task train` by default, or `ablate`) with its task's permissions, and `env` added
+ * to its environment.
+ */
+function spawnTrain(args: string[], cli = CLI, env?: Record<string, string>): Deno.ChildProcess {
+  return spawnTask(cli === CLI ? "train" : "ablate", cli, args, { env });
 }
 
-async function runToEnd(args: string[]): Promise<string> {
-  const out = await spawnTrain(args).output();
+async function runToEnd(args: string[], env?: Record<string, string>): Promise<string> {
+  const out = await spawnTrain(args, CLI, env).output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   assertEquals(out.code, 0, text);
   return text;
@@ -207,9 +210,7 @@ Deno.test({
     ];
     // No --name: the default name is taken without asking the store, which does not exist yet. An empty
     // DATABASE_URL (as CI sets one) makes the trainer use PGlite in --data-dir.
-    const out = await spawnTask("train", CLI, args, { env: { DATABASE_URL: "" } }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    assertEquals(out.code, 0, text);
+    const text = await runToEnd(args, { DATABASE_URL: "" });
     assert(text.includes(`store ${dir}/db`), text);
     const store = await openStore({ dataDir: `${dir}/db` });
     try {
