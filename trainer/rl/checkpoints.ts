@@ -8,11 +8,13 @@
  * which renames it to its `.tmp` name and overwrites its files in place: the same files of the same sizes each
  * step, so no folder or file is created or deleted, a file's data goes into blocks it already has, and a text
  * file that has not changed (a model's config and tokenizer files) is not written at all. `ckpt/` thus holds the
- * latest checkpoint and the one before it. The file operations are synchronous: an asynchronous one costs a hop to
- * another thread and back, and the run waits for the commit anyway.
+ * latest checkpoint and the one before it. The step folder's file operations are synchronous: an asynchronous one
+ * costs a hop to another thread and back, and the run waits for the commit anyway.
  *
  * @module
  */
+
+import { writeFileAtomic } from "./metrics.ts";
 
 /** The latest checkpoint: its step and folder (`latest.json` stores the folder's name, relative to `ckpt/`). */
 export interface LatestPointer {
@@ -121,9 +123,10 @@ export class StepCheckpoints {
       if (!kept.has(sub)) Deno.removeSync(`${tmp}/${sub}`, { recursive: true });
     }
     Deno.renameSync(tmp, dir);
-    const latest = `${this.out}/latest.json`;
-    Deno.writeTextFileSync(`${latest}.tmp`, JSON.stringify({ step, name: `step-${pad(step)}` }) + "\n");
-    Deno.renameSync(`${latest}.tmp`, latest);
+    await writeFileAtomic(
+      `${this.out}/latest.json`,
+      JSON.stringify({ step, name: `step-${pad(step)}` }) + "\n",
+    );
     if (this.#resumedFrom !== null) Deno.removeSync(this.#resumedFrom, { recursive: true });
     this.#resumedFrom = null;
     this.#spare = this.#current;
