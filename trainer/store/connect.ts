@@ -101,6 +101,11 @@ async function connectPostgres(options: ConnectOptions): Promise<Connection> {
   return { db, driver: "postgres", target, close: () => client.end({ timeout: 5 }) };
 }
 
+/** Whether PGlite data folder `dir` (or {@linkcode IN_MEMORY}) holds no database yet: opening it runs initdb. */
+export async function holdsNoDatabase(dir: string): Promise<boolean> {
+  return dir === IN_MEMORY || !(await pathExists(`${dir}/PG_VERSION`));
+}
+
 async function connectPglite(options: ConnectOptions): Promise<Connection> {
   const dir = options.dataDir;
   let client: PGlite;
@@ -110,7 +115,7 @@ async function connectPglite(options: ConnectOptions): Promise<Connection> {
       await Deno.mkdir(dir, { recursive: true });
       lock = await lockFolder(dir);
     }
-    const fresh = dir === IN_MEMORY || !(await pathExists(`${dir}/PG_VERSION`));
+    const fresh = await holdsNoDatabase(dir);
     client = new PGlite(dir, fresh && options.pgliteTemplate ? { loadDataDir: options.pgliteTemplate } : {});
     await client.waitReady;
     if (options.schema !== "public") {

@@ -16,10 +16,9 @@
  * @module
  */
 
-import { IN_MEMORY, redactUrl, StoreConnectError } from "./connect.ts";
+import { holdsNoDatabase, redactUrl, StoreConnectError } from "./connect.ts";
 import { DEFAULT_DATA_DIR, type OpenStoreOptions, type Store } from "./store.ts";
 import { StoreInputError } from "./validate.ts";
-import { pathExists } from "../fs/path_exists.ts";
 
 /** The methods of a {@linkcode Store} a training run uses, which a {@linkcode StoreThread} serves as well. */
 export type RunStore = Pick<
@@ -71,8 +70,7 @@ function fromWire(e: WireError): Error {
  */
 export async function createsDatabase(options: OpenStoreOptions): Promise<boolean> {
   if (options.databaseUrl !== undefined) return false;
-  const dir = options.dataDir ?? DEFAULT_DATA_DIR;
-  return dir === IN_MEMORY || !(await pathExists(`${dir}/PG_VERSION`));
+  return await holdsNoDatabase(options.dataDir ?? DEFAULT_DATA_DIR);
 }
 
 /** Opens the store of `options` on a worker thread; usable at once (see the module doc). */
