@@ -9,8 +9,8 @@
  * every step. KV caches are mirrored in a resident region between decoding steps (writes applied to the mirror
  * through `followMirror` keep it current; any other write leaves it stale, and the next cached attention copies
  * the cache again). Row operations (RMSNorm, RoPE, biases, the LM head's softmax) run as row jobs split by whole rows.
- * Every output's reduction runs in the same order whatever the tiling, so results do not depend on the thread
- * count.
+ * Every output's reduction runs in the same order whatever the tiling and however many rows share the call, so
+ * results depend neither on the thread count nor on the batch a row is computed in.
  *
  * @module
  */
@@ -172,10 +172,12 @@ const gemmTile: Task = (ex, i32, f32, at, tile) => {
   const ib = Math.floor(tile / tilesN), jb = tile - ib * tilesN;
   const i0 = ib * MC, j0 = jb * NC;
   const mcp = Math.ceil(Math.min(MC, m - i0) / MR) * MR, ncp = Math.ceil(Math.min(NC, n - j0) / NR) * NR;
+  // Fewer rows than a panel: the kernel that computes only those (same multiply-add order as `macro`).
+  const kernel = m < MR ? ex[`macro_r${m}`] : ex.macro;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     const ap = PA + (p0 * mp + i0 * kc) * 4, bp = PB + (p0 * np + j0 * kc) * 4;
-    ex.macro(ap, bp, pc + i0 * ldc + j0 * 4, ldc, mcp, ncp, kc, alpha, p0 > 0 || accumulate ? 1 : 0);
+    kernel(ap, bp, pc + i0 * ldc + j0 * 4, ldc, mcp, ncp, kc, alpha, p0 > 0 || accumulate ? 1 : 0);
   }
 };
 
@@ -195,14 +197,6 @@ const rowsTile: Task = (ex, i32, f32, at, tile) => {
   ex["rk" + i32[at]](p(0), p(1), p(2), p(3), p(4), r0, r1, i32[at + 3], i32[at + 4], f32[at + 5]);
 };
 
-// Columns [tile*NC, +NC) of a gemv job (a few rows of A against B stored [n, k], read in place).
-const gemvTile: Task = (ex, i32, f32, at, tile) => {
-  const pa = i32[at], pb = i32[at + 1], pc = i32[at + 2], m = i32[at + 3], n = i32[at + 4], k = i32[at + 5];
-  const ldc = i32[at + 10], accumulate = i32[at + 11], alpha = f32[at + 12], NC = i32[at + 15];
-  const j0 = tile * NC;
-  ex.gemv_nt(pa, pb + j0 * k * 4, pc + j0 * 4, m, Math.min(NC, n - j0), k, ldc, alpha, accumulate);
-};
-
 /** Task ids (indices into the pool's task list). */
 const TASKS: readonly Task[] = [
   gemmTile,
@@ -210,14 +204,13 @@ const TASKS: readonly Task[] = [
   attentionForwardTile,
   attentionBackwardTile,
   packTile,
-  gemvTile,
   attentionRowsCachedTile,
   attentionRowsForwardTile,
   attentionRowsBackwardTile,
   rowsTile,
 ];
-const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3, PACK = 4, GEMV = 5;
-const ATTENTION_CACHED = 6, ATTENTION_ROWS_FORWARD = 7, ATTENTION_ROWS_BACKWARD = 8, ROWS = 9;
+const GEMM = 0, ELEMENTWISE_TASK = 1, ATTENTION_FORWARD = 2, ATTENTION_BACKWARD = 3, PACK = 4;
+const ATTENTION_CACHED = 5, ATTENTION_ROWS_FORWARD = 6, ATTENTION_ROWS_BACKWARD = 7, ROWS = 8;
 /**
  * Widest head (a multiple of 4) whose causal attention runs on the row kernels, which give the blocked path's
  * results bit for bit: up to it they are faster (measured: 1.6x forward, 1.3x backward at 16 x 48 tokens, 4 heads
@@ -232,8 +225,6 @@ export interface EngineOptions {
   /** Bound of the region that mirrors KV caches (default 256 MiB; tests make it small to exercise its refills). */
   residentBytes?: number;
 }
-/** Most rows of A that take the unpacked gemv path (A @ B^T with k a multiple of 4), and its columns per task. */
-const GEMV_MAX_ROWS = 5, GEMV_COLUMNS = 64;
 /** Below this much attention work (batch * heads * seqLen^2 * headDim) it runs on the calling thread only. */
 const ATTENTION_PARALLEL_MIN = 1 << 20;
 /** Below this much cached attention work (cached slots read * heads * headDim) it runs on the calling thread only. */
@@ -350,9 +341,6 @@ export class CpuEngine {
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape, bKey?: OperandKey): boolean {
     const { m, n, k, transA, transB, alpha, beta } = s;
     if (m === 0 || n === 0) return true;
-    if (!transA && transB && m <= GEMV_MAX_ROWS && k % 4 === 0 && k > 0) {
-      return this.#gemv(a, b, out, s, bKey);
-    }
     const np = Math.ceil(n / NR) * NR, mp = Math.ceil(m / MR) * MR;
     const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
     const paOff = cOff + align64(mp * np * 4), pbOff = paOff + align64(mp * k * 4);
@@ -417,41 +405,8 @@ export class CpuEngine {
     return true;
   }
 
-  // A few rows against a weight matrix: A @ B^T read in place (B kept in the cache region like a packed one),
-  // split over column blocks.
-  #gemv(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape, bKey?: OperandKey): boolean {
-    const { m, n, k, alpha, beta } = s;
-    const aOff = this.#opsBase, bOff = aOff + align64(m * k * 4), cOff = bOff + align64(k * n * 4);
-    const mem = this.#reserve(cOff + m * n * 4);
-    if (!mem) return false;
-    const kept = this.#cached(bKey, b, `r${n}x${k}`, k * n * 4);
-    const bAt = kept === null ? bOff : kept.at;
-    mem.set(a.subarray(0, m * k), aOff >> 2);
-    if (kept === null || kept.fresh) mem.set(b.subarray(0, k * n), bAt >> 2);
-    const c = cOff >> 2;
-    if (beta !== 0) {
-      mem.set(out.subarray(0, m * n), c);
-      if (beta !== 1) { for (let i = 0; i < m * n; i++) mem[c + i] *= beta; }
-    }
-    const parallel = this.#parallel(2 * m * n * k, PARALLEL_MIN_FLOPS, PARALLEL_CONTENDED_FLOPS);
-    this.#pool.run(GEMV, Math.ceil(n / GEMV_COLUMNS), (i32, f32, at) => {
-      i32[at + G.A] = aOff;
-      i32[at + G.B] = bAt;
-      i32[at + G.C] = cOff;
-      i32[at + G.M] = m;
-      i32[at + G.N] = n;
-      i32[at + G.K] = k;
-      i32[at + G.LDC] = n * 4;
-      i32[at + G.ACC] = beta !== 0 ? 1 : 0;
-      f32[at + G.ALPHA] = alpha;
-      i32[at + G.NC] = GEMV_COLUMNS;
-    }, parallel);
-    out.set(mem.subarray(c, c + m * n));
-    return true;
-  }
-
   /**
-   * Where B's prepared form (`form`: packed or raw, and its shape) of `bytes` bytes lives in the cache region:
+   * Where B's packed form (`form`: its transposition and shape) of `bytes` bytes lives in the cache region:
    * `{ at, fresh: false }` when it is there from an earlier call, `{ at, fresh: true }` when the caller must
    * write it there now (B was seen unchanged before: a weight, not an activation rewritten between calls), or
    * null (no key, first sight, or too large) when the caller prepares it in its own scratch as usual.

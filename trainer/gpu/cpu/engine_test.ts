@@ -21,8 +21,8 @@ function reference(a: Float32Array, b: Float32Array, c: Float32Array, s: MatmulS
 }
 
 // Shapes that are not multiples of the 5 x 8 micro-tile, of the 60 x 128 task tile or of the 256-step reduction
-// block, most large enough (> 8 MFLOP) for the work to be split across threads; m <= 5 with k a multiple of 4 takes
-// the unpacked gemv path when B is transposed.
+// block, most large enough (> 8 MFLOP) for the work to be split across threads; m < 5 takes the kernels that
+// compute fewer rows than a panel.
 const SHAPES = [
   [1, 1, 1],
   [5, 7, 9],
@@ -61,6 +61,28 @@ Deno.test("engine: blocked SIMD matmul matches the float64 reference on odd shap
   } finally {
     one.destroy();
     three.destroy();
+  }
+});
+
+Deno.test("engine: a row's product does not depend on how many rows share the call (batch invariance)", () => {
+  const e = CpuEngine.create(2)!;
+  try {
+    let seed = 100;
+    for (const [n, k] of [[190, 64], [37, 300], [8, 1]]) {
+      for (const transB of [false, true]) {
+        const s = { n, k, transA: false, transB, alpha: 1, beta: 0 };
+        const a = randn(seed++, 23 * k), b = randn(seed++, k * n);
+        const whole = new Float32Array(23 * n);
+        assert(e.matmul(a, b, whole, { ...s, m: 23 }));
+        for (const m of [1, 2, 3, 4, 5, 6, 9, 11]) {
+          const part = new Float32Array(m * n);
+          assert(e.matmul(a.subarray(0, m * k), b, part, { ...s, m }));
+          assertEquals(part, whole.subarray(0, m * n), `${m} of 23 rows, ${n}x${k} transB=${transB}`);
+        }
+      }
+    }
+  } finally {
+    e.destroy();
   }
 });
 

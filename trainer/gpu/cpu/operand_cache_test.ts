@@ -20,7 +20,7 @@ function reference(a: Float32Array, b: Float32Array, m: number, n: number, k: nu
   return out;
 }
 
-// m = 2 takes the unpacked gemv path (B kept raw), m = 13 the packed one; k is a multiple of 4 for the gemv path.
+// m = 2 takes the kernel for fewer rows than a panel, m = 13 the full one.
 const CASES = [[2, 19, 36, true], [13, 19, 36, true], [13, 21, 12, false]] as const;
 
 Deno.test("cpu backend: a kept packed weight is dropped by every write into its allocation, 1 and 3 threads", () => {

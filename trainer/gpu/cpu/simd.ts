@@ -7,6 +7,9 @@
  * - `macro` multiplies a packed A block by a packed B block into `C` (row stride `ldc` bytes): for every
  *   `MR x NR` output tile, `MR * NR / 4` f32x4 accumulators stay in locals over the whole reduction, each step
  *   loading `NR / 4` vectors of B and broadcasting `MR` scalars of A. It stores `alpha * acc`, or adds it to C.
+ *   `macro_r1` .. `macro_r4` compute only the first 1-4 rows of each panel: a product with fewer rows than a
+ *   panel (a decoding step's few sequences) costs its own rows only, in the same multiply-add order as `macro`, so
+ *   a row's result never depends on how many rows share the call.
  * - `dots`, `wsum`, `rows_max`, `rows_exp`: the rows of a softmax attention (scores, maximum, exponentials,
  *   weighted sum of values), and `attn_rows`, which runs them over a head's query rows for cached decoding.
  * - `dots_seq`, `attn_stats`, `attn_out`, `attn_back_block`: the training attention's row kernels for small
@@ -216,8 +219,9 @@ function packB(): Func {
 }
 
 // macro(ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate): C[ir + r, jr + c] (=|+=) alpha * sum_p
-// Apack[ir/MR][p][r] * Bpack[jr/NR][p][c] for every MR x NR tile of the mcp x ncp block; kc >= 1.
-function macro(relaxed: boolean): Func {
+// Apack[ir/MR][p][r] * Bpack[jr/NR][p][c] for every MR x NR tile of the mcp x ncp block; kc >= 1. With `rows`
+// below MR (macro_r<rows>), only rows r < rows of each tile are computed and stored.
+function macro(relaxed: boolean, rows = MR): Func {
   const [ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [jr, ir, ap, bp, aend, cp, bpan, bpanBytes] = [9, 10, 11, 12, 13, 14, 15, 16];
   const alphaV = 17, av = 18, aRows = 19, bv0 = 20, acc0 = bv0 + NV;
@@ -232,7 +236,7 @@ function macro(relaxed: boolean): Func {
   const step = (u: number): Code => [
     ...Array.from({ length: NV }, (_, v) => set(bv0 + v, vLoad(get(bp), 16 * v + 4 * NR * u))).flat(),
     ...set(aRows, vLoad(get(ap), 4 * MR * u)),
-    ...Array.from({ length: MR }, (_, r) => [
+    ...Array.from({ length: rows }, (_, r) => [
       ...set(av, broadcastA(r, u)),
       ...Array.from({ length: NV }, (_, v) => set(acc(r, v), madd(get(av), get(bv0 + v), get(acc(r, v)))))
         .flat(),
@@ -244,7 +248,7 @@ function macro(relaxed: boolean): Func {
     ...inc(bp, 4 * NR * steps),
   ];
   const store = (accumulate: boolean): Code =>
-    Array.from({ length: MR }, (_, r) => [
+    Array.from({ length: rows }, (_, r) => [
       ...Array.from({ length: NV }, (_, v) => {
         const scaled = vMul(get(acc(r, v)), get(alphaV));
         return vStore(get(cp), accumulate ? vAdd(vLoad(get(cp), 16 * v), scaled) : scaled, 16 * v);
@@ -252,7 +256,7 @@ function macro(relaxed: boolean): Func {
       ...inc(cp, get(ldc)),
     ]).flat();
   const tile: Code = [
-    ...Array.from({ length: MR * NV }, (_, i) => set(acc0 + i, vZero)).flat(),
+    ...Array.from({ length: rows * NV }, (_, i) => set(acc0 + i, vZero)).flat(),
     ...set(bp, get(bpan)),
     ...set(aend, add(get(ap), mul(get(kc), i32(4 * MR)))),
     // kc mod 4 steps first, then four per pass (same order of multiply-adds, a quarter of the loop overhead).
@@ -273,9 +277,9 @@ function macro(relaxed: boolean): Func {
     ]),
   ];
   return {
-    name: "macro",
+    name: rows === MR ? "macro" : `macro_r${rows}`,
     params: [I32, I32, I32, I32, I32, I32, I32, F32, I32],
-    locals: [...new Array(8).fill(I32), V128, V128, V128, ...new Array(NV + MR * NV).fill(V128)],
+    locals: [...new Array(8).fill(I32), V128, V128, V128, ...new Array(NV + rows * NV).fill(V128)],
     body,
   };
 }
@@ -584,47 +588,6 @@ function softmaxGradRows(): Func {
   );
 }
 
-// gemv_nt(a, b, c, m, n, k, ldc, alpha, accumulate): C[i, j] (=|+=) alpha * dot(A[i, :], B[j, :]) for A [m, k]
-// and B [n, k] row-major (k a multiple of 4), C rows ldc bytes apart: a few rows against a weight matrix read in
-// place (no packing), for decoding.
-function gemvNT(relaxed: boolean): Func {
-  const [a, b, c, , n, k, ldc, alpha, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const m = 3;
-  const [j, i, p, arow, brow, cp, kb, acc0, acc1] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
-  const madd = relaxed ? vMaddRelaxed : vMaddPlain;
-  const term = (acc: number, off: number) =>
-    set(acc, madd(vLoad(add(get(arow), get(p)), off), vLoad(add(get(brow), get(p)), off), get(acc)));
-  const dot: Code = [
-    ...set(arow, add(get(a), mul(get(i), get(kb)))),
-    ...set(acc0, vZero),
-    ...set(acc1, vZero),
-    ...forLoop(p, i32(0), sub(get(kb), i32(28)), 32, [...term(acc0, 0), ...term(acc1, 16)]),
-    ...ifElse(lt(get(p), get(kb)), term(acc0, 0)),
-    ...set(cp, add(add(get(c), mul(get(i), get(ldc))), mul(get(j), i32(4)))),
-    ...f32Store(
-      get(cp),
-      ifF32(
-        get(accumulate),
-        fAdd(f32Load(get(cp)), fMul(vHsum(vAdd(get(acc0), get(acc1))), get(alpha))),
-        fMul(vHsum(vAdd(get(acc0), get(acc1))), get(alpha)),
-      ),
-    ),
-  ];
-  const body: Code = [
-    ...set(kb, mul(get(k), i32(4))),
-    ...forLoop(j, i32(0), get(n), 1, [
-      ...set(brow, add(get(b), mul(get(j), get(kb)))),
-      ...forLoop(i, i32(0), get(m), 1, dot),
-    ]),
-  ];
-  return {
-    name: "gemv_nt",
-    params: [I32, I32, I32, I32, I32, I32, I32, F32, I32],
-    locals: [I32, I32, I32, I32, I32, I32, I32, V128, V128],
-    body,
-  };
-}
-
 // dots(q, k, kstride, count, d, out): out[u] = dot(q[0..d), k[u*kstride/4 ..][0..d)) for u < count (d a multiple
 // of 4; kstride in bytes): one query against cached keys. Four keys per pass, each on its own accumulator, so
 // the multiply-adds of different keys overlap (one chain per key would wait on each one's latency); their lanes
@@ -833,7 +796,10 @@ const FUNCTION_NAMES = [
   "pack_a",
   "pack_b",
   "macro",
-  "gemv_nt",
+  "macro_r1",
+  "macro_r2",
+  "macro_r3",
+  "macro_r4",
   "dots",
   "wsum",
   "rows_max",
@@ -1268,17 +1234,18 @@ export interface KernelExports {
     alpha: number,
     accumulate: number,
   ): void;
-  gemv_nt(
-    a: number,
-    b: number,
+  /** `macro` computing only the first `<r>` rows of each panel (1-4). */
+  [macro: `macro_r${number}`]: (
+    ap: number,
+    bp: number,
     c: number,
-    m: number,
-    n: number,
-    k: number,
     ldc: number,
+    mcp: number,
+    ncp: number,
+    kc: number,
     alpha: number,
     accumulate: number,
-  ): void;
+  ) => void;
   dots(q: number, k: number, kstride: number, count: number, d: number, out: number): void;
   wsum(p: number, v: number, vstride: number, count: number, d: number, out: number, scale: number): void;
   rows_max(p: number, stride: number, rows: number, first: number, scale: number, out: number): void;
@@ -1358,7 +1325,7 @@ export function kernelModule(shared: boolean): KernelModule | null {
       packA(),
       packB(),
       macro(relaxed),
-      gemvNT(relaxed),
+      ...[1, 2, 3, 4].map((rows) => macro(relaxed, rows)),
       dots(relaxed),
       wsum(relaxed),
       rowsMax(),
