@@ -17,9 +17,10 @@
  * so sampling and training compute the same function.
  *
  * Every sequence draws from its own stream seeded by (seed, prompt index, sample index), so the same seed,
- * prompts, model and backend give the same tokens, whatever order the sequences finish in. (Other prompts in the
- * batch change a sequence's tokens only through rounding: a backend may round a row differently in a batch of
- * another size.)
+ * prompts, model and backend give the same tokens, whatever order the sequences finish in. On the CPU backend a
+ * row's results do not depend on the batch it is computed in, so neither do a sequence's tokens: the prompts may be
+ * split into several calls (see `promptOffset`). Other backends may round a row differently in a batch of another
+ * size, which changes a sequence's tokens only where two candidates are that close.
  * All device buffers and host arrays are allocated once per call; the step loop allocates nothing sizeable.
  *
  * @module
@@ -37,6 +38,23 @@ export type DecodableModel = Pick<
   Model,
   "config" | "backend" | "createKvCache" | "freeKvCache" | "forwardCached" | "lmLogits"
 >;
+
+/** Something that decodes for a model (`DecodeReplicas` in `replicas.ts`): what {@linkcode generate} gives on it. */
+export interface DelegateDecoder {
+  generate(prompts: readonly ArrayLike<number>[], options: GenerateOptions): Promise<GeneratedSequence[]>;
+}
+
+/** What samples continuations: a model (through {@linkcode generate}) or a decoder acting for one. */
+export type Decoder = DecodableModel | DelegateDecoder;
+
+/** {@linkcode generate} on `decoder`: the model's own, or the delegate's. */
+export function decodeWith(
+  decoder: Decoder,
+  prompts: readonly ArrayLike<number>[],
+  options: GenerateOptions,
+): Promise<GeneratedSequence[]> {
+  return "generate" in decoder ? decoder.generate(prompts, options) : generate(decoder, prompts, options);
+}
 
 /** Options of {@linkcode generate}. */
 export interface GenerateOptions {
@@ -65,6 +83,13 @@ export interface GenerateOptions {
    * that each carry a seed of their own).
    */
   promptSeeds?: readonly number[];
+  /**
+   * Where these prompts start in a larger batch that was split into several calls (default 0): sample k of
+   * prompt p draws from stream `sequenceSeed(seed, (promptOffset + p) * K + k)`, as in the whole call, so the
+   * parts together sample what the whole would (on a backend whose rows do not depend on the batch). Returned
+   * `promptIndex`es stay relative to this call's prompts. Ignored with `promptSeeds`.
+   */
+  promptOffset?: number;
   /** Most prompt rows encoded in one prefill call (bounds the activation memory). Default {@linkcode PREFILL_ROWS}. */
   prefillRows?: number;
   /**
@@ -217,6 +242,10 @@ function checkOptions(o: GenerateOptions, vocab: number) {
   }
   const seed = o.seed ?? 0;
   if (!Number.isFinite(seed)) throw new RangeError(`generate: seed must be a finite number, got ${seed}`);
+  const promptOffset = o.promptOffset ?? 0;
+  if (!Number.isInteger(promptOffset) || promptOffset < 0) {
+    throw new RangeError(`generate: promptOffset must be an integer >= 0, got ${o.promptOffset}`);
+  }
   const prefillRows = o.prefillRows ?? PREFILL_ROWS;
   if (!Number.isInteger(prefillRows) || prefillRows <= 0) {
     throw new RangeError(`generate: prefillRows must be a positive integer, got ${prefillRows}`);
@@ -225,7 +254,7 @@ function checkOptions(o: GenerateOptions, vocab: number) {
   if (!Number.isInteger(sampled) || sampled <= 0) {
     throw new RangeError(`generate: sampledVocab must be a positive integer, got ${o.sampledVocab}`);
   }
-  return { samples, stops, seed, prefillRows, sampled };
+  return { samples, stops, seed, promptOffset, prefillRows, sampled };
 }
 
 /**
@@ -256,7 +285,7 @@ export async function generate(
   options: GenerateOptions,
 ): Promise<GeneratedSequence[]> {
   const c = model.config, vocab = c.vocab_size;
-  const { samples: K, stops, seed, prefillRows, sampled } = checkOptions(options, vocab);
+  const { samples: K, stops, seed, promptOffset, prefillRows, sampled } = checkOptions(options, vocab);
   const sampler = new TokenSampler(sampled, options);
   const P = prompts.length;
   if (P === 0) return [];
@@ -284,7 +313,8 @@ export async function generate(
     const finish: (FinishReason | null)[] = new Array(S).fill(null);
     const rngs: Rng[] = Array.from(
       { length: S },
-      (_, i) => createRng(ps ? sequenceSeed(ps[Math.floor(i / K)], i % K) : sequenceSeed(seed, i)),
+      (_, i) =>
+        createRng(ps ? sequenceSeed(ps[Math.floor(i / K)], i % K) : sequenceSeed(seed, promptOffset * K + i)),
     );
     const slotSeq = Int32Array.from({ length: S }, (_, i) => i);
     const lengths = new Int32Array(S);

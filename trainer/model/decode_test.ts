@@ -143,9 +143,33 @@ Deno.test("sampling is reproducible for a seed and changes with it", async () =>
   assertNotEquals(strs(a), strs(other));
 });
 
+Deno.test("prompts split into calls with promptOffset sample what the whole call samples", async () => {
+  const backend = createCpuBackend({ threads: 2 });
+  try {
+    const model = testModel(backend);
+    const prompts = PROMPTS.slice(0, 3);
+    const o = { samplesPerPrompt: 2, maxNewTokens: 8, temperature: 1, topP: 0.9, seed: 9 };
+    const strs = (r: { promptIndex: number; tokens: Uint32Array }[], offset = 0) =>
+      r.map((x) => `${x.promptIndex + offset}:${x.tokens.join(",")}`);
+    const whole = strs(await generate(model, prompts, o));
+    const parts = [
+      ...strs(await generate(model, prompts.slice(0, 1), o)),
+      ...strs(await generate(model, prompts.slice(1), { ...o, promptOffset: 1 }), 1),
+    ];
+    assertEquals(parts, whole);
+    await assertRejects(
+      () => generate(model, prompts, { ...o, promptOffset: -1 }),
+      RangeError,
+      "promptOffset",
+    );
+  } finally {
+    backend.destroy();
+  }
+});
+
 Deno.test("a batch of 20 prompts gives each prompt the tokens it gets alone, 1 and 2 threads", async () => {
-  // Batched steps run the packed matmul (rows >= 6, kept packed weights, split over threads), a prompt alone the
-  // gemv path: the same sampled tokens either way, for a seed per prompt.
+  // Batched steps run full panels of rows (split over threads), a prompt alone the kernels for fewer rows than a
+  // panel: every row's results are the same either way (batch invariance), so are the tokens, for a seed per prompt.
   const rng = createRng(21);
   const prompts = Array.from(
     { length: 20 },

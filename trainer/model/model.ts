@@ -193,6 +193,25 @@ export class Model {
     return this.backend.download(this.param(name));
   }
 
+  /** Changes whenever the weights do (an optimizer step, a parameter set or copied); equal weights keep it. */
+  get weightsVersion(): number {
+    return this.#version;
+  }
+
+  /** Every parameter, flat in `layout` order (`layout.total` floats, padding included): what `setParams` takes. */
+  getParams(): Promise<Float32Array> {
+    return this.backend.download(this.params);
+  }
+
+  /** Overwrites every parameter from `data`, flat in `layout` order, as {@linkcode Model.getParams} gives them. */
+  setParams(data: Float32Array): void {
+    if (data.length !== this.layout.total) {
+      throw new RangeError(`setParams: got ${data.length} values, expected ${this.layout.total}`);
+    }
+    this.backend.upload(this.params, data);
+    this.#version++;
+  }
+
   /** Sets every gradient to zero. */
   zeroGrad(): void {
     this.backend.fill(this.grads, 0);

@@ -85,6 +85,28 @@ Deno.test("model: parameter count of the presets (Qwen2.5-0.5B has 494,032,768)"
   assertEquals(count("qwen2.5-0.5b"), 494_032_768);
 });
 
+Deno.test("model: getParams and setParams move every weight at once; weightsVersion follows the writes", async () => {
+  const backend = createCpuBackend({ threads: 1 });
+  const a = createModel(TEST_CONFIG, backend, { seed: 1 }),
+    b = createModel(TEST_CONFIG, backend, { seed: 2 });
+  try {
+    const flat = await a.getParams();
+    assertEquals(flat.length, a.layout.total);
+    const v = b.weightsVersion;
+    b.setParams(flat);
+    assert(b.weightsVersion !== v);
+    for (const s of a.layout.specs) assertEquals(await b.getParam(s.name), await a.getParam(s.name), s.name);
+    const u = b.weightsVersion;
+    await b.getParams();
+    assertEquals(b.weightsVersion, u, "reading leaves the version");
+    assertThrows(() => b.setParams(flat.subarray(1)), RangeError, "expected");
+  } finally {
+    a.dispose();
+    b.dispose();
+    backend.destroy();
+  }
+});
+
 Deno.test("model: whole-model gradient check (LM head, untied and tied)", async () => {
   for (const tied of [false, true]) {
     const model = createModel({ ...micro, tie_word_embeddings: tied }, createCpuBackend(), { seed: 3 });

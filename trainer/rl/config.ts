@@ -41,6 +41,12 @@ export interface TrainConfig {
   backend: BackendChoice;
   /** Threads of the CPU backend (default: the machine's cores). */
   threads?: number;
+  /**
+   * CPU backend: threads that decode the samples and evaluations side by side, each a part of the batch with its
+   * own copy of the policy (the same tokens). Default: the backend's threads for the tiny and small presets, 1
+   * (decoding on the backend's own threads) for a Hugging Face model. Ignored on WebGPU.
+   */
+  decodeThreads?: number;
   /** Output folder (files only: the run's rows go to the project's store). */
   out: string;
   /** Whether `out` is the default `runs/<name>`, which follows the name a fresh run takes. */
@@ -278,6 +284,12 @@ const TRAIN_FLAGS: Record<string, TrainFlag> = {
     kind: "posint",
     arg: "N",
     help: "CPU backend threads (default: the machine's cores)",
+  },
+  "decode-threads": {
+    key: "decodeThreads",
+    kind: "posint",
+    arg: "N",
+    help: "CPU: decode samples on N threads, a part of the batch and a policy copy each (default: --threads)",
   },
   "out": { key: "out", kind: "str", arg: "DIR", help: "output folder (default runs/<name>)" },
   "name": {

@@ -11,7 +11,7 @@ import type { Problem } from "../../core/data/mod.ts";
 import type { PromptTemplate } from "../../core/data/mod.ts";
 import { meanInterval, wilsonInterval } from "../../core/stats/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
-import type { DecodableModel } from "../model/decode.ts";
+import type { Decoder } from "../model/decode.ts";
 import type { EvalMetrics } from "./metrics.ts";
 import { meanPassAtK } from "./pass_at_k.ts";
 import { sampleAndVerify } from "./rollout.ts";
@@ -36,16 +36,16 @@ export interface Evaluation {
   tokens: number;
 }
 
-/** Greedy pass@1, sampled mean@k and pass@k of `model` on `problems`, with 95% intervals. */
+/** Greedy pass@1, sampled mean@k and pass@k of `decoder`'s model on `problems`, with 95% intervals. */
 export async function evaluate(
-  model: DecodableModel,
+  decoder: Decoder,
   tokenizer: Tokenizer,
   problems: readonly Problem[],
   options: EvalOptions,
 ): Promise<Evaluation> {
   if (problems.length === 0) throw new RangeError("evaluate: no problems");
   const base = { maxNewTokens: options.maxNewTokens, topP: 1, topK: 0, template: options.template };
-  const greedyGroups = await sampleAndVerify(model, tokenizer, problems, {
+  const greedyGroups = await sampleAndVerify(decoder, tokenizer, problems, {
     ...base,
     samplesPerPrompt: 1,
     temperature: 0,
@@ -73,7 +73,7 @@ export async function evaluate(
     faithfulness: chained > 0 ? faithful / chained : null,
   };
   if (!options.skipPassK) {
-    const sampled = await sampleAndVerify(model, tokenizer, problems, {
+    const sampled = await sampleAndVerify(decoder, tokenizer, problems, {
       ...base,
       topP: options.topP,
       samplesPerPrompt: options.k,

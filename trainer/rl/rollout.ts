@@ -10,7 +10,7 @@ import type { FinishReason } from "../../core/sampling/mod.ts";
 import { chainDeparture, formatPrompt, type PromptTemplate } from "../../core/data/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import { type AnswerForm, verify } from "../../core/verify/mod.ts";
-import { type DecodableModel, generate } from "../model/decode.ts";
+import { type Decoder, decodeWith } from "../model/decode.ts";
 
 /** One verified response. */
 export interface Rollout {
@@ -102,16 +102,19 @@ export function tokenAtChar(tokenizer: Tokenizer, tokens: ArrayLike<number>, off
   return tokens.length;
 }
 
-/** Samples K responses for every problem and verifies them (with `verifier`); groups come back in problem order. */
+/**
+ * Samples K responses for every problem with `decoder` (a model, or replicas of one) and verifies them (with
+ * `verifier`); groups come back in problem order.
+ */
 export async function sampleAndVerify(
-  model: DecodableModel,
+  decoder: Decoder,
   tokenizer: Tokenizer,
   problems: readonly Problem[],
   options: SampleOptions,
   verifier: BatchVerifier = localVerifier,
 ): Promise<RolloutGroup[]> {
   const prompts = problems.map((p) => encodePrompt(tokenizer, p, options.template));
-  const generated = await generate(model, prompts, {
+  const generated = await decodeWith(decoder, prompts, {
     samplesPerPrompt: options.samplesPerPrompt,
     maxNewTokens: options.maxNewTokens,
     temperature: options.temperature,

@@ -15,7 +15,10 @@ import { CHAT_TEMPLATES, formatPrompt, type Problem } from "../../core/data/mod.
 import { restoreRng } from "../../core/random/mod.ts";
 import { createCharTokenizer, type FolderTokenizer } from "../../core/tokenizer/mod.ts";
 import type { Backend } from "../gpu/backend.ts";
+import type { CpuBackend } from "../gpu/cpu/mod.ts";
 import { loadFolderTokenizer, type SaveOptions } from "../model/checkpoint.ts";
+import type { Model } from "../model/model.ts";
+import { DecodeReplicas } from "../model/replicas.ts";
 import { createsDatabase, type Json, openStoreThread, type RunStore } from "../store/mod.ts";
 import { latestCheckpoint } from "./checkpoints.ts";
 import { ConfigError, type TrainConfig } from "./config.ts";
@@ -143,6 +146,7 @@ async function trainInStore(
     );
   }
   const device = await env.createBackend(config.backend);
+  const replicas = decodeReplicas(config, device);
   try {
     const folder = await makeTokenizer(config);
     const tokenizer = folder.tokenizer;
@@ -169,6 +173,7 @@ async function trainInStore(
       runId.catch(() => {}); // awaited by the first write, or here
       if (!creating) await runId;
       const clock = new PhaseClock();
+      const decoder = (policy: Model) => replicas?.decoderFor(policy) ?? policy;
       const setup: RunSetup = {
         config,
         reporter,
@@ -179,7 +184,8 @@ async function trainInStore(
         store,
         runId,
         clock,
-        evaluate: runEvaluator(config, tokenizer, sets.test, clock),
+        decoder,
+        evaluate: runEvaluator(config, tokenizer, sets.test, clock, decoder),
       };
       const session = latest ? await resumeRun(setup, latest) : await startRun(setup);
       try {
@@ -205,8 +211,23 @@ async function trainInStore(
       throw e;
     }
   } finally {
+    replicas?.close();
     device.backend.destroy();
   }
+}
+
+/**
+ * The threads that decode for the policy on the CPU backend (`--decode-threads`; default the backend's threads,
+ * but 1 for a Hugging Face model, whose copies would cost memory), or null to decode on the backend itself.
+ */
+function decodeReplicas(
+  config: TrainConfig,
+  device: { backend: Backend; name: string },
+): DecodeReplicas | null {
+  if (device.name !== "cpu") return null;
+  const threads = config.decodeThreads ??
+    (config.modelPreset === "hf" ? 1 : (device.backend as CpuBackend).threads ?? 1);
+  return threads > 1 ? new DecodeReplicas(threads) : null;
 }
 
 /** Creates the run in the store (or finds it, on resume), records its problems and marks it running. */
@@ -272,7 +293,7 @@ async function trainSteps(setup: RunSetup, session: RunSession, wallSeconds: () 
       session,
       wallSeconds,
       ctx,
-      remote ?? localBatchSource(setup.sets.train, tokenizer, config, rng),
+      remote ?? localBatchSource(setup.sets.train, tokenizer, config, rng, setup.decoder),
     );
   } finally {
     await remote?.close();

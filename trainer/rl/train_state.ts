@@ -10,6 +10,7 @@ import type { Problem } from "../../core/data/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
 import type { Backend } from "../gpu/backend.ts";
 import { checkpointFiles, saveCheckpoint, type SaveOptions } from "../model/checkpoint.ts";
+import type { Decoder } from "../model/decode.ts";
 import type { Model } from "../model/model.ts";
 import type { Json, RolloutRow, RunStore, StoredStepMetrics } from "../store/mod.ts";
 import type { StepCheckpoints } from "./checkpoints.ts";
@@ -56,6 +57,8 @@ export interface RunSetup {
    */
   runId: Promise<number>;
   clock: PhaseClock;
+  /** What decodes for a policy: the policy itself, or replica threads of it (`--decode-threads`). */
+  decoder: (policy: Model) => Decoder;
   /** Evaluates a policy on the test split after RL step `step` (0: the SFT model). */
   evaluate: (policy: Model, step: number) => Promise<Evaluation>;
 }
@@ -93,6 +96,7 @@ export function runEvaluator(
   tokenizer: Tokenizer,
   test: readonly Problem[],
   clock: PhaseClock,
+  decoder: (policy: Model) => Decoder,
 ): (policy: Model, step: number) => Promise<Evaluation> {
   const options = {
     k: config.passK,
@@ -105,7 +109,7 @@ export function runEvaluator(
     clock.time(
       "eval",
       () =>
-        evaluate(policy, tokenizer, test, {
+        evaluate(decoder(policy), tokenizer, test, {
           ...options,
           seed: config.seed * 1000 + step,
           skipPassK: step !== 0 && step !== config.steps,

@@ -9,6 +9,7 @@
 import type { Problem } from "../../core/data/mod.ts";
 import type { Rng } from "../../core/random/mod.ts";
 import type { Tokenizer } from "../../core/tokenizer/mod.ts";
+import type { Decoder } from "../model/decode.ts";
 import type { Model } from "../model/model.ts";
 import type { RolloutRow } from "../store/mod.ts";
 import type { TrainConfig } from "./config.ts";
@@ -41,19 +42,20 @@ function pickProblems(train: readonly Problem[], n: number, rng: Rng): Problem[]
 }
 
 /**
- * Samples each batch in this process with the current policy: `promptsPerStep` training problems drawn with
- * `rng`, `samplesPerPrompt` responses each, verified.
+ * Samples each batch in this process with the current policy (through `decoder`, default the policy itself):
+ * `promptsPerStep` training problems drawn with `rng`, `samplesPerPrompt` responses each, verified.
  */
 export function localBatchSource(
   train: readonly Problem[],
   tokenizer: Tokenizer,
   config: TrainConfig,
   rng: Rng,
+  decoder: (policy: Model) => Decoder = (policy) => policy,
 ): BatchSource {
   return {
     async next(step, policy) {
       const problems = pickProblems(train, config.promptsPerStep, rng);
-      const groups = await sampleAndVerify(policy, tokenizer, problems, {
+      const groups = await sampleAndVerify(decoder(policy), tokenizer, problems, {
         samplesPerPrompt: config.samplesPerPrompt,
         maxNewTokens: config.maxNewTokens,
         temperature: config.temperature,
