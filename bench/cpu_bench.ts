@@ -11,6 +11,8 @@
  *   (elements/s) and the LM head's log-softmax (rows/s);
  * - tokens/s of a training step (forward, backward, AdamW) for the bench and the small preset, and new tokens/s
  *   of sampling with the KV cache (bench preset, batch 1 / 16 / 64);
+ * - new tokens/s of the trainer's sampling step (tiny preset, 16 prompts x 8 samples) on the N-thread backend
+ *   and on N decode replica threads (`trainer/model/replicas.ts`), interleaved;
  * - the ratio to the PyTorch figures recorded in issue 12 (PyTorch 2.13 CPU, 2 threads, on the issue's machine:
  *   a different CPU from most that run this, so read them as orientation, not as a same-machine comparison).
  *
@@ -34,6 +36,7 @@ import type { Backend } from "../trainer/gpu/backend.ts";
 import { presetConfig } from "../trainer/model/config.ts";
 import { createModel, type Model } from "../trainer/model/model.ts";
 import { generate } from "../trainer/model/decode.ts";
+import { DecodeReplicas } from "../trainer/model/replicas.ts";
 import { createRng } from "../core/random/mod.ts";
 
 const { values } = benchFlags("Run: deno task bench:cpu [flags]", {
@@ -342,6 +345,28 @@ if (!quick) await trainRate("small", "train step small", PYTORCH["train small"])
   await sampleRate(16, PYTORCH["sample b16"], models);
   await sampleRate(64, PYTORCH["sample b64"], models);
   for (const m of models.values()) m.dispose();
+}
+
+// The trainer's sampling step, split over operations on N threads or over sequences on N replica threads.
+if (N > 1) {
+  const model = createModel(presetConfig("tiny", { vocabSize: 100 }), backends.get(N)!, { seed: 1 });
+  const replicas = new DecodeReplicas(N);
+  const rng = createRng(7);
+  const prompts = Array.from({ length: 16 }, () => Array.from({ length: 24 }, () => rng.nextInt(100)));
+  const o = { samplesPerPrompt: 8, maxNewTokens: 32, temperature: 1, topP: 0.9, seed: 1 };
+  const ways = [() => generate(model, prompts, o), () => replicas.generate(model, prompts, o)];
+  for (const way of ways) await way(); // warm-up (the replicas start their threads and take the weights)
+  const runs: number[][] = [[], []];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, way] of ways.entries()) runs[i].push((16 * 8 * 32) / ((await time(way, 1)) / 1000));
+  }
+  const [ops, seqs] = runs.map(median);
+  console.log(
+    `${"sampling tiny 16x8 prompts, 32 new".padEnd(34)} ${"tokens/s".padEnd(9)} ${N} thr ${ops.toFixed(1)}   ` +
+      `${N} replicas ${seqs.toFixed(1)}  x${(seqs / ops).toFixed(2)}`,
+  );
+  replicas.close();
+  model.dispose();
 }
 
 for (const e of engines.values()) e.destroy();
