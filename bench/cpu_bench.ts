@@ -361,10 +361,9 @@ if (N > 1) {
     for (const [i, way] of ways.entries()) runs[i].push((16 * 8 * 32) / ((await time(way, 1)) / 1000));
   }
   const [ops, seqs] = runs.map(median);
-  console.log(
-    `${"sampling tiny 16x8 prompts, 32 new".padEnd(34)} ${"tokens/s".padEnd(9)} ${N} thr ${ops.toFixed(1)}   ` +
-      `${N} replicas ${seqs.toFixed(1)}  x${(seqs / ops).toFixed(2)}`,
-  );
+  const label = "sampling tiny 16x8 prompts, 32 new".padEnd(34);
+  const cells = `${N} thr ${ops.toFixed(1)}   ${N} replicas ${seqs.toFixed(1)}`;
+  console.log(`${label} ${"tokens/s".padEnd(9)} ${cells}  x${(seqs / ops).toFixed(2)}`);
   replicas.close();
   model.dispose();
 }
