@@ -226,7 +226,7 @@ function decodeReplicas(
 ): DecodeReplicas | null {
   if (device.name !== "cpu") return null;
   const threads = config.decodeThreads ??
-    (config.modelPreset === "hf" ? 1 : (device.backend as CpuBackend).threads ?? 1);
+    (config.modelPreset === "hf" ? 1 : (device.backend as CpuBackend).threads);
   return threads > 1 ? new DecodeReplicas(threads) : null;
 }
 
