@@ -7,9 +7,10 @@
  * - `macro` multiplies a packed A block by a packed B block into `C` (row stride `ldc` bytes): for every
  *   `MR x NR` output tile, `MR * NR / 4` f32x4 accumulators stay in locals over the whole reduction, each step
  *   loading `NR / 4` vectors of B and broadcasting `MR` scalars of A. It stores `alpha * acc`, or adds it to C.
- *   `macro_r1` .. `macro_r4` compute only the first 1-4 rows of each panel: a product with fewer rows than a
- *   panel (a decoding step's few sequences) costs its own rows only, in the same multiply-add order as `macro`, so
- *   a row's result never depends on how many rows share the call.
+ *   `macro_r1` .. `macro_r4` compute only the first 1-4 rows of each panel (one or two rows over several column
+ *   panels at a time, for enough independent accumulators): a product with fewer rows than a panel (a decoding
+ *   step's few sequences) costs its own rows only, in the same multiply-add order as `macro`, so a row's result
+ *   never depends on how many rows share the call.
  * - `dots`, `wsum`, `rows_max`, `rows_exp`: the rows of a softmax attention (scores, maximum, exponentials,
  *   weighted sum of values), and `attn_rows`, which runs them over a head's query rows for cached decoding.
  * - `dots_seq`, `attn_stats`, `attn_out`, `attn_back_block`: the training attention's row kernels for small
@@ -98,6 +99,12 @@ export const MR = 5;
 const SHUFFLED_ROWS = 4;
 /** Columns of one micro-kernel tile (two f32x4 vectors). */
 export const NR = 8;
+/**
+ * Column panels that `macro_r<rows>` multiplies at a time, by rows: one or two rows of one panel leave two or
+ * four chains of multiply-adds, too few to hide their latency, so those kernels keep eight accumulators busy
+ * over several panels.
+ */
+const NARROW_PANELS: Record<number, number> = { 1: 4, 2: 2, 3: 1, 4: 1 };
 const NV = NR / 4;
 
 // Transposes the 4 x 4 block whose rows are the vectors `rows(0..3)`, through the temporaries t0..t0+3, and
@@ -220,66 +227,88 @@ function packB(): Func {
 
 // macro(ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate): C[ir + r, jr + c] (=|+=) alpha * sum_p
 // Apack[ir/MR][p][r] * Bpack[jr/NR][p][c] for every MR x NR tile of the mcp x ncp block; kc >= 1. With `rows`
-// below MR (macro_r<rows>), only rows r < rows of each tile are computed and stored.
+// below MR (macro_r<rows>), only rows r < rows of each tile are computed and stored, over `NARROW_PANELS[rows]`
+// column panels at a time (the panels left over one at a time).
 function macro(relaxed: boolean, rows = MR): Func {
+  const panels = rows === MR ? 1 : NARROW_PANELS[rows];
   const [ap0, bp0, c, ldc, mcp, ncp, kc, alpha, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [jr, ir, ap, bp, aend, cp, bpan, bpanBytes] = [9, 10, 11, 12, 13, 14, 15, 16];
-  const alphaV = 17, av = 18, aRows = 19, bv0 = 20, acc0 = bv0 + NV;
-  const acc = (r: number, v: number) => acc0 + r * NV + v;
+  const [jr, ir, ap, aend, cp, bpan, bpanBytes, ncpWide] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const bp = (q: number) => 17 + q; // panel q's packed B
+  const alphaV = 17 + panels, av = alphaV + 1, aRows = av + 1, bv0 = aRows + 1, acc0 = bv0 + NV;
+  const acc = (q: number, r: number, v: number) => acc0 + (q * rows + r) * NV + v;
   const madd = relaxed ? vMaddRelaxed : vMaddPlain;
   // A(r, step u) broadcast to four lanes: a shuffle of the step's first four rows, or a load of its own.
   const broadcastA = (r: number, u: number): Code =>
     r < SHUFFLED_ROWS
       ? vShuffle(get(aRows), get(aRows), lanes(r, r, r, r))
       : vLoadSplat(get(ap), 4 * r + 4 * MR * u);
-  // Reduction step `u` of a pass (operands at offsets from ap and bp, which the pass advances afterwards).
-  const step = (u: number): Code => [
-    ...Array.from({ length: NV }, (_, v) => set(bv0 + v, vLoad(get(bp), 16 * v + 4 * NR * u))).flat(),
-    ...set(aRows, vLoad(get(ap), 4 * MR * u)),
-    ...Array.from({ length: rows }, (_, r) => [
-      ...set(av, broadcastA(r, u)),
-      ...Array.from({ length: NV }, (_, v) => set(acc(r, v), madd(get(av), get(bv0 + v), get(acc(r, v)))))
-        .flat(),
-    ]).flat(),
-  ];
-  const pass = (steps: number): Code => [
-    ...Array.from({ length: steps }, (_, u) => step(u)).flat(),
-    ...inc(ap, 4 * MR * steps),
-    ...inc(bp, 4 * NR * steps),
-  ];
-  const store = (accumulate: boolean): Code =>
-    Array.from({ length: rows }, (_, r) => [
-      ...Array.from({ length: NV }, (_, v) => {
-        const scaled = vMul(get(acc(r, v)), get(alphaV));
-        return vStore(get(cp), accumulate ? vAdd(vLoad(get(cp), 16 * v), scaled) : scaled, 16 * v);
-      }).flat(),
-      ...inc(cp, get(ldc)),
+  // Reduction step `u` of a pass over `width` panels (operands at offsets from ap and the bp, which the pass
+  // advances afterwards). Every accumulator takes the same multiply-adds in the same order whatever the width.
+  const step = (u: number, width: number): Code =>
+    Array.from({ length: width }, (_, q) => [
+      ...Array.from({ length: NV }, (_, v) => set(bv0 + v, vLoad(get(bp(q)), 16 * v + 4 * NR * u))).flat(),
+      ...(q === 0 ? set(aRows, vLoad(get(ap), 4 * MR * u)) : []),
+      ...Array.from({ length: rows }, (_, r) => [
+        ...set(av, broadcastA(r, u)),
+        ...Array.from({ length: NV }, (_, v) =>
+          set(acc(q, r, v), madd(get(av), get(bv0 + v), get(acc(q, r, v)))))
+          .flat(),
+      ]).flat(),
     ]).flat();
-  const tile: Code = [
-    ...Array.from({ length: rows * NV }, (_, i) => set(acc0 + i, vZero)).flat(),
-    ...set(bp, get(bpan)),
+  const pass = (steps: number, width: number): Code => [
+    ...Array.from({ length: steps }, (_, u) => step(u, width)).flat(),
+    ...inc(ap, 4 * MR * steps),
+    ...Array.from({ length: width }, (_, q) => inc(bp(q), 4 * NR * steps)).flat(),
+  ];
+  const store = (accumulate: boolean, width: number): Code =>
+    Array.from({ length: width }, (_, q) => [
+      ...set(cp, add(add(get(c), mul(get(ir), get(ldc))), mul(add(get(jr), i32(q * NR)), i32(4)))),
+      ...Array.from({ length: rows }, (_, r) => [
+        ...Array.from({ length: NV }, (_, v) => {
+          const scaled = vMul(get(acc(q, r, v)), get(alphaV));
+          return vStore(get(cp), accumulate ? vAdd(vLoad(get(cp), 16 * v), scaled) : scaled, 16 * v);
+        }).flat(),
+        ...inc(cp, get(ldc)),
+      ]).flat(),
+    ]).flat();
+  const tile = (width: number): Code => [
+    ...Array.from({ length: width * rows * NV }, (_, i) => set(acc0 + i, vZero)).flat(),
+    ...Array.from({ length: width }, (_, q) => set(bp(q), add(get(bpan), mul(get(bpanBytes), i32(q)))))
+      .flat(),
     ...set(aend, add(get(ap), mul(get(kc), i32(4 * MR)))),
     // kc mod 4 steps first, then four per pass (same order of multiply-adds, a quarter of the loop overhead).
-    ...ifElse(and(get(kc), i32(1)), pass(1)),
-    ...ifElse(and(get(kc), i32(2)), pass(2)),
-    ...ifElse(lt(get(ap), get(aend)), doWhile(pass(4), lt(get(ap), get(aend)))),
-    ...set(cp, add(add(get(c), mul(get(ir), get(ldc))), mul(get(jr), i32(4)))),
-    ...ifElse(get(accumulate), store(true), store(false)),
+    ...ifElse(and(get(kc), i32(1)), pass(1, width)),
+    ...ifElse(and(get(kc), i32(2)), pass(2, width)),
+    ...ifElse(lt(get(ap), get(aend)), doWhile(pass(4, width), lt(get(ap), get(aend)))),
+    ...ifElse(get(accumulate), store(true, width), store(false, width)),
   ];
+  // Column panels `width` at a time from `from` to `to`: every row panel against them.
+  const columns = (from: Code, to: Code, width: number): Code =>
+    forLoop(jr, from, to, NR * width, [
+      ...set(ap, get(ap0)),
+      ...forLoop(ir, i32(0), get(mcp), MR, tile(width)),
+      ...inc(bpan, mul(get(bpanBytes), i32(width))),
+    ]);
   const body: Code = [
     ...set(alphaV, splat(get(alpha))),
     ...set(bpanBytes, mul(get(kc), i32(4 * NR))),
     ...set(bpan, get(bp0)),
-    ...forLoop(jr, i32(0), get(ncp), NR, [
-      ...set(ap, get(ap0)),
-      ...forLoop(ir, i32(0), get(mcp), MR, tile),
-      ...inc(bpan, get(bpanBytes)),
+    ...(panels === 1 ? columns(i32(0), get(ncp), 1) : [
+      ...set(ncpWide, and(get(ncp), i32(-NR * panels))), // NR * panels is a power of two
+      ...columns(i32(0), get(ncpWide), panels),
+      ...columns(get(ncpWide), get(ncp), 1),
     ]),
   ];
   return {
     name: rows === MR ? "macro" : `macro_r${rows}`,
     params: [I32, I32, I32, I32, I32, I32, I32, F32, I32],
-    locals: [...new Array(8).fill(I32), V128, V128, V128, ...new Array(NV + rows * NV).fill(V128)],
+    locals: [
+      ...new Array(8 + panels).fill(I32),
+      V128,
+      V128,
+      V128,
+      ...new Array(NV + panels * rows * NV).fill(V128),
+    ],
     body,
   };
 }
