@@ -227,6 +227,13 @@ export class DecodeCache {
   }
 }
 
+/** Checks `GenerateOptions.promptSeeds` against `prompts` prompts: none, or one finite seed per prompt. */
+export function checkPromptSeeds(seeds: readonly number[] | undefined, prompts: number): void {
+  if (seeds !== undefined && (seeds.length !== prompts || !seeds.every(Number.isFinite))) {
+    throw new RangeError(`generate: promptSeeds must be ${prompts} finite numbers, one per prompt`);
+  }
+}
+
 /** Reads and checks {@linkcode GenerateOptions}; throws a RangeError naming the bad field. */
 function checkOptions(o: GenerateOptions, vocab: number) {
   const samples = o.samplesPerPrompt ?? 1;
@@ -290,9 +297,7 @@ export async function generate(
   const P = prompts.length;
   if (P === 0) return [];
   const ps = options.promptSeeds;
-  if (ps !== undefined && (ps.length !== P || !ps.every(Number.isFinite))) {
-    throw new RangeError(`generate: promptSeeds must be ${P} finite numbers, one per prompt`);
-  }
+  checkPromptSeeds(ps, P);
   let longest = 0;
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new RangeError(`generate: prompt ${i} is empty`);

@@ -19,7 +19,12 @@
  * @module
  */
 
-import type { DelegateDecoder, GeneratedSequence, GenerateOptions } from "./decode.ts";
+import {
+  checkPromptSeeds,
+  type DelegateDecoder,
+  type GeneratedSequence,
+  type GenerateOptions,
+} from "./decode.ts";
 import type { ModelConfig } from "./config.ts";
 import type { Model } from "./model.ts";
 
@@ -87,9 +92,7 @@ export class DecodeReplicas {
     const P = prompts.length;
     if (P === 0) return [];
     const ps = options.promptSeeds;
-    if (ps !== undefined && ps.length !== P) {
-      throw new RangeError(`generate: promptSeeds must be ${P} finite numbers, one per prompt`);
-    }
+    checkPromptSeeds(ps, P); // before the split: a part's slice could not tell a wrong count
     this.#start();
     if (this.#holds?.model !== model || this.#holds.version !== model.weightsVersion) {
       const version = model.weightsVersion, params = await model.getParams();

@@ -89,6 +89,14 @@ Deno.test("replicas: a bad option is generate's RangeError; a closed set refuses
       "maxNewTokens",
     );
     await assertRejects(() => replicas.generate(model, [[1], []], SAMPLED), RangeError, "prompt 0 is empty");
+    // A seed too many would vanish in the split into parts; a NaN seed is caught before any part is sent.
+    for (const promptSeeds of [[...PROMPTS.map((_, i) => i), 9], PROMPTS.map((_, i) => i === 1 ? NaN : i)]) {
+      await assertRejects(
+        () => replicas.generate(model, PROMPTS, { ...SAMPLED, promptSeeds }),
+        RangeError,
+        "promptSeeds",
+      );
+    }
     assertEquals(await replicas.generate(model, [], SAMPLED), []);
   } finally {
     replicas.close();
